@@ -1,0 +1,236 @@
+//! The command-line interface, declared with clap. Completions and man pages are generated
+//! from this definition, so every flag's help line is also its documentation.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// The environment table, shared by `--help` and the man page.
+macro_rules! environment_table {
+    () => {
+        "Environment:
+  AMPSECRET_VAULT          vault directory (like --vault)
+  AMPSECRET_IDENTITY       the age secret key (AGE-SECRET-KEY-1…), for CI
+  AMPSECRET_IDENTITY_FILE  a file holding the age secret key
+  AMPSECRET_PASSPHRASE     the passphrase of a passphrase vault, for CI
+  AMPSECRET_NO_KEYRING     set to 1 to skip the OS keyring (use the identity file)
+  AMPSECRET_NO_INPUT       set to 1 to never prompt (like --no-input)
+  AWS_APP_ID               Amplify app id (like --app-id)
+  AWS_BRANCH               default branch scope (set by Amplify Hosting)
+  NO_COLOR                 disable colour"
+    };
+}
+
+/// The exit-code table (keep in step with `error::exit`).
+macro_rules! exit_code_table {
+    () => {
+        "Exit codes:
+  0    success
+  1    unexpected failure (I/O, lock, bug)
+  2    usage error, or input needed where no prompt is allowed
+  3    not found (secret, scope or vault)
+  4    cannot decrypt: no key, wrong key, damaged vault or newer format
+  5    invalid input: a name or value that Amplify or SSM refuses
+  6    remote error: SSM unreachable or refused; nothing applied
+  7    partial: some remote changes applied, some not (re-run converges)
+  8    conflict: both sides changed a secret and no resolution was chosen
+  130  cancelled at a prompt; nothing changed"
+    };
+}
+
+pub const ENVIRONMENT: &str = environment_table!();
+pub const EXIT_CODES: &str = exit_code_table!();
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ampsecret",
+    version,
+    about = "A local, age-encrypted vault for AWS Amplify Gen 2 secrets",
+    long_about = "A local, age-encrypted vault for AWS Amplify Gen 2 secrets, per branch, per sandbox \
+and shared by the whole app, that maps every name to exactly the SSM parameter Amplify reads.",
+    after_help = "Run 'ampsecret help <command>' for examples.",
+    after_long_help = concat!(environment_table!(), "\n\n", exit_code_table!()),
+    propagate_version = true,
+    infer_subcommands = false
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Vault directory [default: .ampsecret at the project root]
+    #[arg(long, global = true, env = "AMPSECRET_VAULT", hide_env_values = true, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub vault: Option<PathBuf>,
+
+    /// Amplify app id, for branch and shared scopes [default: from the vault's config]
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_APP_ID",
+        hide_env_values = true,
+        value_name = "ID"
+    )]
+    pub app_id: Option<String>,
+
+    /// Sandbox namespace [default: "name" in the project's package.json]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub app_name: Option<String>,
+
+    /// Print machine-readable JSON on stdout (errors as JSON on stderr)
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// More diagnostics on stderr (-v, -vv); they never contain values
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Never prompt; fail where input would be needed (implied without a terminal)
+    #[arg(long, global = true, env = "AMPSECRET_NO_INPUT", hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_input: bool,
+}
+
+/// Which scope a command works on. With none given: `$AWS_BRANCH`, else the git branch.
+#[derive(Debug, Clone, Default, Args)]
+#[group(id = "scope", multiple = false)]
+pub struct ScopeArgs {
+    /// A branch deployment [default: $AWS_BRANCH, else the current git branch]
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+
+    /// A personal cloud sandbox; ID defaults to your OS account name (write --sandbox=ID)
+    #[arg(long, value_name = "ID", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub sandbox: Option<String>,
+
+    /// The app-wide scope shared by all branches
+    #[arg(long)]
+    pub shared: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the vault and its key
+    #[command(
+        after_long_help = "Examples:\n  ampsecret init --app-id d1a2b3c4d5e6f7\n  AMPSECRET_PASSPHRASE=… ampsecret init --passphrase --app-id d1a2b3c4d5e6f7"
+    )]
+    Init(InitArgs),
+
+    /// Store a secret (hidden prompt, --stdin or --file; never from the command line)
+    #[command(
+        after_long_help = "Examples:\n  ampsecret set MY_API_KEY\n  echo -n \"$TOKEN\" | ampsecret set STRIPE_KEY --stdin --shared\n  ampsecret set TLS_KEY --file key.pem --branch main"
+    )]
+    Set(SetArgs),
+
+    /// Print a secret's value
+    #[command(
+        after_long_help = "Prints the value exactly; a newline is added only on a terminal.\n\nExamples:\n  ampsecret get MY_API_KEY --branch main\n  ampsecret get MY_API_KEY --sandbox --json"
+    )]
+    Get(NameArgs),
+
+    /// List secret names, scopes and update times (never values)
+    #[command(
+        after_long_help = "Examples:\n  ampsecret list --branch main\n  ampsecret list --all --json"
+    )]
+    List(ListArgs),
+
+    /// Delete a secret from the vault
+    #[command(
+        visible_alias = "rm",
+        after_long_help = "Examples:\n  ampsecret remove MY_API_KEY\n  ampsecret remove MY_API_KEY --shared --yes"
+    )]
+    Remove(RemoveArgs),
+
+    /// Print the SSM parameter name Amplify uses for a secret
+    #[command(
+        after_long_help = "Examples:\n  ampsecret path MY_API_KEY --branch feature/login\n  ampsecret path --prefix --sandbox"
+    )]
+    Path(PathArgs),
+
+    /// Print a shell completion script
+    #[command(
+        after_long_help = "Examples:\n  ampsecret completions bash > ~/.local/share/bash-completion/completions/ampsecret\n  ampsecret completions zsh > ~/.zfunc/_ampsecret\n  ampsecret completions fish > ~/.config/fish/completions/ampsecret.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Encrypt with a passphrase (scrypt) instead of a key in the OS keyring
+    #[arg(long)]
+    pub passphrase: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// Secret name: letters, digits, '_', '.', '-'
+    pub name: String,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Read the value from standard input (to EOF; one trailing newline is dropped)
+    #[arg(long, conflicts_with = "file")]
+    pub stdin: bool,
+    /// Read the value from a file, exactly
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    pub file: Option<PathBuf>,
+    /// Overwrite an existing secret without asking
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NameArgs {
+    /// Secret name
+    pub name: String,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// List every scope in the vault
+    #[arg(long, conflicts_with = "scope")]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// Secret name
+    pub name: String,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Remove without asking (required without a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PathArgs {
+    /// Secret name
+    #[arg(required_unless_present = "prefix")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Print the scope's prefix (the GetParametersByPath path) instead
+    #[arg(long, conflicts_with = "name")]
+    pub prefix: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print a script for
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+}

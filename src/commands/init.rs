@@ -1,0 +1,86 @@
+//! `ampsecret init`: create the vault and its key.
+
+use super::Context;
+use crate::amplify;
+use crate::cli::InitArgs;
+use crate::error::{Error, Result};
+use crate::keystore::{self, KeyLocation};
+use crate::vault::config::CONFIG_FORMAT;
+use crate::vault::{Config, Encryption, Key, VaultDir};
+use age::x25519;
+use serde_json::json;
+
+pub fn run(cx: &Context, args: InitArgs) -> Result<()> {
+    let (vault, _key, location) = create(cx, args.passphrase)?;
+    let dir = vault.dir().display().to_string();
+    if cx.global.json {
+        super::print_json(&json!({
+            "vault": dir,
+            "encryption": if args.passphrase { "passphrase" } else { "x25519" },
+            "recipients": vault.config.recipients,
+            "app_id": vault.config.app_id,
+            "key_location": location.as_ref().map(KeyLocation::kind),
+        }));
+    } else {
+        match &location {
+            Some(location) => eprintln!(
+                "Created the vault at {dir}; its key is in {}.",
+                location.describe()
+            ),
+            None => eprintln!("Created the passphrase vault at {dir}."),
+        }
+    }
+    Ok(())
+}
+
+/// Creates the vault (shared with `set`'s first-run offer). Returns where the key went, or
+/// `None` for a passphrase vault.
+pub(super) fn create(
+    cx: &Context,
+    passphrase: bool,
+) -> Result<(VaultDir, Key, Option<KeyLocation>)> {
+    let dir = cx.vault_dir();
+    if let Some(app_id) = &cx.global.app_id {
+        amplify::validate_app_id(app_id)
+            .map_err(|e| Error::Invalid(format!("app id '{app_id}': {e}")))?;
+    }
+    let vault_id = hex::encode(rand::random::<[u8; 12]>());
+    let (key, recipients, location) = if passphrase {
+        (Key::Passphrase(cx.passphrase(true)?), Vec::new(), None)
+    } else {
+        let (identity, location) = match keystore::identity_from_env()? {
+            // CI brings its own key: use it, and store nothing.
+            Some((mut ids, location)) => (ids.swap_remove(0), location),
+            None => {
+                let identity = x25519::Identity::generate();
+                let (location, fallback) = keystore::store_identity(&vault_id, &identity)?;
+                if let Some(reason) = fallback {
+                    eprintln!(
+                        "note: no usable OS keyring ({reason}); the key is in {} (0600). Back it up: without it the vault cannot be opened.",
+                        location.describe()
+                    );
+                }
+                (identity, location)
+            }
+        };
+        let recipient = identity.to_public().to_string();
+        (
+            Key::Identities(vec![identity]),
+            vec![recipient],
+            Some(location),
+        )
+    };
+    let config = Config {
+        format: CONFIG_FORMAT,
+        vault_id,
+        app_id: cx.global.app_id.clone(),
+        encryption: if passphrase {
+            Encryption::Passphrase
+        } else {
+            Encryption::X25519
+        },
+        recipients,
+    };
+    let vault = VaultDir::create(&dir, config, &key)?;
+    Ok((vault, key, location))
+}

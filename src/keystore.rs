@@ -1,0 +1,245 @@
+//! Where a vault's key lives: the environment (CI), the OS keyring, or a private identity
+//! file when no keyring is usable. Keyring calls run under a timeout, because a locked
+//! Secret Service may wait forever for an unlock prompt nobody can see.
+
+use crate::error::{Error, Result};
+use crate::vault::store;
+use age::secrecy::{ExposeSecret, SecretString};
+use age::x25519;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::mpsc;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+pub const IDENTITY_ENV: &str = "AMPSECRET_IDENTITY";
+pub const IDENTITY_FILE_ENV: &str = "AMPSECRET_IDENTITY_FILE";
+pub const PASSPHRASE_ENV: &str = "AMPSECRET_PASSPHRASE";
+pub const NO_KEYRING_ENV: &str = "AMPSECRET_NO_KEYRING";
+const KEYRING_SERVICE: &str = "ampsecret";
+const KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where a key was found or stored, for messages and `--json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyLocation {
+    Environment,
+    EnvironmentFile(PathBuf),
+    Keyring,
+    IdentityFile(PathBuf),
+}
+
+impl KeyLocation {
+    pub fn describe(&self) -> String {
+        match self {
+            KeyLocation::Environment => format!("${IDENTITY_ENV}"),
+            KeyLocation::EnvironmentFile(p) | KeyLocation::IdentityFile(p) => {
+                p.display().to_string()
+            }
+            KeyLocation::Keyring => "the OS keyring".into(),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KeyLocation::Environment => "env",
+            KeyLocation::EnvironmentFile(_) => "env-file",
+            KeyLocation::Keyring => "keyring",
+            KeyLocation::IdentityFile(_) => "file",
+        }
+    }
+}
+
+/// The key given by the environment, if any (`AMPSECRET_IDENTITY`, then `…_FILE`).
+pub fn identity_from_env() -> Result<Option<(Vec<x25519::Identity>, KeyLocation)>> {
+    if let Some(text) = std::env::var_os(IDENTITY_ENV) {
+        let text = Zeroizing::new(
+            text.into_string()
+                .map_err(|_| Error::Key(format!("{IDENTITY_ENV} is not valid text")))?,
+        );
+        let ids = parse_identities(&text).ok_or_else(|| {
+            Error::Key(format!(
+                "{IDENTITY_ENV} does not hold an age secret key (AGE-SECRET-KEY-1…)"
+            ))
+        })?;
+        return Ok(Some((ids, KeyLocation::Environment)));
+    }
+    if let Some(path) = std::env::var_os(IDENTITY_FILE_ENV) {
+        let path = PathBuf::from(path);
+        let ids = read_identity_file(&path)?.ok_or_else(|| {
+            Error::Key(format!(
+                "{IDENTITY_FILE_ENV}={} does not exist",
+                path.display()
+            ))
+        })?;
+        return Ok(Some((ids, KeyLocation::EnvironmentFile(path))));
+    }
+    Ok(None)
+}
+
+/// Finds this vault's key: environment, then keyring, then the identity file.
+pub fn find_identity(vault_id: &str) -> Result<(Vec<x25519::Identity>, KeyLocation)> {
+    if let Some(found) = identity_from_env()? {
+        return Ok(found);
+    }
+    if keyring_enabled() {
+        match keyring_call(vault_id, KeyringOp::Get) {
+            Ok(Some(text)) => {
+                if let Some(ids) = parse_identities(&text) {
+                    return Ok((ids, KeyLocation::Keyring));
+                }
+                tracing::warn!("the keyring entry for this vault is not an age key; ignoring it");
+            }
+            Ok(None) => tracing::debug!("no keyring entry for vault {vault_id}"),
+            Err(reason) => {
+                tracing::info!("keyring unavailable ({reason}); trying the identity file")
+            }
+        }
+    }
+    let path = identity_file_path(vault_id)?;
+    if let Some(ids) = read_identity_file(&path)? {
+        return Ok((ids, KeyLocation::IdentityFile(path)));
+    }
+    Err(Error::Key(format!(
+        "no key for this vault (id {vault_id}) in the keyring or {}: set {IDENTITY_ENV} or {IDENTITY_FILE_ENV} to the key it was encrypted to",
+        path.display()
+    )))
+}
+
+/// Stores a new vault's key in the keyring, or in a private identity file when no keyring is
+/// usable. Returns where it went and, for the fallback, why.
+pub fn store_identity(
+    vault_id: &str,
+    identity: &x25519::Identity,
+) -> Result<(KeyLocation, Option<String>)> {
+    let secret = identity.to_string();
+    let reason = if keyring_enabled() {
+        let stored = keyring_call(
+            vault_id,
+            KeyringOp::Set(Zeroizing::new(secret.expose_secret().to_owned())),
+        )
+        // Read it back: a keyring that accepts but does not keep would lose the only key.
+        .and_then(|_| keyring_call(vault_id, KeyringOp::Get));
+        match stored {
+            Ok(Some(text)) if *text == *secret.expose_secret() => {
+                return Ok((KeyLocation::Keyring, None));
+            }
+            Ok(_) => "the keyring did not keep the key".to_owned(),
+            Err(reason) => reason,
+        }
+    } else {
+        format!("{NO_KEYRING_ENV} is set")
+    };
+    let path = identity_file_path(vault_id)?;
+    write_identity_file(&path, &secret, &identity.to_public())?;
+    Ok((KeyLocation::IdentityFile(path), Some(reason)))
+}
+
+/// The passphrase from `AMPSECRET_PASSPHRASE`, if set.
+pub fn passphrase_from_env() -> Option<SecretString> {
+    std::env::var(PASSPHRASE_ENV).ok().map(SecretString::from)
+}
+
+fn keyring_enabled() -> bool {
+    std::env::var_os(NO_KEYRING_ENV).is_none_or(|v| v.is_empty() || v == "0")
+}
+
+/// `$XDG_CONFIG_HOME/ampsecret/identities/<vault id>.txt` (or the platform's equivalent).
+pub fn identity_file_path(vault_id: &str) -> Result<PathBuf> {
+    let base = dirs::config_dir().ok_or_else(|| {
+        Error::Key(format!(
+            "no config directory (is HOME set?): set {IDENTITY_ENV} or {IDENTITY_FILE_ENV}"
+        ))
+    })?;
+    Ok(base
+        .join("ampsecret")
+        .join("identities")
+        .join(format!("{vault_id}.txt")))
+}
+
+fn write_identity_file(
+    path: &Path,
+    secret: &SecretString,
+    public: &x25519::Recipient,
+) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        store::create_private_dir(dir)?;
+    }
+    let text = Zeroizing::new(format!(
+        "# ampsecret vault key; public key: {public}\n{}\n",
+        secret.expose_secret()
+    ));
+    store::write_atomic(path, text.as_bytes())
+}
+
+fn read_identity_file(path: &Path) -> Result<Option<Vec<x25519::Identity>>> {
+    let Some(bytes) = store::read_optional(path)? else {
+        return Ok(None);
+    };
+    let bytes = Zeroizing::new(bytes);
+    let text = std::str::from_utf8(&bytes).ok();
+    text.and_then(parse_identities).map(Some).ok_or_else(|| {
+        Error::Key(format!(
+            "{} holds no age secret key (AGE-SECRET-KEY-1…)",
+            path.display()
+        ))
+    })
+}
+
+/// Parses age identity-file text: one key a line, `#` comments and blank lines ignored.
+fn parse_identities(text: &str) -> Option<Vec<x25519::Identity>> {
+    let ids: Option<Vec<_>> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| x25519::Identity::from_str(l).ok())
+        .collect();
+    ids.filter(|ids| !ids.is_empty())
+}
+
+enum KeyringOp {
+    Get,
+    Set(Zeroizing<String>),
+}
+
+/// Runs one keyring operation on a helper thread and gives up after a timeout, so a keyring
+/// that waits for an unlock prompt can only slow a command down, never hang it.
+fn keyring_call(
+    vault_id: &str,
+    op: KeyringOp,
+) -> std::result::Result<Option<Zeroizing<String>>, String> {
+    let (tx, rx) = mpsc::channel();
+    let account = vault_id.to_owned();
+    std::thread::spawn(move || {
+        let result = keyring::Entry::new(KEYRING_SERVICE, &account).and_then(|entry| match op {
+            KeyringOp::Get => match entry.get_password() {
+                Ok(text) => Ok(Some(Zeroizing::new(text))),
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(e) => Err(e),
+            },
+            KeyringOp::Set(text) => entry.set_password(&text).map(|()| None),
+        });
+        let _ = tx.send(result.map_err(|e| e.to_string()));
+    });
+    match rx.recv_timeout(KEYRING_TIMEOUT) {
+        Ok(result) => result,
+        Err(_) => Err(format!(
+            "the keyring did not answer within {}s (locked?)",
+            KEYRING_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_text_parsing() {
+        let id = x25519::Identity::generate();
+        let text = format!("# comment\n\n{}\n", id.to_string().expose_secret());
+        let ids = parse_identities(&text).unwrap();
+        assert_eq!(ids[0].to_public().to_string(), id.to_public().to_string());
+        assert!(parse_identities("# only comments\n").is_none());
+        assert!(parse_identities("AGE-SECRET-KEY-1NOTAKEY").is_none());
+    }
+}

@@ -1,0 +1,166 @@
+//! The local vault: a directory holding `config.toml` (plaintext settings) and `vault.age`
+//! (the age-encrypted payload), changed only under a lock and by atomic replacement.
+
+pub mod config;
+pub mod crypto;
+pub mod format;
+pub mod store;
+
+pub use config::{Config, Encryption};
+pub use format::{Entry, SyncState, Vault, VaultView};
+
+use crate::error::{Error, Result};
+use age::secrecy::SecretString;
+use age::x25519;
+use crypto::{CryptoError, Seal, Unseal};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use store::VaultFiles;
+use zeroize::Zeroizing;
+
+/// Files that must never be committed: the lock and leftovers of a killed writer.
+const GITIGNORE: &str = "vault.lock\n.tmp-*\n";
+
+/// The key material that opens a vault.
+pub enum Key {
+    Identities(Vec<x25519::Identity>),
+    Passphrase(SecretString),
+}
+
+/// An opened vault directory: its config is read, its payload is not.
+#[derive(Debug)]
+pub struct VaultDir {
+    files: VaultFiles,
+    pub config: Config,
+}
+
+/// Decrypted payload bytes, wiped on drop; parse with [`Plaintext::view`].
+pub struct Plaintext(Zeroizing<Vec<u8>>);
+
+impl Plaintext {
+    pub fn view(&self) -> Result<VaultView<'_>> {
+        VaultView::parse(&self.0)
+            .map_err(|e| Error::Key(format!("the vault payload is unreadable: {e}")))
+    }
+}
+
+impl VaultDir {
+    /// Opens the vault in `dir`; a missing vault is `NotFound`.
+    pub fn open(dir: &Path) -> Result<VaultDir> {
+        let files = VaultFiles {
+            dir: dir.to_path_buf(),
+        };
+        let config_path = files.config();
+        let Some(text) = store::read_optional(&config_path)? else {
+            return Err(Error::NotFound(format!(
+                "no vault at {}: run 'ampsecret init' first (or pass --vault)",
+                dir.display()
+            )));
+        };
+        let text = String::from_utf8(text)
+            .map_err(|_| Error::Key(format!("{} is not UTF-8 text", config_path.display())))?;
+        let config = Config::parse(&text, &config_path)?;
+        Ok(VaultDir { files, config })
+    }
+
+    /// Creates a new, empty vault. The payload is written before the config, so a vault
+    /// with a config is always complete.
+    pub fn create(dir: &Path, config: Config, key: &Key) -> Result<VaultDir> {
+        let files = VaultFiles {
+            dir: dir.to_path_buf(),
+        };
+        if files.config().exists() {
+            return Err(Error::Usage(format!(
+                "a vault already exists at {}; use it, or pass --vault for another location",
+                dir.display()
+            )));
+        }
+        store::create_private_dir(dir)?;
+        let vault = VaultDir { files, config };
+        let _lock = store::lock(&vault.files.lock())?;
+        store::write_atomic(&vault.files.gitignore(), GITIGNORE.as_bytes())?;
+        vault.write(&Vault::default(), key)?;
+        store::write_atomic(&vault.files.config(), vault.config.to_toml().as_bytes())?;
+        Ok(vault)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.files.dir
+    }
+
+    pub fn vault_path(&self) -> PathBuf {
+        self.files.vault()
+    }
+
+    /// Decrypts the payload. Needs no lock: the file is only ever replaced whole.
+    pub fn read(&self, key: &Key) -> Result<Plaintext> {
+        let path = self.files.vault();
+        let ciphertext = store::read_optional(&path)?.ok_or_else(|| {
+            Error::Key(format!(
+                "{} is missing; restore it from version control, or remove {} and run 'ampsecret init'",
+                path.display(),
+                self.files.config().display()
+            ))
+        })?;
+        let unseal = match key {
+            Key::Identities(ids) => Unseal::Identities(ids),
+            Key::Passphrase(pass) => Unseal::Passphrase(pass),
+        };
+        crypto::unseal(&ciphertext, unseal)
+            .map(Plaintext)
+            .map_err(|e| self.crypto_error(e))
+    }
+
+    /// Read–modify–write under the exclusive lock. Nothing is written if `change` fails or
+    /// leaves the payload as it was.
+    pub fn update<R>(&self, key: &Key, change: impl FnOnce(&mut Vault) -> Result<R>) -> Result<R> {
+        let _lock = store::lock(&self.files.lock())?;
+        let before = self.read(key)?;
+        let mut vault = before.view()?.to_vault();
+        let result = change(&mut vault)?;
+        if *vault.encode() != *before.0 {
+            self.write(&vault, key)?;
+        }
+        Ok(result)
+    }
+
+    fn write(&self, vault: &Vault, key: &Key) -> Result<()> {
+        let recipients;
+        let seal = match key {
+            Key::Passphrase(pass) => Seal::Passphrase(pass),
+            Key::Identities(_) => {
+                recipients = self.recipients()?;
+                Seal::Recipients(&recipients)
+            }
+        };
+        let ciphertext = crypto::seal(&vault.encode(), seal).map_err(|e| self.crypto_error(e))?;
+        store::write_atomic(&self.files.vault(), &ciphertext)
+    }
+
+    fn recipients(&self) -> Result<Vec<x25519::Recipient>> {
+        self.config
+            .recipients
+            .iter()
+            .map(|text| {
+                x25519::Recipient::from_str(text).map_err(|_| {
+                    Error::Key(format!(
+                        "{}: recipient '{text}' is not an age X25519 public key (age1…); fix or remove it",
+                        self.files.config().display()
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    fn crypto_error(&self, error: CryptoError) -> Error {
+        let path = self.files.vault();
+        match error {
+            CryptoError::NoMatchingKey => Error::Key(format!(
+                "cannot decrypt {}: {error}; use the key (AMPSECRET_IDENTITY / AMPSECRET_IDENTITY_FILE) or passphrase it was encrypted to",
+                path.display()
+            )),
+            CryptoError::Io(e) => Error::io("cannot use", &path)(e),
+            other => Error::Key(format!("cannot open {}: {other}", path.display())),
+        }
+    }
+}
