@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine, with no input: installs what the tests need,
+# then runs them inside a private D-Bus session with an unlocked gnome-keyring (the Secret
+# Service) and a kernel session keyring (keyutils).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# --- System packages -----------------------------------------------------------------------
+apt_packages=()
+command -v dbus-run-session >/dev/null || apt_packages+=(dbus dbus-bin)
+command -v gnome-keyring-daemon >/dev/null || apt_packages+=(gnome-keyring)
+command -v keyctl >/dev/null || apt_packages+=(keyutils)
+# @@EXTRA_APT@@ (shells and man for the completion and man-page tests)
+command -v bash >/dev/null || apt_packages+=(bash)
+command -v zsh >/dev/null || apt_packages+=(zsh)
+command -v fish >/dev/null || apt_packages+=(fish)
+command -v man >/dev/null || apt_packages+=(man-db groff-base)
+if ((${#apt_packages[@]})); then
+  log "installing ${apt_packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
+
+# --- The SSM emulator (moto's server, from PyPI) ------------------------------------------
+if ! command -v moto_server >/dev/null || ! python3 -c 'import moto' 2>/dev/null; then
+  log "installing moto[server]"
+  python3 -m pip install -q --disable-pip-version-check 'moto[server]==5.2.1'
+fi
+
+# @@EXTRA_SETUP@@
+
+# --- Lint, then the tests ------------------------------------------------------------------
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy"
+cargo clippy --all-targets --quiet -- -D warnings
+
+log "running the tests in a private D-Bus session with gnome-keyring"
+exec dbus-run-session -- bash tests/in-session.sh "$@"
