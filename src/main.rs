@@ -5,23 +5,49 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // A TAB in a shell with ampsecret's completion script: answer it and exit.
+    ampsecret::commands::completions::answer_request();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
     init_diagnostics(cli.global.verbose);
     let json = cli.global.json;
     match ampsecret::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            // One line, always: scripts and people read the first line only.
+            let message = error.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
             if json {
                 let doc = serde_json::json!({
-                    "error": { "kind": error.kind(), "code": error.exit_code(), "message": error.to_string() }
+                    "error": { "kind": error.kind(), "code": error.exit_code(), "message": message }
                 });
                 eprintln!("{doc}");
             } else {
-                eprintln!("error: {error}");
+                eprintln!("error: {message}");
             }
             ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1))
         }
     }
+}
+
+/// Prints clap's error as one line (keeping its "tip"), or help and version as they are.
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+        let _ = error.print();
+        return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+    }
+    // clap's message runs until the "Usage:" block; keep it and any tips on one line.
+    let text = error.render().to_string();
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    eprintln!("{} (see 'ampsecret --help')", message.join(" "));
+    ExitCode::from(2)
 }
 
 /// Diagnostics go to stderr and come from ampsecret's own code only: dependencies (the AWS

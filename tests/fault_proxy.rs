@@ -213,6 +213,7 @@ async fn value_and_name_rules_are_enforced() {
         .value(&big)
         .r#type(ParameterType::SecureString)
         .tier(ParameterTier::Advanced)
+        .overwrite(true) // idempotent when a shared moto is reused across runs
         .send()
         .await
         .expect("5000 bytes fit the advanced tier");

@@ -11,6 +11,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 apt_packages=()
 command -v dbus-run-session >/dev/null || apt_packages+=(dbus dbus-bin)
 command -v gnome-keyring-daemon >/dev/null || apt_packages+=(gnome-keyring)
+command -v secret-tool >/dev/null || apt_packages+=(libsecret-tools)
 command -v keyctl >/dev/null || apt_packages+=(keyutils)
 # @@EXTRA_APT@@ (shells and man for the completion and man-page tests)
 command -v bash >/dev/null || apt_packages+=(bash)

@@ -40,6 +40,7 @@ pub(super) fn create(
     passphrase: bool,
 ) -> Result<(VaultDir, Key, Option<KeyLocation>)> {
     let dir = cx.vault_dir();
+    VaultDir::ensure_absent(&dir)?;
     if let Some(app_id) = &cx.global.app_id {
         amplify::validate_app_id(app_id)
             .map_err(|e| Error::Invalid(format!("app id '{app_id}': {e}")))?;

@@ -43,7 +43,7 @@ impl Config {
             Error::Key(format!(
                 "{} is not a valid ampsecret config ({}); restore it from version control",
                 path.display(),
-                e.message()
+                e.message().split_whitespace().collect::<Vec<_>>().join(" ")
             ))
         };
         let version: Version = toml::from_str(text).map_err(damaged)?;

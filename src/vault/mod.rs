@@ -66,6 +66,21 @@ impl VaultDir {
     /// Creates a new, empty vault. The payload is written before the config, so a vault
     /// with a config is always complete.
     pub fn create(dir: &Path, config: Config, key: &Key) -> Result<VaultDir> {
+        Self::ensure_absent(dir)?;
+        let files = VaultFiles {
+            dir: dir.to_path_buf(),
+        };
+        store::create_private_dir(dir)?;
+        let vault = VaultDir { files, config };
+        let _lock = store::lock(&vault.files.lock())?;
+        store::write_atomic(&vault.files.gitignore(), GITIGNORE.as_bytes())?;
+        vault.write(&Vault::default(), key)?;
+        store::write_atomic(&vault.files.config(), vault.config.to_toml().as_bytes())?;
+        Ok(vault)
+    }
+
+    /// Fails if `dir` already holds a vault; checked before a key is made for a new one.
+    pub fn ensure_absent(dir: &Path) -> Result<()> {
         let files = VaultFiles {
             dir: dir.to_path_buf(),
         };
@@ -75,13 +90,7 @@ impl VaultDir {
                 dir.display()
             )));
         }
-        store::create_private_dir(dir)?;
-        let vault = VaultDir { files, config };
-        let _lock = store::lock(&vault.files.lock())?;
-        store::write_atomic(&vault.files.gitignore(), GITIGNORE.as_bytes())?;
-        vault.write(&Vault::default(), key)?;
-        store::write_atomic(&vault.files.config(), vault.config.to_toml().as_bytes())?;
-        Ok(vault)
+        Ok(())
     }
 
     pub fn dir(&self) -> &Path {

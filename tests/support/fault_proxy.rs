@@ -132,7 +132,8 @@ impl ProxyStats {
     /// worst window. Use it to show a client kept within the budget it was given.
     pub fn check_write_budget(&self, tps: f64) -> Result<(), String> {
         let capacity = tps.max(1.0);
-        let times = &self.write_times;
+        let mut times = self.write_times.clone();
+        times.sort();
         for i in 0..times.len() {
             for j in i..times.len() {
                 let elapsed = times[j].saturating_duration_since(times[i]).as_secs_f64();
@@ -200,7 +201,10 @@ impl FaultProxy {
 
     /// A snapshot of the counters so far.
     pub fn stats(&self) -> ProxyStats {
-        self.shared.lock().stats.clone()
+        let mut stats = self.shared.lock().stats.clone();
+        // Pushed when moto answers, which under concurrency is not admission order.
+        stats.write_times.sort();
+        stats
     }
 
     /// Change the faults from now on (e.g. seed moto cleanly, then turn throttling on). The
@@ -302,7 +306,11 @@ async fn serve(
             _ = &mut shutdown => return,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
-                Err(_) => continue, // e.g. too many open files; the client will see a refusal
+                Err(_) => {
+                    // e.g. too many open files: back off instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
             },
         };
         let shared = Arc::clone(&shared);
@@ -399,17 +407,16 @@ fn decide(state: &mut State, operation: &str, is_write: bool, body: &[u8]) -> Ve
         return Verdict::Throttle;
     }
     let now = Instant::now();
-    if is_write {
-        if let Some(bucket) = state.bucket.as_mut() {
-            if !bucket.try_take(now) {
-                return Verdict::Throttle;
-            }
-        }
+    if is_write
+        && let Some(bucket) = state.bucket.as_mut()
+        && !bucket.try_take(now)
+    {
+        return Verdict::Throttle;
     }
-    if state.config.enforce_limits {
-        if let Err(message) = check_limits(operation, body) {
-            return Verdict::Invalid(message);
-        }
+    if state.config.enforce_limits
+        && let Err(message) = check_limits(operation, body)
+    {
+        return Verdict::Invalid(message);
     }
     Verdict::Forward { admitted: now }
 }
@@ -421,24 +428,24 @@ fn check_limits(operation: &str, body: &[u8]) -> Result<(), String> {
     };
     match operation {
         "GetParameters" | "DeleteParameters" => {
-            if let Some(names) = json.get("Names").and_then(|n| n.as_array()) {
-                if names.len() > 10 {
-                    return Err(format!(
-                        "1 validation error detected: Value '{}' names at 'names' failed to \
-                         satisfy constraint: Member must have length less than or equal to 10",
-                        names.len()
-                    ));
-                }
+            if let Some(names) = json.get("Names").and_then(|n| n.as_array())
+                && names.len() > 10
+            {
+                return Err(format!(
+                    "1 validation error detected: Value '{}' names at 'names' failed to \
+                     satisfy constraint: Member must have length less than or equal to 10",
+                    names.len()
+                ));
             }
         }
         "GetParametersByPath" => {
-            if let Some(max) = json.get("MaxResults").and_then(|m| m.as_i64()) {
-                if !(1..=10).contains(&max) {
-                    return Err(format!(
-                        "1 validation error detected: Value '{max}' at 'maxResults' failed to \
-                         satisfy constraint: Member must have value between 1 and 10"
-                    ));
-                }
+            if let Some(max) = json.get("MaxResults").and_then(|m| m.as_i64())
+                && !(1..=10).contains(&max)
+            {
+                return Err(format!(
+                    "1 validation error detected: Value '{max}' at 'maxResults' failed to \
+                     satisfy constraint: Member must have value between 1 and 10"
+                ));
             }
         }
         "PutParameter" => {
@@ -514,13 +521,13 @@ fn check_value(value: &str, tier: &str) -> Result<(), String> {
                 .to_string(),
         );
     }
-    if let Some(open) = value.find("{{") {
-        if value[open + 2..].contains("}}") {
-            return Err(
-                "Parameter value can't nest another parameter. Do not use \"{{}}\" in the value."
-                    .to_string(),
-            );
-        }
+    if let Some(open) = value.find("{{")
+        && value[open + 2..].contains("}}")
+    {
+        return Err(
+            "Parameter value can't nest another parameter. Do not use \"{{}}\" in the value."
+                .to_string(),
+        );
     }
     Ok(())
 }
@@ -700,6 +707,31 @@ mod unit {
         assert!(check_value("a {{ssm:/x}} b", "Standard").is_err());
         assert!(check_value("only {{ opening", "Standard").is_ok());
         assert!(check_value("}} then {{", "Standard").is_ok());
+    }
+
+    #[test]
+    fn write_budget_check() {
+        let t = Instant::now();
+        let ms = |n| t + Duration::from_millis(n);
+        let stats = |times: Vec<Instant>| ProxyStats {
+            write_times: times,
+            ..ProxyStats::default()
+        };
+        assert!(
+            stats(vec![t, t, t, ms(340)])
+                .check_write_budget(3.0)
+                .is_ok()
+        );
+        assert!(
+            stats(vec![ms(340), t, t, t])
+                .check_write_budget(3.0)
+                .is_ok()
+        );
+        assert!(
+            stats(vec![t, t, t, ms(300)])
+                .check_write_budget(3.0)
+                .is_err()
+        );
     }
 
     #[test]

@@ -41,10 +41,10 @@ impl MotoServer {
     ///
     /// Panics with an actionable message if `moto_server` is not installed or never comes up.
     pub fn start() -> MotoServer {
-        if let Ok(url) = std::env::var(MOTO_URL_ENV) {
-            if !url.trim().is_empty() {
-                return MotoServer::reuse(url.trim());
-            }
+        if let Ok(url) = std::env::var(MOTO_URL_ENV)
+            && !url.trim().is_empty()
+        {
+            return MotoServer::reuse(url.trim());
         }
         let mut last_failure = String::new();
         for _ in 0..SPAWN_ATTEMPTS {
@@ -137,14 +137,14 @@ impl MotoServer {
         };
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
-            if let Some(child) = server.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    // Exited early: most likely the port was taken between probe and bind.
-                    return Err(format!(
-                        "moto_server exited with {status}: {}",
-                        server.log_tail()
-                    ));
-                }
+            if let Some(child) = server.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                // Exited early: most likely the port was taken between probe and bind.
+                return Err(format!(
+                    "moto_server exited with {status}: {}",
+                    server.log_tail()
+                ));
             }
             if answers_http(addr) {
                 return Ok(server);

@@ -1,0 +1,286 @@
+//! What must never happen: bad input that changes a file, lost writes under concurrency, a
+//! broken vault after a crash, or a value escaping into logs, errors or disk.
+
+mod support;
+
+use age::secrecy::ExposeSecret;
+use std::process::{Command, Stdio};
+use support::{APP_ID, BIN, Output, Project};
+
+/// Runs `run` and asserts a one-line error with `code`, naming `needle`, and that every file
+/// in the project, HOME and config directory is byte-identical afterwards.
+#[track_caller]
+fn rejected(p: &Project, code: i32, needle: &str, run: impl FnOnce(&Project) -> Output) {
+    let before = p.snapshot();
+    let out = run(p).fails(code).stderr_has(needle);
+    assert!(out.stdout.is_empty(), "nothing on stdout: {:?}", out.stdout);
+    assert!(before == p.snapshot(), "files changed after: {}", out.stderr);
+}
+
+/// `ampsecret set NAME --stdin ARGS…` with `value` on stdin.
+fn set(p: &Project, name: &str, value: &[u8], args: &[&str]) -> Output {
+    let mut all = vec!["set", name, "--stdin"];
+    all.extend_from_slice(args);
+    p.cmd(&all).stdin(value).run()
+}
+
+fn vault_file(p: &Project) -> std::path::PathBuf {
+    p.vault_dir().join("vault.age")
+}
+
+#[test]
+fn bad_inputs_fail_cleanly_and_change_nothing() {
+    let p = Project::initialized();
+    p.set("EXISTING", "old-value", &[]);
+
+    // Names and values.
+    rejected(&p, 5, "secret name 'BAD NAME'", |p| set(p, "BAD NAME", b"v", &[]));
+    rejected(&p, 5, "secret name 'a/b'", |p| set(p, "a/b", b"v", &[]));
+    rejected(&p, 5, "secret name 'café'", |p| set(p, "café", b"v", &[]));
+    rejected(&p, 5, "empty", |p| set(p, "K", b"", &[]));
+    rejected(&p, 5, "empty", |p| set(p, "K", b"\n", &[]));
+    rejected(&p, 5, "8192", |p| set(p, "K", &[b'x'; 8193], &[]));
+    rejected(&p, 5, "larger than", |p| set(p, "K", &[b'x'; 20000], &[]));
+    rejected(&p, 5, "{{", |p| set(p, "K", b"a {{ssm:/other}} b", &[]));
+    rejected(&p, 5, "UTF-8", |p| set(p, "K", &[0xff, 0xfe, 0x00], &[]));
+    let long = "N".repeat(1000);
+    rejected(&p, 5, "at most 1011", |p| set(p, &long, b"v", &[]));
+    rejected(&p, 5, "secret name", |p| p.run(&["get", "NOT VALID"]));
+    // Scopes and app identity.
+    rejected(&p, 5, "sandbox id 'john.doe'", |p| set(p, "K", b"v", &["--sandbox=john.doe"]));
+    rejected(&p, 5, "sandbox id", |p| set(p, "K", b"v", &["--sandbox=abcdefghijklmnop"]));
+    rejected(&p, 5, "app id 'bad/id'", |p| set(p, "K", b"v", &["--app-id", "bad/id"]));
+    rejected(&p, 2, "--stdin", |p| p.run(&["set", "K"]));
+    rejected(&p, 2, "--yes", |p| p.run(&["remove", "EXISTING"]));
+    rejected(&p, 2, "cannot be used with", |p| p.run(&["set", "K", "--stdin", "--file", "x"]));
+    rejected(&p, 2, "unrecognized subcommand", |p| p.run(&["lsit"]));
+    rejected(&p, 2, "already exists", |p| p.run(&["init"]));
+    // Not found.
+    rejected(&p, 3, "no secret MISSING in branch:main", |p| p.run(&["get", "MISSING"]));
+    rejected(&p, 3, "no secret MISSING", |p| p.run(&["remove", "MISSING", "--yes"]));
+    rejected(&p, 3, "--file", |p| p.run(&["set", "K", "--file", "/nonexistent/value"]));
+    // No git branch to default to.
+    std::fs::write(p.root().join(".git/HEAD"), "4b825dc642cb6eb9a060e54bf8d69288fbee4904\n").unwrap();
+    rejected(&p, 2, "detached", |p| set(p, "K", b"v", &[]));
+    std::fs::remove_dir_all(p.root().join(".git")).unwrap();
+    rejected(&p, 2, "--branch NAME", |p| set(p, "K", b"v", &[]));
+
+    // Keys.
+    let stranger = age::x25519::Identity::generate();
+    let stranger = stranger.to_string();
+    rejected(&p, 4, "cannot decrypt", |p| {
+        p.cmd(&["get", "EXISTING", "--branch", "main"]).env("AMPSECRET_IDENTITY", stranger.expose_secret()).run()
+    });
+    rejected(&p, 4, "AMPSECRET_IDENTITY", |p| {
+        p.cmd(&["get", "EXISTING", "--branch", "main"]).env("AMPSECRET_IDENTITY", "AGE-SECRET-KEY-1BAD").run()
+    });
+    rejected(&p, 4, "does not exist", |p| {
+        p.cmd(&["get", "EXISTING", "--branch", "main"]).env("AMPSECRET_IDENTITY_FILE", "/nonexistent/key").run()
+    });
+}
+
+#[test]
+fn missing_app_id_and_package_name() {
+    let p = Project::new();
+    p.run(&["init"]).success();
+    rejected(&p, 2, "--app-id", |p| p.cmd(&["set", "K", "--stdin", "--shared"]).stdin("v").run());
+    rejected(&p, 2, "--app-id", |p| p.run(&["path", "K", "--branch", "main"]));
+    std::fs::remove_file(p.root().join("package.json")).unwrap();
+    rejected(&p, 2, "--app-name", |p| p.run(&["path", "K", "--sandbox=alice"]));
+}
+
+#[test]
+fn no_vault_yet() {
+    let p = Project::new();
+    rejected(&p, 3, "ampsecret init", |p| p.cmd(&["set", "K", "--stdin"]).stdin("v").run());
+    rejected(&p, 3, "ampsecret init", |p| p.run(&["list"]));
+}
+
+#[test]
+fn damaged_vaults_are_reported_and_never_overwritten() {
+    let p = Project::initialized();
+    p.set("K", "v", &[]);
+    let good = std::fs::read(vault_file(&p)).unwrap();
+    let try_set = |p: &Project| p.cmd(&["set", "OTHER", "--stdin"]).stdin("v").run();
+
+    let mut tampered = good.clone();
+    let middle = good.len() - 20;
+    tampered[middle] ^= 0x40;
+    let damaged: [(&str, Vec<u8>); 4] = [
+        ("random bytes", b"this is not an age file at all".to_vec()),
+        ("truncated", good[..good.len() / 2].to_vec()),
+        ("tampered", tampered),
+        ("empty", Vec::new()),
+    ];
+    for (what, bytes) in damaged {
+        std::fs::write(vault_file(&p), &bytes).unwrap();
+        rejected(&p, 4, "vault.age", |p| p.run(&["get", "K"]));
+        rejected(&p, 4, "vault.age", try_set);
+        assert_eq!(std::fs::read(vault_file(&p)).unwrap(), bytes, "{what}");
+    }
+    std::fs::remove_file(vault_file(&p)).unwrap();
+    rejected(&p, 4, "missing", |p| p.run(&["get", "K"]));
+    std::fs::write(vault_file(&p), &good).unwrap();
+
+    let config = p.vault_dir().join("config.toml");
+    let original = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, original.replace("format = 1", "format = 99")).unwrap();
+    rejected(&p, 4, "upgrade ampsecret", try_set);
+    std::fs::write(&config, "format = [garbage").unwrap();
+    rejected(&p, 4, "not a valid ampsecret config", try_set);
+    std::fs::write(&config, &original).unwrap();
+    assert_eq!(p.get("K", &[]), "v", "the vault survived every attempt");
+}
+
+#[test]
+fn payload_from_a_newer_version_is_refused() {
+    use ampsecret::vault::crypto::{Seal, seal};
+    let p = Project::initialized();
+    p.set("K", "v", &[]);
+    let config = std::fs::read_to_string(p.vault_dir().join("config.toml")).unwrap();
+    let recipient: age::x25519::Recipient = config
+        .split('"')
+        .find(|s| s.starts_with("age1"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    // A well-formed payload header claiming format version 2.
+    let mut payload = b"AMPSVLT\n".to_vec();
+    payload.extend_from_slice(&2u16.to_le_bytes());
+    payload.extend_from_slice(&0u32.to_le_bytes());
+    let sealed = seal(&payload, Seal::Recipients(&[recipient])).unwrap();
+    std::fs::write(vault_file(&p), &sealed).unwrap();
+    rejected(&p, 4, "newer ampsecret", |p| p.run(&["get", "K"]));
+    rejected(&p, 4, "newer ampsecret", |p| p.cmd(&["set", "X", "--stdin"]).stdin("v").run());
+    assert_eq!(std::fs::read(vault_file(&p)).unwrap(), sealed);
+}
+
+#[test]
+fn sixteen_concurrent_writers_keep_all_sixteen() {
+    let p = Project::initialized();
+    let children: Vec<_> = (0..16)
+        .map(|i| {
+            let mut child = p
+                .cmd(&["set", &format!("KEY_{i}"), "--stdin"])
+                .command;
+            let mut child = child.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(format!("value-{i}").as_bytes()).unwrap();
+            child
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let list = p.run(&["list", "--json"]).success().json();
+    assert_eq!(list.as_array().unwrap().len(), 16);
+    for i in 0..16 {
+        assert_eq!(p.get(&format!("KEY_{i}"), &[]), format!("value-{i}"));
+    }
+}
+
+#[test]
+fn a_writer_killed_at_any_moment_leaves_the_old_or_the_new_vault() {
+    let p = Project::initialized();
+    // A larger vault makes each write take long enough for kills to land mid-write.
+    let dir = p.vault_dir();
+    let vault = ampsecret::vault::VaultDir::open(&dir).unwrap();
+    let id_dir = p.temp().join("config/ampsecret/identities");
+    let id_file = std::fs::read_dir(&id_dir).unwrap().next().unwrap().unwrap().path();
+    let key_text = std::fs::read_to_string(&id_file).unwrap();
+    let identity: age::x25519::Identity = key_text.lines().find(|l| l.starts_with("AGE-")).unwrap().parse().unwrap();
+    let key = ampsecret::vault::Key::Identities(vec![identity]);
+    let scope = ampsecret::scope::ScopeKey::Branch("main".into());
+    vault
+        .update(&key, |v| {
+            for i in 0..3000 {
+                let value = ampsecret::secret::SecretValue::new(format!("{i:0>200}"));
+                v.set(&scope, &format!("BULK_{i}"), value, 1);
+            }
+            Ok(())
+        })
+        .unwrap();
+
+    // Time one full write, then spread the kills over 0–120 % of it: start-up, decrypt,
+    // encrypt, fsync and rename are all hit, whatever the build profile or machine.
+    let started = std::time::Instant::now();
+    p.set("CALIBRATE", "v", &[]);
+    let write_time = started.elapsed();
+    let mut committed = 3001;
+    let mut interrupted = 0;
+    for round in 0..40u64 {
+        let mut child = Command::new(BIN)
+            .env_clear()
+            .envs(p.env_map())
+            .current_dir(p.root())
+            .args(["set", &format!("NEW_{round}"), "--stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"v").unwrap();
+        // Spread the kills over the whole run of a write: start-up, decrypt, encrypt, rename.
+        std::thread::sleep(write_time.mul_f64((round as f64 / 40.0) * 1.2));
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        let list = p.run(&["list", "--json"]).success().json();
+        let count = list.as_array().unwrap().len();
+        assert!(
+            count == committed || count == committed + 1,
+            "round {round}: {count} secrets, expected {committed} or one more"
+        );
+        if count == committed + 1 {
+            committed += 1;
+            assert_eq!(p.get(&format!("NEW_{round}"), &[]), "v");
+        } else {
+            assert!(!status.success(), "a writer that exited 0 must have committed");
+            interrupted += 1;
+        }
+    }
+    eprintln!("write takes {write_time:?}; {} committed, {interrupted} interrupted", committed - 3001);
+    // Both outcomes must occur, or the kills did not land across the write.
+    assert!(interrupted > 0 && committed > 3001, "{interrupted} interrupted, {} committed", committed - 3001);
+}
+
+#[test]
+fn values_never_leak_into_logs_errors_or_files() {
+    const CANARY: &str = "canary-7f3a9-DO-NOT-LEAK";
+    let p = Project::new();
+    let mut transcripts: Vec<(String, Output)> = Vec::new();
+    let mut run = |label: &str, out: Output| transcripts.push((label.to_owned(), out));
+    run("init", p.run(&["-vvv", "init", "--app-id", APP_ID]));
+    run("set", p.cmd(&["-vvv", "set", "LEAKY", "--stdin"]).stdin(CANARY).run());
+    run("set-again", p.cmd(&["-vvv", "set", "LEAKY", "--stdin", "--json"]).stdin(CANARY).run());
+    run("set-shared", p.cmd(&["-vvv", "set", "LEAKY", "--stdin", "--shared"]).stdin(CANARY).run());
+    run("set-invalid", p.cmd(&["-vvv", "set", "LEAKY", "--stdin"]).stdin(format!("{CANARY}{{{{x}}}}")).run());
+    run("list", p.run(&["-vvv", "list", "--all"]));
+    run("list-json", p.run(&["-vvv", "list", "--all", "--json"]));
+    run("path", p.run(&["-vvv", "path", "LEAKY", "--json"]));
+    run("get-missing", p.run(&["-vvv", "get", "LEAKY", "--branch", "other"]));
+    let get = p.run(&["-vvv", "get", "LEAKY"]).success();
+    let get_json = p.run(&["-vvv", "get", "LEAKY", "--json"]).success();
+    run("remove", p.run(&["-vvv", "remove", "LEAKY", "--shared", "--yes"]));
+
+    assert_eq!(get.stdout, CANARY);
+    assert_eq!(get_json.json()["value"], CANARY);
+    for out in [&get, &get_json] {
+        assert!(!out.stderr.contains(CANARY), "get's stderr: {}", out.stderr);
+    }
+    let mut saw_debug = false;
+    for (label, out) in &transcripts {
+        assert!(!out.stdout.contains(CANARY), "{label} stdout leaks: {}", out.stdout);
+        assert!(!out.stderr.contains(CANARY), "{label} stderr leaks: {}", out.stderr);
+        saw_debug |= out.stderr.contains("DEBUG") || out.stderr.contains("TRACE");
+    }
+    assert!(saw_debug, "-vvv produced diagnostics, so the check above looked at some");
+    for (path, bytes) in p.snapshot() {
+        assert!(
+            !bytes.windows(CANARY.len()).any(|w| w == CANARY.as_bytes()),
+            "{} holds the plaintext",
+            path.display()
+        );
+    }
+}
