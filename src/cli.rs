@@ -1,7 +1,9 @@
 //! The command-line interface, declared with clap. Completions and man pages are generated
 //! from this definition, so every flag's help line is also its documentation.
 
+use crate::commands::completions::{branch_names, sandbox_ids, secret_names};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::ArgValueCandidates;
 use std::path::PathBuf;
 
 /// The environment table, shared by `--help` and the man page.
@@ -98,11 +100,11 @@ pub struct GlobalArgs {
 #[group(id = "scope", multiple = false)]
 pub struct ScopeArgs {
     /// A branch deployment [default: $AWS_BRANCH, else the current git branch]
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(branch_names))]
     pub branch: Option<String>,
 
     /// A personal cloud sandbox; ID defaults to your OS account name (write --sandbox=ID)
-    #[arg(long, value_name = "ID", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    #[arg(long, value_name = "ID", num_args = 0..=1, require_equals = true, default_missing_value = "", add = ArgValueCandidates::new(sandbox_ids))]
     pub sandbox: Option<String>,
 
     /// The app-wide scope shared by all branches
@@ -126,13 +128,15 @@ pub enum Command {
 
     /// Print a secret's value
     #[command(
-        after_long_help = "Prints the value exactly; a newline is added only on a terminal.\n\nExamples:\n  ampsecret get MY_API_KEY --branch main\n  ampsecret get MY_API_KEY --sandbox --json"
+        after_long_help = "Prints the value exactly; a newline is added only on a terminal.\n\nExamples:\n  ampsecret get MY_API_KEY --branch main\n  ampsecret get MY_API_KEY --sandbox --json\n  ampsecret get MY_API_KEY --effective --branch main"
     )]
-    Get(NameArgs),
+    Get(GetArgs),
 
     /// List secret names, scopes and update times (never values)
     #[command(
-        after_long_help = "Examples:\n  ampsecret list --branch main\n  ampsecret list --all --json"
+        after_long_help = "With --effective, each name is shown with where a deployment of the scope takes its value \
+from: the scope itself, else the shared scope (a sandbox falls back to the vault's shared scope; in SSM \
+that is /amplify/shared/<package.json name>).\n\nExamples:\n  ampsecret list --branch main\n  ampsecret list --all --json\n  ampsecret list --effective --branch main"
     )]
     List(ListArgs),
 
@@ -149,11 +153,65 @@ pub enum Command {
     )]
     Path(PathArgs),
 
+    /// Run a command with the scope's effective secrets as environment variables
+    #[command(
+        after_long_help = "Each effective secret (the scope's value, else the shared one) becomes an environment \
+variable of COMMAND, over any variable of the same name. AMPSECRET_IDENTITY and AMPSECRET_PASSPHRASE are not \
+passed on. ampsecret prints nothing itself when COMMAND starts; it exits with COMMAND's status (128+N when \
+COMMAND is killed by signal N), and forwards SIGINT, SIGTERM and SIGHUP sent to it.\n\nExamples:\n  \
+ampsecret exec -- npm run dev\n  ampsecret exec --branch main --strict DATABASE_URL -- node scripts/migrate.js\n  \
+ampsecret exec --sandbox --pristine -- env"
+    )]
+    Exec(ExecArgs),
+
+    /// Print a scope's secrets as dotenv, shell, JSON or GitHub Actions environment
+    #[command(
+        after_long_help = "Values are quoted so that each format's consumer reads them back exactly: dotenv \
+parsers, 'set -a; source FILE' in bash, JSON parsers, and the $GITHUB_ENV file of GitHub Actions. With \
+--format github the values go to stdout in $GITHUB_ENV's NAME<<DELIMITER form and the ::add-mask:: \
+commands (one per line of each value) go to stderr, where the runner reads them without writing them \
+into the env file.\n\nExamples:\n  ampsecret export --branch main > .env.local\n  \
+ampsecret export --format shell --effective > secrets.sh && (set -a; . ./secrets.sh; ./run.sh)\n  \
+ampsecret export --format github --effective --branch \"$GITHUB_REF_NAME\" >> \"$GITHUB_ENV\"\n  \
+ampsecret export --format json --shared | jq keys"
+    )]
+    Export(ExportArgs),
+
+    /// Store the secrets of a dotenv or JSON file in a scope, after showing a plan
+    #[command(
+        after_long_help = "The whole file is read and checked first: a line that does not parse, a name Amplify \
+refuses or a value SSM refuses stops the import with its line number, and nothing is stored. The plan \
+(added, changed, unchanged; never values) is shown and confirmed on a terminal; elsewhere pass --yes. \
+Dotenv values are taken literally: '$' substitution is refused, not expanded.\n\nExamples:\n  \
+ampsecret import .env.production --branch main\n  ampsecret import secrets.json --format json --shared --yes\n  \
+ampsecret import .env --sandbox --dry-run"
+    )]
+    Import(ImportArgs),
+
+    /// Check that every secret() of the amplify/ backend has a value in a scope
+    #[command(
+        after_long_help = "Reads the backend sources under amplify/ (.ts, .tsx, .js, .mjs, .cjs, .mts, .cts) \
+with a JavaScript/TypeScript parser, finds every secret('NAME') of @aws-amplify/backend and reports, \
+with file:line, each name without an effective value in the scope (the scope's value, else the shared \
+one). Exits 3 when one is missing, so CI can stop a deploy. Also warns where a defineFunction \
+environment holds a literal that looks like a credential: Amplify writes those in plaintext into build \
+artifacts.\n\nExamples:\n  ampsecret check --branch main\n  ampsecret check --sandbox --json"
+    )]
+    Check(CheckArgs),
+
     /// Print a shell completion script
     #[command(
-        after_long_help = "Examples:\n  ampsecret completions bash > ~/.local/share/bash-completion/completions/ampsecret\n  ampsecret completions zsh > ~/.zfunc/_ampsecret\n  ampsecret completions fish > ~/.config/fish/completions/ampsecret.fish"
+        after_long_help = "On TAB the script asks ampsecret for candidates, so secret names (of the scope the \
+line selects) and the vault's branches and sandboxes complete too; never values, and never a prompt. \
+For zsh, put the file in a directory of $fpath.\n\nExamples:\n  ampsecret completions bash > ~/.local/share/bash-completion/completions/ampsecret\n  ampsecret completions zsh > ~/.zfunc/_ampsecret\n  ampsecret completions fish > ~/.config/fish/completions/ampsecret.fish"
     )]
     Completions(CompletionsArgs),
+
+    /// Print or install the manual pages
+    #[command(
+        after_long_help = "Without --dir, prints ampsecret(1) for reading with 'man -l -'.\n\nExamples:\n  ampsecret man --dir ~/.local/share/man/man1\n  ampsecret man | man -l -"
+    )]
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +224,7 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct SetArgs {
     /// Secret name: letters, digits, '_', '.', '-'
+    #[arg(add = ArgValueCandidates::new(secret_names))]
     pub name: String,
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -183,9 +242,19 @@ pub struct SetArgs {
 #[derive(Debug, Args)]
 pub struct NameArgs {
     /// Secret name
+    #[arg(add = ArgValueCandidates::new(secret_names))]
     pub name: String,
     #[command(flatten)]
     pub scope: ScopeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    #[command(flatten)]
+    pub target: NameArgs,
+    /// Print what a deployment of the scope resolves: its value, else the shared one
+    #[arg(long)]
+    pub effective: bool,
 }
 
 #[derive(Debug, Args)]
@@ -195,11 +264,15 @@ pub struct ListArgs {
     /// List every scope in the vault
     #[arg(long, conflicts_with = "scope")]
     pub all: bool,
+    /// List what a deployment of the scope resolves, and where each value comes from
+    #[arg(long, conflicts_with = "all")]
+    pub effective: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct RemoveArgs {
     /// Secret name
+    #[arg(add = ArgValueCandidates::new(secret_names))]
     pub name: String,
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -211,7 +284,7 @@ pub struct RemoveArgs {
 #[derive(Debug, Args)]
 pub struct PathArgs {
     /// Secret name
-    #[arg(required_unless_present = "prefix")]
+    #[arg(required_unless_present = "prefix", add = ArgValueCandidates::new(secret_names))]
     pub name: Option<String>,
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -221,9 +294,92 @@ pub struct PathArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Start COMMAND from an empty environment plus PATH and HOME
+    #[arg(long)]
+    pub pristine: bool,
+    /// Fail before starting COMMAND if one of these names has no effective value
+    #[arg(long, value_name = "NAME", num_args = 1.., value_delimiter = ',', add = ArgValueCandidates::new(secret_names))]
+    pub strict: Vec<String>,
+    /// The command to run and its arguments, after '--'
+    #[arg(value_name = "COMMAND", required = true, last = true, value_hint = clap::ValueHint::CommandWithArguments)]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Output format [default: dotenv; json with --json]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ExportFormat>,
+    /// Export what a deployment of the scope resolves: its values, else the shared ones
+    #[arg(long)]
+    pub effective: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file to read ('-' for standard input)
+    #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Input format [default: json for a .json file, else dotenv]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ImportFormat>,
+    /// Import without asking (required without a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Show the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Also check that each name exists in SSM (branch path, then shared path)
+    #[arg(long)]
+    pub remote: bool,
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// NAME='value' lines, as dotenv parsers read them
+    Dotenv,
+    /// export NAME='value' lines, for 'source' in bash, zsh or sh
+    Shell,
+    /// One JSON object of names to values
+    Json,
+    /// GitHub Actions' $GITHUB_ENV form (NAME<<DELIMITER), with ::add-mask:: on stderr
+    Github,
+}
+
+/// What `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// NAME=value lines, read as the dotenvy crate does (no '$' substitution)
+    Dotenv,
+    /// One JSON object of names to string values
+    Json,
+}
+
+#[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell to print a script for
     pub shell: Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write every page (ampsecret.1, ampsecret-set.1, …) into DIR, creating it
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -8,12 +8,20 @@
 //! * [`vault`]: the payload format (pure), age encryption, atomic writes and locking.
 //! * [`keystore`]: where a vault's key lives (environment, OS keyring, identity file).
 //! * [`project`]: project root, package name and git branch discovery.
+//! * [`effective`]: what a deployment resolves: the scope's value, else the shared one (pure).
+//! * [`formats`]: dotenv, shell, JSON and GitHub Actions renderings of secrets, and parsers (pure).
+//! * [`backend`]: the `secret()` references of an Amplify backend, found with a JS/TS parser.
+//! * [`child`]: running a command with signals forwarded and its status passed through.
 //! * [`cli`] and [`commands`]: the command line and one module per command.
 
 pub mod amplify;
+pub mod backend;
+pub mod child;
 pub mod cli;
 pub mod commands;
+pub mod effective;
 pub mod error;
+pub mod formats;
 pub mod keystore;
 pub mod project;
 pub mod prompt;

@@ -59,6 +59,9 @@ pub fn passphrase(confirm: bool) -> Result<Zeroizing<String>> {
 
 /// A yes/no question; Ctrl-C or Esc cancels.
 pub fn confirm(question: &str, default: bool) -> Result<bool> {
+    // dialoguer reads keys in raw mode, where Ctrl-C is a key it reports as Interrupted;
+    // the guard covers a Ctrl-C that lands while the terminal is still cooked.
+    let _restore = guard_terminal();
     let answer = dialoguer::Confirm::new()
         .with_prompt(question)
         .default(default)
@@ -70,6 +73,7 @@ pub fn confirm(question: &str, default: bool) -> Result<bool> {
 
 /// Pick one of `items`; Ctrl-C or Esc cancels.
 pub fn select(question: &str, items: &[String]) -> Result<usize> {
+    let _restore = guard_terminal();
     let choice = dialoguer::Select::new()
         .with_prompt(question)
         .items(items)
@@ -80,8 +84,9 @@ pub fn select(question: &str, items: &[String]) -> Result<usize> {
     choice?.ok_or(Error::Cancelled)
 }
 
-/// While alive, a Ctrl-C restores the terminal's echo and exits with 130. rpassword turns
-/// echo off and would otherwise leave it off when SIGINT kills the process.
+/// While alive, a Ctrl-C restores the terminal's echo (and cursor) and exits with 130.
+/// rpassword turns echo off, dialoguer raw mode and hides the cursor; SIGINT's default
+/// action would leave them so.
 #[cfg(unix)]
 fn guard_terminal() -> impl Drop {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -98,7 +103,8 @@ fn guard_terminal() -> impl Drop {
                     (&raw const SAVED).cast::<libc::termios>(),
                 );
             }
-            let msg = b"\nerror: cancelled; nothing was changed\n";
+            // Show the cursor again (dialoguer's select hides it); stderr is a terminal here.
+            let msg = b"\x1b[?25h\nerror: cancelled; nothing was changed\n";
             libc::write(libc::STDERR_FILENO, msg.as_ptr().cast(), msg.len());
             libc::_exit(crate::error::exit::CANCELLED);
         }

@@ -1,9 +1,12 @@
-//! `ampsecret list`: names, scopes and times; never values.
+//! `ampsecret list`: names, scopes and times; never values. With `--effective`, what a
+//! deployment of the scope resolves and where each value comes from.
 
 use super::Context;
 use crate::cli::ListArgs;
+use crate::effective;
 use crate::error::Result;
 use crate::scope::ScopeKey;
+use crate::vault::VaultView;
 use serde_json::json;
 
 pub fn run(cx: &Context, args: ListArgs) -> Result<()> {
@@ -18,6 +21,18 @@ pub fn run(cx: &Context, args: ListArgs) -> Result<()> {
     let view = plaintext.view()?;
     // Paths are shown where the app's identity is known; listing works without it.
     let app = cx.app_identity(Some(&vault)).unwrap_or_default();
+
+    if let (true, Some(scope)) = (args.effective, &only) {
+        let rows = effective_rows(&view, scope, &app);
+        if cx.global.json {
+            super::print_json(&serde_json::Value::Array(rows));
+        } else if rows.is_empty() {
+            eprintln!("No secrets in {scope} or shared. Add one with 'ampsecret set NAME'.");
+        } else {
+            print_effective_table(&rows);
+        }
+        return Ok(());
+    }
 
     let scopes = view
         .scopes
@@ -46,6 +61,54 @@ pub fn run(cx: &Context, args: ListArgs) -> Result<()> {
         print_table(&rows);
     }
     Ok(())
+}
+
+/// One row per effective name: where its value comes from, and whether it hides a shared one.
+fn effective_rows(
+    view: &VaultView<'_>,
+    scope: &ScopeKey,
+    app: &crate::scope::AppIdentity,
+) -> Vec<serde_json::Value> {
+    let own = scope.parameter_scope(app).ok();
+    effective::resolve_all(view, scope)
+        .iter()
+        .map(|r| {
+            json!({
+                "name": r.name,
+                "scope": scope.to_string(),
+                "source": r.source_scope(scope).to_string(),
+                "path": own.as_ref().map(|own| r.parameter_name(own)),
+                "shadows_shared": r.shadows_shared,
+                "updated": super::timestamp(r.entry.updated),
+            })
+        })
+        .collect()
+}
+
+fn print_effective_table(rows: &[serde_json::Value]) {
+    let cell = |row: &serde_json::Value, key: &str| row[key].as_str().unwrap_or("").to_owned();
+    let width = |key: &str, min: usize| {
+        rows.iter()
+            .map(|r| cell(r, key).len())
+            .max()
+            .unwrap_or(min)
+            .max(min)
+    };
+    let (name_width, source_width) = (width("name", 4), width("source", 6));
+    println!("{:name_width$}  {:source_width$}  NOTE", "NAME", "SOURCE");
+    for row in rows {
+        let note = if row["shadows_shared"] == true {
+            "shadows shared"
+        } else {
+            ""
+        };
+        let line = format!(
+            "{:name_width$}  {:source_width$}  {note}",
+            cell(row, "name"),
+            cell(row, "source"),
+        );
+        println!("{}", line.trim_end());
+    }
 }
 
 fn empty_message(only: Option<&ScopeKey>) -> String {

@@ -1,9 +1,14 @@
 //! One module per command, sharing a [`Context`] that resolves what every command needs:
 //! the vault, its key, the scope and the app's identity in Amplify.
 
-mod completions;
+mod check;
+pub mod completions;
+mod exec;
+mod export;
+mod import;
 mod init;
 mod list;
+mod man;
 mod path;
 mod read;
 mod remove;
@@ -33,7 +38,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => list::run(&cx, args),
         Command::Remove(args) => remove::run(&cx, args),
         Command::Path(args) => path::run(&cx, args),
+        Command::Exec(args) => exec::run(&cx, args),
+        Command::Export(args) => export::run(&cx, args),
+        Command::Import(args) => import::run(&cx, args),
+        Command::Check(args) => check::run(&cx, args),
         Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(&cx, args),
     }
 }
 
@@ -43,6 +53,9 @@ pub struct Context {
     pub cwd: PathBuf,
     /// Prompts are allowed: a terminal is attached and `--no-input` is off.
     pub interactive: bool,
+    /// A passphrase typed at the prompt, so a command that unlocks twice (the scope picker,
+    /// then the command) asks only once.
+    typed_passphrase: std::sync::OnceLock<SecretString>,
 }
 
 impl Context {
@@ -54,6 +67,7 @@ impl Context {
             global,
             cwd,
             interactive,
+            typed_passphrase: std::sync::OnceLock::new(),
         })
     }
 
@@ -94,7 +108,11 @@ impl Context {
                 keystore::PASSPHRASE_ENV
             )));
         }
-        Ok(SecretString::from(prompt::passphrase(confirm)?.to_string()))
+        if let (false, Some(pass)) = (confirm, self.typed_passphrase.get()) {
+            return Ok(pass.clone());
+        }
+        let pass = SecretString::from(prompt::passphrase(confirm)?.to_string());
+        Ok(self.typed_passphrase.get_or_init(|| pass).clone())
     }
 
     /// The app's identity: `--app-id`/`AWS_APP_ID`, else the vault's config; `--app-name`,
@@ -118,7 +136,8 @@ impl Context {
         Ok(AppIdentity { app_id, app_name })
     }
 
-    /// The scope named by the flags, else `$AWS_BRANCH`, else the current git branch.
+    /// The scope named by the flags, else `$AWS_BRANCH`, else the current git branch, else
+    /// (on a terminal) one the user picks from the vault's scopes.
     pub fn scope(&self, args: &ScopeArgs) -> Result<ScopeKey> {
         if args.shared {
             return Ok(ScopeKey::Shared);
@@ -132,15 +151,39 @@ impl Context {
         if let Some(branch) = std::env::var("AWS_BRANCH").ok().filter(|b| !b.is_empty()) {
             return branch_scope(&branch, "AWS_BRANCH");
         }
-        match project::git_head(&self.cwd) {
-            GitHead::Branch(branch) => branch_scope(&branch, "the git branch"),
-            GitHead::Detached => Err(Error::Usage(
-                "git HEAD is detached, so there is no branch to use: pass --branch NAME, --sandbox or --shared".into(),
-            )),
-            GitHead::NoRepository => Err(Error::Usage(
-                "no scope given, AWS_BRANCH is not set and this is not a git repository: pass --branch NAME, --sandbox or --shared".into(),
-            )),
+        let why = match project::git_head(&self.cwd) {
+            GitHead::Branch(branch) => return branch_scope(&branch, "the git branch"),
+            GitHead::Detached => "git HEAD is detached, so there is no branch to use",
+            GitHead::NoRepository => {
+                "no scope given, AWS_BRANCH is not set and this is not a git repository"
+            }
+        };
+        if self.interactive
+            && let Some(scope) = self.pick_scope()?
+        {
+            return Ok(scope);
         }
+        Err(Error::Usage(format!(
+            "{why}: pass --branch NAME, --sandbox or --shared"
+        )))
+    }
+
+    /// Asks which of the vault's scopes to use; `None` when there is no vault or it is empty.
+    fn pick_scope(&self) -> Result<Option<ScopeKey>> {
+        let vault = match self.open_vault() {
+            Ok(vault) => vault,
+            Err(Error::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let plaintext = vault.read(&self.unlock(&vault)?)?;
+        let view = plaintext.view()?;
+        let scopes: Vec<ScopeKey> = view.scopes.into_iter().map(|s| s.key).collect();
+        if scopes.is_empty() {
+            return Ok(None);
+        }
+        let labels: Vec<String> = scopes.iter().map(ToString::to_string).collect();
+        let choice = prompt::select("No scope given and no git branch. Which scope?", &labels)?;
+        Ok(scopes.into_iter().nth(choice))
     }
 
     /// Checks `name` and computes its SSM parameter in `scope`; fails before anything is

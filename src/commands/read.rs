@@ -1,48 +1,66 @@
-//! `ampsecret get NAME`: print one value.
+//! `ampsecret get NAME`: print one value, the scope's own or (with `--effective`) the one a
+//! deployment resolves.
 
 use super::Context;
 use crate::amplify;
-use crate::cli::NameArgs;
+use crate::cli::GetArgs;
+use crate::effective::{self, Source};
 use crate::error::{Error, Result};
 use crate::scope::ScopeKey;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
 
-pub fn get(cx: &Context, args: NameArgs) -> Result<()> {
-    let scope = cx.scope(&args.scope)?;
-    amplify::validate_secret_name(&args.name)
-        .map_err(|e| Error::Invalid(format!("secret name '{}': {e}", args.name)))?;
+pub fn get(cx: &Context, args: GetArgs) -> Result<()> {
+    let name = &args.target.name;
+    let scope = cx.scope(&args.target.scope)?;
+    amplify::validate_secret_name(name)
+        .map_err(|e| Error::Invalid(format!("secret name '{name}': {e}")))?;
     let vault = cx.open_vault()?;
     let key = cx.unlock(&vault)?;
     let plaintext = vault.read(&key)?;
     let view = plaintext.view()?;
-    let entry = view
-        .get(&scope, &args.name)
-        .ok_or_else(|| not_found(&scope, &args.name))?;
+    let resolved = if args.effective {
+        effective::resolve(&view, &scope, name).ok_or_else(|| not_found_effective(&scope, name))?
+    } else {
+        let entry = view
+            .get(&scope, name)
+            .ok_or_else(|| not_found(&scope, name))?;
+        effective::Resolved {
+            name: entry.name,
+            entry,
+            source: Source::Own,
+            shadows_shared: false,
+        }
+    };
+    let entry = resolved.entry;
     let value = entry.value();
     if cx.global.json {
         let path = cx
-            .parameter(Some(&vault), &scope, &args.name)
+            .parameter(Some(&vault), &scope, name)
             .ok()
-            .map(|(_, path)| path);
-        let document = zeroize::Zeroizing::new(
-            json!({
-                "name": args.name,
-                "scope": scope.to_string(),
-                "path": path,
-                "value": value.expose(),
-                "created": super::timestamp(entry.created),
-                "updated": super::timestamp(entry.updated),
-            })
-            .to_string(),
-        );
-        write_stdout(document.as_bytes(), true)
+            .map(|(own, _)| resolved.parameter_name(&own));
+        let mut document = json!({
+            "name": name,
+            "scope": scope.to_string(),
+            "path": path,
+            "created": super::timestamp(entry.created),
+            "updated": super::timestamp(entry.updated),
+        });
+        if args.effective {
+            document["source"] = json!(resolved.source_scope(&scope).to_string());
+            document["shadows_shared"] = json!(resolved.shadows_shared);
+        }
+        document["value"] = json!(value.expose());
+        let text = zeroize::Zeroizing::new(document.to_string());
+        drop(document);
+        write_stdout(text.as_bytes(), true)
     } else {
         write_stdout(value.expose().as_bytes(), std::io::stdout().is_terminal())
     }
 }
 
-fn write_stdout(bytes: &[u8], newline: bool) -> Result<()> {
+/// Writes `bytes` (a value, or a document holding values) to stdout, and flushes.
+pub fn write_stdout(bytes: &[u8], newline: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)
         .and_then(|()| {
@@ -60,5 +78,15 @@ fn write_stdout(bytes: &[u8], newline: bool) -> Result<()> {
 pub fn not_found(scope: &ScopeKey, name: &str) -> Error {
     Error::NotFound(format!(
         "no secret {name} in {scope}; 'ampsecret list --all' shows what the vault holds"
+    ))
+}
+
+/// The error for a name with no effective value: neither in the scope nor shared.
+pub fn not_found_effective(scope: &ScopeKey, name: &str) -> Error {
+    if *scope == ScopeKey::Shared {
+        return not_found(scope, name);
+    }
+    Error::NotFound(format!(
+        "no secret {name} in {scope} nor in shared; 'ampsecret list --all' shows what the vault holds"
     ))
 }

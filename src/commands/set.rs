@@ -18,6 +18,26 @@ pub fn run(cx: &Context, args: SetArgs) -> Result<()> {
     };
     let (_, parameter) = cx.parameter(existing.as_ref(), &scope, &args.name)?;
 
+    // Unlock and ask about overwriting before the value is typed, not after.
+    let unlocked = match existing {
+        Some(vault) => {
+            let key = cx.unlock(&vault)?;
+            if cx.interactive && !args.yes {
+                let exists = vault.read(&key)?.view()?.get(&scope, &args.name).is_some();
+                if exists
+                    && !prompt::confirm(
+                        &format!("{} already exists in {scope}. Overwrite it?", args.name),
+                        false,
+                    )?
+                {
+                    return Err(Error::Cancelled);
+                }
+            }
+            Some((vault, key))
+        }
+        None => None,
+    };
+
     let value = read_value(cx, &args)?;
     let advanced = value
         .validate()
@@ -30,11 +50,8 @@ pub fn run(cx: &Context, args: SetArgs) -> Result<()> {
         );
     }
 
-    let (vault, key) = match existing {
-        Some(vault) => {
-            let key = cx.unlock(&vault)?;
-            (vault, key)
-        }
+    let (vault, key) = match unlocked {
+        Some(unlocked) => unlocked,
         None => {
             let question = format!("No vault at {}. Create one?", cx.vault_dir().display());
             if !prompt::confirm(&question, true)? {
@@ -44,18 +61,6 @@ pub fn run(cx: &Context, args: SetArgs) -> Result<()> {
             (vault, key)
         }
     };
-
-    if cx.interactive && !args.yes {
-        let exists = vault.read(&key)?.view()?.get(&scope, &args.name).is_some();
-        if exists
-            && !prompt::confirm(
-                &format!("{} already exists in {scope}. Overwrite it?", args.name),
-                false,
-            )?
-        {
-            return Err(Error::Cancelled);
-        }
-    }
 
     let created = vault.update(&key, |v| Ok(v.set(&scope, &args.name, value, super::now())))?;
     if cx.global.json {

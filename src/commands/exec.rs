@@ -1,0 +1,85 @@
+//! `ampsecret exec -- COMMAND`: run a command with the scope's effective secrets in its
+//! environment. ampsecret prints nothing of its own once the command starts, and exits with
+//! the command's status.
+
+use super::Context;
+use crate::amplify;
+use crate::child;
+use crate::cli::ExecArgs;
+use crate::effective;
+use crate::error::{Error, Result};
+use crate::keystore;
+use std::process::Command;
+
+/// Variables kept by `--pristine`.
+const PRISTINE_KEEP: [&str; 2] = ["PATH", "HOME"];
+
+pub fn run(cx: &Context, args: ExecArgs) -> Result<()> {
+    let scope = cx.scope(&args.scope)?;
+    let (program, program_args) = args
+        .command
+        .split_first()
+        .ok_or_else(|| Error::Usage("no command given: write it after '--'".into()))?;
+    for name in &args.strict {
+        amplify::validate_secret_name(name)
+            .map_err(|e| Error::Invalid(format!("--strict: secret name '{name}': {e}")))?;
+    }
+    let vault = cx.open_vault()?;
+    let key = cx.unlock(&vault)?;
+    let plaintext = vault.read(&key)?;
+    let view = plaintext.view()?;
+    let resolved = effective::resolve_all(&view, &scope);
+
+    let missing: Vec<&str> = args
+        .strict
+        .iter()
+        .map(String::as_str)
+        .filter(|name| resolved.binary_search_by(|r| r.name.cmp(name)).is_err())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::NotFound(format!(
+            "--strict: no value for {} in {scope} nor in shared; nothing was run",
+            missing.join(", ")
+        )));
+    }
+
+    let mut command = Command::new(program);
+    command.args(program_args);
+    if args.pristine {
+        command.env_clear();
+        for name in PRISTINE_KEEP {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
+        }
+    }
+    // The vault's key opens every scope; the command gets only this scope's values.
+    command.env_remove(keystore::IDENTITY_ENV);
+    command.env_remove(keystore::PASSPHRASE_ENV);
+    for r in &resolved {
+        command.env(r.name, r.entry.value().expose());
+    }
+    tracing::debug!(
+        "running {} with {} secrets of {scope}",
+        program.to_string_lossy(),
+        resolved.len()
+    );
+    drop(resolved);
+    drop(view);
+    drop(plaintext);
+
+    let status = child::run(&mut command).map_err(|e| {
+        let program = program.to_string_lossy();
+        match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                Error::NotFound(format!("cannot run {program}: command not found"))
+            }
+            _ => Error::Other(format!("cannot run {program}: {e}")),
+        }
+    })?;
+    match child::exit_code(status) {
+        0 => Ok(()),
+        // The command's own status; it has said what it had to say.
+        code => std::process::exit(code),
+    }
+}

@@ -1,0 +1,235 @@
+//! Effective values: what a deployed backend resolves for each secret name. Pure; no I/O.
+//!
+//! Amplify reads a branch's (or sandbox's) own value first and falls back to the shared value
+//! (spec `amplify-paths.md` §6). The shared fallback is always
+//! `/amplify/shared/<the backend's namespace>`: the app id for a branch, the raw package.json
+//! name for a sandbox. Locally the vault has one shared scope, so a sandbox falls back to it
+//! too; [`fallback_parameter_scope`] gives the SSM path Amplify really reads.
+
+use crate::amplify::ParameterScope;
+use crate::scope::ScopeKey;
+use crate::vault::format::{EntryView, VaultView};
+use std::cmp::Ordering;
+
+/// Where an effective value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The scope's own value.
+    Own,
+    /// The shared scope's value (the scope has none of its own).
+    Shared,
+}
+
+/// One name and the value a deployment of the scope resolves for it.
+#[derive(Debug)]
+pub struct Resolved<'v, 'a> {
+    pub name: &'a str,
+    pub entry: &'v EntryView<'a>,
+    pub source: Source,
+    /// The scope's own value hides a shared value of the same name.
+    pub shadows_shared: bool,
+}
+
+impl Resolved<'_, '_> {
+    /// The vault scope the value is read from.
+    pub fn source_scope(&self, scope: &ScopeKey) -> ScopeKey {
+        match self.source {
+            Source::Own => scope.clone(),
+            Source::Shared => ScopeKey::Shared,
+        }
+    }
+
+    /// The SSM parameter Amplify reads the value from, given the scope's own SSM scope.
+    pub fn parameter_name(&self, own: &ParameterScope) -> String {
+        match self.source {
+            Source::Own => own.parameter_name(self.name),
+            Source::Shared => fallback_parameter_scope(own).parameter_name(self.name),
+        }
+    }
+}
+
+/// Every name with an effective value in `scope`, in name order.
+pub fn resolve_all<'v, 'a>(view: &'v VaultView<'a>, scope: &ScopeKey) -> Vec<Resolved<'v, 'a>> {
+    let own: &[EntryView<'a>] = view.scope(scope).map_or(&[], |s| &s.secrets);
+    let shared: &[EntryView<'a>] = match scope {
+        ScopeKey::Shared => &[],
+        _ => view.scope(&ScopeKey::Shared).map_or(&[], |s| &s.secrets),
+    };
+    // Both lists are sorted by name (the payload guarantees it): merge them.
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::with_capacity(own.len().max(shared.len()));
+    while i < own.len() || j < shared.len() {
+        let order = match (own.get(i), shared.get(j)) {
+            (Some(o), Some(s)) => o.name.cmp(s.name),
+            (Some(_), None) => Ordering::Less,
+            _ => Ordering::Greater,
+        };
+        let (entry, source, shadows_shared) = match order {
+            Ordering::Less => (&own[i], Source::Own, false),
+            Ordering::Equal => (&own[i], Source::Own, true),
+            Ordering::Greater => (&shared[j], Source::Shared, false),
+        };
+        if order != Ordering::Greater {
+            i += 1;
+        }
+        if order != Ordering::Less {
+            j += 1;
+        }
+        out.push(Resolved {
+            name: entry.name,
+            entry,
+            source,
+            shadows_shared,
+        });
+    }
+    out
+}
+
+/// The effective value of one name in `scope`.
+pub fn resolve<'v, 'a>(
+    view: &'v VaultView<'a>,
+    scope: &ScopeKey,
+    name: &str,
+) -> Option<Resolved<'v, 'a>> {
+    let shared = match scope {
+        ScopeKey::Shared => None,
+        _ => view.get(&ScopeKey::Shared, name),
+    };
+    match view.get(scope, name) {
+        Some(entry) => Some(Resolved {
+            name: entry.name,
+            entry,
+            source: Source::Own,
+            shadows_shared: shared.is_some(),
+        }),
+        None => shared.map(|entry| Resolved {
+            name: entry.name,
+            entry,
+            source: Source::Shared,
+            shadows_shared: false,
+        }),
+    }
+}
+
+/// The shared SSM scope a deployment falls back to: `/amplify/shared/<namespace>`, where the
+/// namespace is the backend's (the app id of a branch, the package name of a sandbox).
+pub fn fallback_parameter_scope(own: &ParameterScope) -> ParameterScope {
+    match own {
+        ParameterScope::Backend { namespace, .. } => ParameterScope::Shared {
+            namespace: namespace.clone(),
+        },
+        shared @ ParameterScope::Shared { .. } => shared.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::amplify::BackendKind;
+    use crate::secret::SecretValue;
+    use crate::vault::Vault;
+
+    fn vault() -> Vault {
+        let mut v = Vault::default();
+        let main = ScopeKey::Branch("main".into());
+        let set = |v: &mut Vault, scope: &ScopeKey, name: &str, value: &str| {
+            v.set(scope, name, SecretValue::new(value.into()), 1);
+        };
+        set(&mut v, &main, "A", "main-a");
+        set(&mut v, &main, "C", "main-c");
+        set(&mut v, &ScopeKey::Shared, "B", "shared-b");
+        set(&mut v, &ScopeKey::Shared, "C", "shared-c");
+        set(&mut v, &ScopeKey::Shared, "D", "shared-d");
+        set(&mut v, &ScopeKey::Sandbox("alice".into()), "D", "alice-d");
+        v
+    }
+
+    fn summary(all: &[Resolved<'_, '_>]) -> Vec<(String, String, Source, bool)> {
+        all.iter()
+            .map(|r| {
+                (
+                    r.name.to_owned(),
+                    r.entry.value().expose().to_owned(),
+                    r.source,
+                    r.shadows_shared,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn branch_value_first_then_shared() {
+        let bytes = vault().encode();
+        let view = VaultView::parse(&bytes).unwrap();
+        let main = ScopeKey::Branch("main".into());
+        let all = resolve_all(&view, &main);
+        let row = |n: &str, v: &str, s, sh| (n.to_owned(), v.to_owned(), s, sh);
+        assert_eq!(
+            summary(&all),
+            vec![
+                row("A", "main-a", Source::Own, false),
+                row("B", "shared-b", Source::Shared, false),
+                row("C", "main-c", Source::Own, true),
+                row("D", "shared-d", Source::Shared, false),
+            ]
+        );
+        for r in &all {
+            let one = resolve(&view, &main, r.name).unwrap();
+            assert_eq!(
+                (one.source, one.shadows_shared),
+                (r.source, r.shadows_shared)
+            );
+        }
+        assert!(resolve(&view, &main, "E").is_none());
+        assert_eq!(all[1].source_scope(&main), ScopeKey::Shared);
+        assert_eq!(all[0].source_scope(&main), main);
+    }
+
+    #[test]
+    fn shared_and_unknown_scopes() {
+        let bytes = vault().encode();
+        let view = VaultView::parse(&bytes).unwrap();
+        let shared = resolve_all(&view, &ScopeKey::Shared);
+        assert_eq!(shared.len(), 3);
+        assert!(
+            shared
+                .iter()
+                .all(|r| r.source == Source::Own && !r.shadows_shared)
+        );
+        let other = resolve_all(&view, &ScopeKey::Branch("dev".into()));
+        assert_eq!(other.len(), 3);
+        assert!(other.iter().all(|r| r.source == Source::Shared));
+        let alice = resolve_all(&view, &ScopeKey::Sandbox("alice".into()));
+        assert_eq!(summary(&alice)[2].1, "alice-d");
+        assert!(alice[2].shadows_shared);
+        let empty = Vault::default().encode();
+        let view = VaultView::parse(&empty).unwrap();
+        assert!(resolve_all(&view, &ScopeKey::Shared).is_empty());
+    }
+
+    #[test]
+    fn sandbox_falls_back_to_the_package_name() {
+        let sandbox = ParameterScope::Backend {
+            kind: BackendKind::Sandbox,
+            namespace: "my-app".into(),
+            name: "alice".into(),
+        };
+        assert_eq!(
+            fallback_parameter_scope(&sandbox).parameter_name("K"),
+            "/amplify/shared/my-app/K"
+        );
+        let branch = ParameterScope::Backend {
+            kind: BackendKind::Branch,
+            namespace: "d1a2b3c4d5e6f7".into(),
+            name: "main".into(),
+        };
+        assert_eq!(
+            fallback_parameter_scope(&branch).prefix(),
+            "/amplify/shared/d1a2b3c4d5e6f7"
+        );
+        let shared = ParameterScope::Shared {
+            namespace: "x".into(),
+        };
+        assert_eq!(fallback_parameter_scope(&shared), shared);
+    }
+}

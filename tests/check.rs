@@ -1,0 +1,176 @@
+//! `ampsecret check` on a small but realistic Amplify Gen 2 project (tests/fixtures/amplify-app).
+
+mod support;
+
+use std::path::Path;
+use support::{APP_ID, Project};
+
+/// A project holding the fixture's `amplify/` backend.
+fn project() -> Project {
+    let p = Project::initialized();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/amplify-app/amplify");
+    copy_dir(&fixture, &p.root().join("amplify"));
+    p
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn missing_secrets_are_reported_with_file_and_line() {
+    let p = project();
+    p.set("GOOGLE_CLIENT_ID", "id", &["--branch", "main"]);
+    p.set("API_KEY", "k", &["--shared"]);
+    p.set(
+        "SQL_CONNECTION_STRING",
+        "postgres://x",
+        &["--branch", "main"],
+    );
+
+    let out = p.run(&["check", "--branch", "main"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "amplify/auth/resource.ts:12: GOOGLE_CLIENT_SECRET has no value in branch:main nor in shared\n"
+    );
+    let last = out.stderr.lines().last().unwrap();
+    assert_eq!(
+        last,
+        "error: 1 of 4 secrets used by the backend have no value in branch:main nor in shared: GOOGLE_CLIENT_SECRET"
+    );
+    // Comments, strings and unrelated calls are not secret() references.
+    for never in ["NOT_USED", "ALSO_NOT"] {
+        assert!(
+            !out.stdout.contains(never) && !out.stderr.contains(never),
+            "{never}"
+        );
+    }
+    // The literal credential in the function's environment is a warning, with its place.
+    assert!(
+        out.stderr.contains(
+            "warning: amplify/functions/say-hello/resource.ts:10: environment STRIPE_KEY"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("LOG_LEVEL") && !out.stderr.contains("NAME holds"),
+        "{}",
+        out.stderr
+    );
+
+    p.set("GOOGLE_CLIENT_SECRET", "s", &["--shared"]);
+    let ok = p.run(&["check", "--branch", "main"]).success();
+    assert!(ok.stdout.is_empty());
+    assert!(
+        ok.stderr.contains("All 4 secrets used by the backend"),
+        "{}",
+        ok.stderr
+    );
+}
+
+#[test]
+fn json_report() {
+    let p = project();
+    p.set("API_KEY", "k", &["--shared"]);
+    let out = p.run(&["check", "--sandbox=alice", "--json"]);
+    assert_eq!(out.code, 3);
+    let doc = out.json();
+    assert_eq!(doc["scope"], "sandbox:alice");
+    assert_eq!(doc["files"], 6);
+    let names: Vec<&str> = doc["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "API_KEY",
+            "GOOGLE_CLIENT_ID",
+            "GOOGLE_CLIENT_SECRET",
+            "SQL_CONNECTION_STRING"
+        ]
+    );
+    let api = &doc["secrets"][0];
+    assert_eq!(api["found"], true);
+    assert_eq!(api["source"], "shared");
+    // A sandbox's shared fallback is keyed by the package name.
+    assert_eq!(api["path"], "/amplify/shared/my-app/API_KEY");
+    assert_eq!(
+        api["references"][0]["file"],
+        "amplify/functions/say-hello/resource.ts"
+    );
+    assert_eq!(api["references"][0]["line"], 9);
+    assert_eq!(
+        doc["missing"],
+        serde_json::json!([
+            "GOOGLE_CLIENT_ID",
+            "GOOGLE_CLIENT_SECRET",
+            "SQL_CONNECTION_STRING"
+        ])
+    );
+    assert_eq!(doc["warnings"][0]["key"], "STRIPE_KEY");
+    assert_eq!(doc["warnings"].as_array().unwrap().len(), 1);
+
+    let branch = p.run(&["check", "--branch", "main", "--json"]).json();
+    assert_eq!(
+        branch["secrets"][0]["path"],
+        format!("/amplify/shared/{APP_ID}/API_KEY")
+    );
+}
+
+#[test]
+fn node_modules_are_skipped_and_unparsable_sources_fail() {
+    let p = project();
+    for name in [
+        "GOOGLE_CLIENT_ID",
+        "GOOGLE_CLIENT_SECRET",
+        "API_KEY",
+        "SQL_CONNECTION_STRING",
+    ] {
+        p.set(name, "v", &["--shared"]);
+    }
+    let vendored = p.root().join("amplify/node_modules/some-lib");
+    std::fs::create_dir_all(&vendored).unwrap();
+    std::fs::write(
+        vendored.join("index.js"),
+        "import { secret } from '@aws-amplify/backend';\nsecret('VENDORED');\n",
+    )
+    .unwrap();
+    p.run(&["check"]).success();
+
+    std::fs::write(
+        p.root().join("amplify/extra.mts"),
+        "import { secret as s } from '@aws-amplify/backend';\nexport const x = s(`EXTRA`);\n",
+    )
+    .unwrap();
+    let out = p.run(&["check"]);
+    assert_eq!(out.code, 3);
+    assert_eq!(
+        out.stdout,
+        "amplify/extra.mts:2: EXTRA has no value in branch:main nor in shared\n"
+    );
+
+    std::fs::write(p.root().join("amplify/broken.ts"), "export const x = {;\n").unwrap();
+    p.run(&["check"])
+        .fails(5)
+        .stderr_has("cannot parse amplify/broken.ts:1");
+}
+
+#[test]
+fn no_backend_is_not_found() {
+    let p = Project::initialized();
+    p.run(&["check"]).fails(3).stderr_has("amplify");
+}

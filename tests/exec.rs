@@ -1,0 +1,194 @@
+//! `ampsecret exec`: the command gets the effective secrets, its status and signals pass through.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use support::Project;
+
+const NASTY: &str = "it's \"quoted\" $HOME `id` \\ !\nsecond line ✓";
+
+fn project() -> Project {
+    let p = Project::initialized();
+    p.set("SHARED_ONLY", "from-shared", &["--shared"]);
+    p.set("BOTH", "shared-both", &["--shared"]);
+    p.set("BOTH", NASTY, &["--branch", "main"]);
+    p
+}
+
+#[test]
+fn command_sees_effective_values_and_ampsecret_prints_nothing() {
+    let p = project();
+    let out = p
+        .run(&[
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s|%s' \"$SHARED_ONLY\" \"$BOTH\"",
+        ])
+        .success();
+    assert_eq!(out.stdout, format!("from-shared|{NASTY}"));
+    assert_eq!(out.stderr, "");
+
+    let out = p
+        .run(&[
+            "exec",
+            "--branch",
+            "dev",
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$BOTH\"",
+        ])
+        .success();
+    assert_eq!(out.stdout, "shared-both");
+
+    // Diagnostics name things, never values.
+    let out = p.run(&["-vv", "exec", "--", "true"]).success();
+    assert!(
+        !out.stderr.contains("second line") && !out.stderr.contains("from-shared"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn exit_status_passes_through() {
+    let p = project();
+    assert_eq!(p.run(&["exec", "--", "sh", "-c", "exit 7"]).code, 7);
+    assert_eq!(
+        p.run(&["exec", "--", "sh", "-c", "kill -TERM $$"]).code,
+        128 + 15
+    );
+    assert_eq!(
+        p.run(&["exec", "--", "sh", "-c", "kill -KILL $$"]).code,
+        128 + 9
+    );
+    p.run(&["exec", "--", "no-such-command-ampsecret"])
+        .fails(3)
+        .stderr_has("no-such-command-ampsecret");
+    p.run(&["exec"]).fails(2);
+}
+
+#[test]
+fn pristine_keeps_only_path_home_and_secrets() {
+    let p = project().env("SOMETHING_ELSE", "x");
+    let out = p.run(&["exec", "--pristine", "--", "env"]).success();
+    let mut names: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(n, _)| n))
+        .collect();
+    names.retain(|n| !n.starts_with("second line")); // the NASTY value's continuation line
+    names.sort();
+    // `env` may add PWD-like variables on some systems; sh is not involved here.
+    assert!(
+        names.contains(&"PATH") && names.contains(&"HOME"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"BOTH") && names.contains(&"SHARED_ONLY"),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"SOMETHING_ELSE") && !names.contains(&"AMPSECRET_NO_KEYRING"),
+        "{names:?}"
+    );
+
+    let out = p.run(&["exec", "--", "env"]).success();
+    assert!(out.stdout.contains("SOMETHING_ELSE=x"));
+}
+
+#[test]
+fn the_vault_key_is_not_passed_on() {
+    let p = Project::new().env("AMPSECRET_PASSPHRASE", "correct horse");
+    p.run(&["init", "--passphrase", "--app-id", support::APP_ID])
+        .success();
+    p.set("K", "v", &[]);
+    let out = p
+        .run(&[
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s/%s' \"${AMPSECRET_PASSPHRASE-unset}\" \"$K\"",
+        ])
+        .success();
+    assert_eq!(out.stdout, "unset/v");
+}
+
+#[test]
+fn strict_fails_before_starting() {
+    let p = project();
+    let marker = p.temp().join("ran");
+    let script = format!("touch '{}'", marker.display());
+    p.run(&[
+        "exec",
+        "--strict",
+        "BOTH,MISSING_ONE",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ])
+    .fails(3)
+    .stderr_has("MISSING_ONE");
+    assert!(!marker.exists(), "the command must not run");
+    p.run(&[
+        "exec",
+        "--strict",
+        "BOTH",
+        "--strict",
+        "SHARED_ONLY",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ])
+    .success();
+    assert!(marker.exists());
+}
+
+#[test]
+fn signals_are_forwarded_to_the_command() {
+    let p = project();
+    // Bounded (about 20 s), so a failing run leaves nothing behind for long.
+    let script = "trap 'echo got-term; exit 0' TERM; echo ready; i=0; \
+                  while [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; exit 9";
+    let mut run = p.cmd(&["exec", "--", "sh", "-c", script]);
+    let mut child = run
+        .command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    // SIGTERM to ampsecret only: without forwarding, ampsecret dies and sh never hears of it.
+    let pid = i32::try_from(child.id()).unwrap();
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("exec did not end after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert_eq!(rest, "got-term\n");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "the command's status, not death by signal"
+    );
+}

@@ -1,0 +1,338 @@
+//! `export` in every format read back by the format's real consumer, and `import`'s plan,
+//! confirmation and all-or-nothing checks.
+
+mod support;
+
+use support::Project;
+
+/// Values that broke comparable tools' quoting.
+const VALUES: &[(&str, &str)] = &[
+    ("A_QUOTES", "it's \"double\" and 'single'"),
+    ("B_DOLLAR", "$HOME ${PATH} $(id) `id`"),
+    ("C_BACKSLASH", "C:\\path\\ trailing\\"),
+    ("D_BANG", "!! !$ history"),
+    ("E_NEWLINES", "line one\nline two\n\nend\n"),
+    ("F_UNICODE", "ünïcødé ✓ 🦀 \u{2028}"),
+    ("G_HASH", "#not a comment = x"),
+    (
+        "H_PEM",
+        "-----BEGIN PRIVATE KEY-----\nMIIB\r\n-----END PRIVATE KEY-----",
+    ),
+];
+
+fn project_with_values() -> Project {
+    let p = Project::initialized();
+    for (name, value) in VALUES {
+        // `set --stdin` drops one trailing newline, so store exactly through --file.
+        let file = p.temp().join(format!("{name}.value"));
+        std::fs::write(&file, value).unwrap();
+        p.run(&["set", name, "--file", file.to_str().unwrap(), "--yes"])
+            .success();
+        assert_eq!(p.get(name, &[]), *value);
+    }
+    p
+}
+
+#[test]
+fn shell_export_round_trips_through_bash() {
+    let p = project_with_values();
+    let out = p.run(&["export", "--format", "shell"]).success();
+    let file = p.temp().join("secrets.sh");
+    std::fs::write(&file, &out.stdout).unwrap();
+    for (name, value) in VALUES {
+        let read = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("set -a; source \"$1\"; printf %s \"${name}\""))
+            .arg("bash")
+            .arg(&file)
+            .env_clear()
+            .output()
+            .expect("bash is needed for this test");
+        assert!(
+            read.status.success(),
+            "{}",
+            String::from_utf8_lossy(&read.stderr)
+        );
+        assert_eq!(String::from_utf8(read.stdout).unwrap(), *value, "{name}");
+    }
+}
+
+#[test]
+fn dotenv_export_round_trips_through_dotenvy() {
+    let p = project_with_values();
+    let out = p.run(&["export"]).success();
+    let parsed: Vec<(String, String)> = dotenvy::from_read_iter(out.stdout.as_bytes())
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let want: Vec<(String, String)> = VALUES
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(parsed, want, "in name order, every value exact");
+}
+
+#[test]
+fn json_export_round_trips_through_serde_json() {
+    let p = project_with_values();
+    let out = p.run(&["export", "--format", "json"]).success();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    for (name, value) in VALUES {
+        assert_eq!(doc[name], *value, "{name}");
+    }
+    assert_eq!(p.run(&["export", "--json"]).success().stdout, out.stdout);
+    let both = p.run(&["export", "--json", "--format", "shell"]);
+    assert_eq!(both.code, 2);
+    let error: serde_json::Value = serde_json::from_str(&both.stderr).unwrap();
+    assert_eq!(error["error"]["kind"], "usage");
+}
+
+#[test]
+fn github_export_writes_env_file_form_and_masks_on_stderr() {
+    let p = project_with_values();
+    let out = p.run(&["export", "--format", "github"]).success();
+    // The $GITHUB_ENV file form only on stdout: NAME<<DELIM, value, DELIM.
+    let mut lines = out.stdout.split('\n').peekable();
+    let mut seen = Vec::new();
+    while let Some(header) = lines.next() {
+        if header.is_empty() && lines.peek().is_none() {
+            break;
+        }
+        let (name, delimiter) = header
+            .split_once("<<")
+            .unwrap_or_else(|| panic!("{header:?}"));
+        let mut value_lines = Vec::new();
+        for line in lines.by_ref() {
+            if line == delimiter {
+                break;
+            }
+            value_lines.push(line);
+        }
+        seen.push((name.to_owned(), value_lines.join("\n")));
+    }
+    let want: Vec<(String, String)> = VALUES
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(seen, want);
+    assert!(!out.stdout.contains("::add-mask::"));
+    // One mask per non-blank line of each value, on stderr.
+    for line in [
+        "line one",
+        "line two",
+        "-----BEGIN PRIVATE KEY-----",
+        "MIIB",
+    ] {
+        assert!(
+            out.stderr
+                .lines()
+                .any(|l| l == format!("::add-mask::{line}")),
+            "{line}: {}",
+            out.stderr
+        );
+    }
+    assert!(
+        out.stderr.lines().all(|l| l.starts_with("::add-mask::")),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn effective_export_and_names_each_format_cannot_hold() {
+    let p = Project::initialized();
+    p.set("SHARED", "s", &["--shared"]);
+    p.set("OWN", "o", &[]);
+    assert_eq!(p.run(&["export"]).success().stdout, "OWN='o'\n");
+    assert_eq!(
+        p.run(&["export", "--effective"]).success().stdout,
+        "OWN='o'\nSHARED='s'\n"
+    );
+
+    p.set("my-key", "x", &[]);
+    p.run(&["export", "--format", "shell"])
+        .fails(5)
+        .stderr_has("my-key");
+    p.run(&["export", "--format", "dotenv"])
+        .fails(5)
+        .stderr_has("--format json");
+    let doc = p.run(&["export", "--format", "json"]).success().json();
+    assert_eq!(doc["my-key"], "x");
+}
+
+#[test]
+fn export_then_import_is_the_identity() {
+    let p = project_with_values();
+    for (format, file) in [("dotenv", "out.env"), ("json", "out.json")] {
+        let path = p.temp().join(file);
+        let out = p.run(&["export", "--format", format]).success();
+        std::fs::write(&path, &out.stdout).unwrap();
+        let scope = format!("--sandbox={format}");
+        p.run(&["import", path.to_str().unwrap(), &scope, "--yes"])
+            .success();
+        for (name, value) in VALUES {
+            assert_eq!(p.get(name, &[&scope]), *value, "{format} {name}");
+        }
+    }
+}
+
+#[test]
+fn import_shows_a_plan_and_needs_yes_without_a_terminal() {
+    let p = Project::initialized();
+    p.set("SAME", "same", &[]);
+    p.set("CHANGED", "old", &[]);
+    let file = p.temp().join(".env");
+    std::fs::write(
+        &file,
+        "# from the old host\nexport NEW='new-value'\nCHANGED=\"new\\nvalue\"\nSAME=same\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+
+    let before = p.snapshot();
+    p.run(&["import", path]).fails(2).stderr_has("--yes");
+    let plan = p
+        .run(&["import", path, "--dry-run", "--json"])
+        .success()
+        .json();
+    assert_eq!(plan["added"], serde_json::json!(["NEW"]));
+    assert_eq!(plan["changed"], serde_json::json!(["CHANGED"]));
+    assert_eq!(plan["unchanged"], serde_json::json!(["SAME"]));
+    assert_eq!(plan["applied"], false);
+    let text = p.run(&["import", path, "--dry-run"]).success();
+    assert!(
+        text.stderr.contains("+ NEW")
+            && text.stderr.contains("~ CHANGED")
+            && text.stderr.contains("= SAME")
+    );
+    assert!(!text.stderr.contains("new-value") && text.stdout.is_empty());
+    assert_eq!(p.snapshot(), before, "a dry run changes nothing");
+
+    let done = p.run(&["import", path, "--yes"]).success();
+    assert!(!done.stderr.contains("new-value") && !done.stdout.contains("new-value"));
+    assert_eq!(p.get("NEW", &[]), "new-value");
+    assert_eq!(p.get("CHANGED", &[]), "new\nvalue");
+    let again = p.run(&["import", path, "--yes", "--json"]).success().json();
+    assert_eq!(again["unchanged"].as_array().unwrap().len(), 3);
+    assert_eq!(again["applied"], false);
+}
+
+#[test]
+fn a_bad_line_imports_nothing() {
+    let p = Project::initialized();
+    p.set("KEEP", "kept", &[]);
+    let before = p.snapshot();
+    let cases = [
+        ("A=1\nthis is not a line\nB=2\n", "line 2"),
+        ("A=1\nB=pa$word\n", "line 2: '$' substitution"),
+        ("A=1\nB=\n", "line 2: value for B: the value is empty"),
+        ("A='hunter2\n", "line 1: a quoted value is not closed"),
+        ("A=1\n\nA=2\n", "line 3: A is given twice (first on line 1)"),
+        ("A={{resolve:ssm:x}}\n", "line 1: value for A"),
+    ];
+    for (text, expected) in cases {
+        let file = p.temp().join("bad.env");
+        std::fs::write(&file, text).unwrap();
+        let out = p
+            .run(&["import", file.to_str().unwrap(), "--yes"])
+            .fails(5)
+            .stderr_has(expected);
+        assert!(
+            out.stderr.contains("nothing was imported"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            !out.stderr.contains("hunter2") && !out.stderr.contains("word"),
+            "{}",
+            out.stderr
+        );
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(
+            p.snapshot(),
+            before,
+            "{expected}: the vault must be byte-identical"
+        );
+    }
+
+    let json = p.temp().join("bad.json");
+    std::fs::write(&json, "{\"A\": \"1\", \"B\": 12345}").unwrap();
+    p.run(&["import", json.to_str().unwrap(), "--yes"])
+        .fails(5)
+        .stderr_has("the value of B is a number");
+    std::fs::write(&json, "{\"A\": \"1\",\n \"B\" \"x\"}").unwrap();
+    p.run(&["import", json.to_str().unwrap(), "--yes"])
+        .fails(5)
+        .stderr_has("line 2");
+    std::fs::write(&json, "{\"bad name\": \"1\"}").unwrap();
+    p.run(&["import", json.to_str().unwrap(), "--yes"])
+        .fails(5)
+        .stderr_has("secret name 'bad name'");
+    std::fs::remove_file(&json).unwrap();
+    assert_eq!(p.snapshot(), before);
+    assert_eq!(p.get("KEEP", &[]), "kept");
+
+    p.run(&["import", "/nonexistent/file.env", "--yes"])
+        .fails(3);
+}
+
+#[test]
+fn import_reads_standard_input_and_json() {
+    let p = Project::initialized();
+    p.cmd(&["import", "-", "--format", "json", "--shared", "--yes"])
+        .stdin("{\"FROM_STDIN\": \"a\\\"b\"}")
+        .run()
+        .success();
+    assert_eq!(p.get("FROM_STDIN", &["--shared"]), "a\"b");
+}
+
+#[test]
+fn import_confirms_on_a_terminal() {
+    use rexpect::process::wait::WaitStatus;
+
+    let p = Project::initialized();
+    p.set("OLD", "old", &[]);
+    let file = p.temp().join("in.env");
+    std::fs::write(&file, "OLD=changed-value\nNEW=new-value\n").unwrap();
+    let session = |p: &Project| {
+        let mut command = std::process::Command::new(support::BIN);
+        command
+            .env_clear()
+            .envs(p.env_map())
+            .env("TERM", "xterm")
+            .current_dir(p.root())
+            .args(["import", file.to_str().unwrap()]);
+        rexpect::session::spawn_command(command, Some(10_000)).expect("spawn on a pty")
+    };
+    let finish = |mut s: rexpect::session::PtySession| {
+        let rest = s.exp_eof().unwrap();
+        match s.process.wait() {
+            Ok(WaitStatus::Exited(_, code)) => (code, rest),
+            other => panic!("{other:?}: {rest}"),
+        }
+    };
+
+    let before = p.snapshot();
+    let mut s = session(&p);
+    let shown = s
+        .exp_string("Import 2 secret(s) into branch:main?")
+        .unwrap();
+    assert!(
+        shown.contains("~ OLD (changed)") && shown.contains("+ NEW (new)"),
+        "{shown}"
+    );
+    assert!(!shown.contains("-value"), "values are never shown: {shown}");
+    s.send("n").unwrap();
+    s.flush().unwrap();
+    assert_eq!(finish(s).0, 130);
+    assert_eq!(p.snapshot(), before);
+
+    let mut s = session(&p);
+    s.exp_string("Import 2 secret(s) into branch:main?")
+        .unwrap();
+    s.send("y").unwrap();
+    s.flush().unwrap();
+    let (code, rest) = finish(s);
+    assert_eq!(code, 0, "{rest}");
+    assert_eq!(p.get("OLD", &[]), "changed-value");
+    assert_eq!(p.get("NEW", &[]), "new-value");
+}
