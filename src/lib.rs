@@ -8,6 +8,7 @@
 //! * [`vault`]: the payload format (pure), age encryption, atomic writes and locking.
 //! * [`keystore`]: where a vault's key lives (environment, OS keyring, identity file).
 //! * [`project`]: project root, package name and git branch discovery.
+//! * [`ssm`]: three-way diff, the rate governor and the SSM calls for push, pull and diff.
 //! * [`cli`] and [`commands`]: the command line and one module per command.
 
 pub mod amplify;
@@ -19,6 +20,7 @@ pub mod project;
 pub mod prompt;
 pub mod scope;
 pub mod secret;
+pub mod ssm;
 pub mod vault;
 
 pub use commands::run;

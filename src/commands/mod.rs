@@ -2,12 +2,16 @@
 //! the vault, its key, the scope and the app's identity in Amplify.
 
 mod completions;
+mod diff;
 mod init;
 mod list;
 mod path;
+mod pull;
+mod push;
 mod read;
 mod remove;
 mod set;
+mod sync;
 
 use crate::amplify::{self, ParameterScope};
 use crate::cli::{Cli, Command, GlobalArgs, ScopeArgs};
@@ -33,6 +37,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => list::run(&cx, args),
         Command::Remove(args) => remove::run(&cx, args),
         Command::Path(args) => path::run(&cx, args),
+        Command::Diff(args) => diff::run(&cx, args),
+        Command::Push(args) => push::run(&cx, args),
+        Command::Pull(args) => pull::run(&cx, args),
         Command::Completions(args) => completions::run(args),
     }
 }
