@@ -18,6 +18,8 @@ macro_rules! environment_table {
   AMPSECRET_NO_INPUT       set to 1 to never prompt (like --no-input)
   AWS_APP_ID               Amplify app id (like --app-id)
   AWS_BRANCH               default branch scope (set by Amplify Hosting)
+  AWS_PROFILE, AWS_REGION  AWS profile and region for push, pull and diff
+  AWS_ENDPOINT_URL_SSM     SSM endpoint override (also AWS_ENDPOINT_URL)
   NO_COLOR                 disable colour"
     };
 }
@@ -153,6 +155,17 @@ that is /amplify/shared/<package.json name>).\n\nExamples:\n  ampsecret list --b
     )]
     Path(PathArgs),
 
+    /// Show how the vault and SSM differ (names and states; never values)
+    #[command(after_long_help = "States: unchanged, only in the vault, only in SSM, changed in the vault, changed in SSM, changed on both sides, deleted in SSM.\n\nExamples:\n  ampsecret diff --branch main\n  ampsecret diff --sandbox --json")]
+    Diff(DiffArgs),
+
+    /// Write the scope's secrets to SSM under Amplify's paths (plan, confirm, apply)
+    #[command(after_long_help = "Writes SecureString parameters exactly as Amplify does. Unchanged secrets are skipped; a secret changed in SSM since the last sync is never overwritten without --keep-local or --force.\n\nExamples:\n  ampsecret push --branch main\n  ampsecret push --shared --yes --json\n  ampsecret push --sandbox --dry-run\n  ampsecret push --branch main --prune")]
+    Push(PushArgs),
+
+    /// Bring the scope's secrets from SSM into the vault
+    #[command(after_long_help = "A secret changed in the vault since the last sync is never overwritten without --keep-remote or --force.\n\nExamples:\n  ampsecret pull --sandbox\n  ampsecret pull --branch main --keep-remote --json")]
+    Pull(PullArgs),
     /// Run a command with the scope's effective secrets as environment variables
     #[command(
         after_long_help = "Each effective secret (the scope's value, else the shared one) becomes an environment \
@@ -389,4 +402,97 @@ pub enum Shell {
     Fish,
     Powershell,
     Elvish,
+}
+
+/// How to reach AWS. Credentials come from the standard chain: environment, profiles, SSO,
+/// credential processes, and `AWS_ENDPOINT_URL_SSM` / `AWS_ENDPOINT_URL` for the endpoint.
+#[derive(Debug, Clone, Args)]
+pub struct AwsArgs {
+    /// AWS profile to use (SSO and credential_process profiles work) [default: $AWS_PROFILE]
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region [default: $AWS_REGION, else the profile's region]
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+}
+
+/// How to settle a secret changed on the side a command would overwrite.
+#[derive(Debug, Clone, Args)]
+pub struct ConflictArgs {
+    /// Let this command's direction win every conflict (push: the vault; pull: SSM)
+    #[arg(long, conflicts_with_all = ["keep_local", "keep_remote"])]
+    pub force: bool,
+    /// On a conflict, keep the vault's value
+    #[arg(long, conflicts_with = "keep_remote")]
+    pub keep_local: bool,
+    /// On a conflict, keep SSM's value
+    #[arg(long)]
+    pub keep_remote: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub conflicts: ConflictArgs,
+    /// Apply without asking (required without a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Show the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also delete parameters under the scope's prefix that the vault does not have
+    #[arg(long)]
+    pub prune: bool,
+    /// KMS key for SecureString encryption [default: the account's alias/aws/ssm, as Amplify]
+    #[arg(long, value_name = "KEY_ID")]
+    pub kms_key_id: Option<String>,
+    /// SSM tier for every write [default: Standard, Advanced for values over 4 KB]
+    #[arg(long, value_enum)]
+    pub tier: Option<Tier>,
+    /// Ceiling on SSM write calls per second; the rate adapts below it
+    #[arg(long, value_name = "N", default_value_t = 10.0, value_parser = positive_rate)]
+    pub max_tps: f64,
+    /// Calls in flight at once
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub conflicts: ConflictArgs,
+    /// Show the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// SSM parameter tiers.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Tier {
+    Standard,
+    Advanced,
+    IntelligentTiering,
+}
+
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(n) if n > 0.0 && n <= 10_000.0 => Ok(n),
+        _ => Err("a rate must be a number above 0 and at most 10000".into()),
+    }
 }

@@ -12,6 +12,7 @@
 //! * [`formats`]: dotenv, shell, JSON and GitHub Actions renderings of secrets, and parsers (pure).
 //! * [`backend`]: the `secret()` references of an Amplify backend, found with a JS/TS parser.
 //! * [`child`]: running a command with signals forwarded and its status passed through.
+//! * [`ssm`]: three-way diff, the rate governor and the SSM calls for push, pull and diff.
 //! * [`cli`] and [`commands`]: the command line and one module per command.
 
 pub mod amplify;
@@ -27,6 +28,7 @@ pub mod project;
 pub mod prompt;
 pub mod scope;
 pub mod secret;
+pub mod ssm;
 pub mod vault;
 
 pub use commands::run;

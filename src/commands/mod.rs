@@ -6,13 +6,17 @@ pub mod completions;
 mod exec;
 mod export;
 mod import;
+mod diff;
 mod init;
 mod list;
 mod man;
 mod path;
+mod pull;
+mod push;
 mod read;
 mod remove;
 mod set;
+mod sync;
 
 use crate::amplify::{self, ParameterScope};
 use crate::cli::{Cli, Command, GlobalArgs, ScopeArgs};
@@ -42,6 +46,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Export(args) => export::run(&cx, args),
         Command::Import(args) => import::run(&cx, args),
         Command::Check(args) => check::run(&cx, args),
+        Command::Diff(args) => diff::run(&cx, args),
+        Command::Push(args) => push::run(&cx, args),
+        Command::Pull(args) => pull::run(&cx, args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(&cx, args),
     }

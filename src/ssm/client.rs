@@ -1,0 +1,259 @@
+//! The SSM calls ampsecret makes, shaped exactly like Amplify's own client
+//! (`@aws-amplify/backend-secret`), each retried and, for writes, paced by the governor.
+
+use super::governor::{self, Failure, Governor};
+use crate::secret::SecretValue;
+use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ssm::types::{ParameterTier, ParameterType};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Amplify's description on every secret it writes.
+pub const AMPLIFY_DESCRIPTION: &str = "Amplify Secret";
+/// SSM's limit on names per GetParameters / DeleteParameters call.
+pub const BATCH_LIMIT: usize = 10;
+
+/// Where and how to reach SSM.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+}
+
+/// A failed call, after retries: what SSM (or the network) said, without any value.
+#[derive(Debug, Clone)]
+pub struct CallError {
+    pub failure: Failure,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) if self.message.is_empty() => f.write_str(code),
+            Some(code) => write!(f, "{code}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl CallError {
+    /// Builds the error from the SDK's metadata. The SDK's `Display` drops the message of
+    /// unmodeled errors such as ThrottlingException, so code and message are read directly.
+    fn from_sdk<E, R>(error: &SdkError<E, R>) -> CallError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: fmt::Debug + HasStatus,
+    {
+        let code = error.code().map(str::to_owned);
+        let (status, no_response) = match error {
+            SdkError::ServiceError(e) => (Some(e.raw().status_code()), false),
+            // A response that could not be read (cut short) is worth another attempt.
+            SdkError::ResponseError(_) => (None, true),
+            // A dropped connection is reported as an "other" connector error, not I/O: only
+            // errors in the request itself (user errors) are not worth another attempt.
+            SdkError::DispatchFailure(e) => (None, !e.is_user()),
+            SdkError::TimeoutError(_) => (None, true),
+            _ => (None, false),
+        };
+        let message = match error.message() {
+            Some(m) => m.to_owned(),
+            None => aws_sdk_ssm::error::DisplayErrorContext(error)
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        CallError {
+            failure: governor::classify(code.as_deref(), status, no_response),
+            code,
+            message,
+        }
+    }
+}
+
+/// The HTTP status of a raw response, for classification.
+trait HasStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HasStatus for aws_sdk_ssm::config::http::HttpResponse {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+/// A parameter read from SSM.
+#[derive(Debug)]
+pub struct RemoteParameter {
+    pub value: SecretValue,
+    pub version: i64,
+}
+
+/// The SSM client with call accounting.
+#[derive(Debug)]
+pub struct Ssm {
+    client: aws_sdk_ssm::Client,
+    calls: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Ssm {
+    /// Loads configuration from the standard chain: flags, environment (including
+    /// `AWS_ENDPOINT_URL_SSM` / `AWS_ENDPOINT_URL`), profiles, SSO, credential processes.
+    /// The SDK's own retries are off: the governor retries, so it sees every throttle.
+    pub async fn connect(options: &ClientOptions) -> Result<Ssm, String> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &options.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        let shared = loader.load().await;
+        if shared.region().is_none() {
+            return Err("no AWS region: pass --region, set AWS_REGION, or set a region in your AWS profile".into());
+        }
+        let config = aws_sdk_ssm::config::Builder::from(&shared)
+            .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
+            .timeout_config(
+                aws_sdk_ssm::config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(30))
+                    .build(),
+            )
+            .build();
+        Ok(Ssm {
+            client: aws_sdk_ssm::Client::from_conf(config),
+            calls: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// API calls made so far, by operation.
+    pub fn calls(&self) -> BTreeMap<&'static str, u64> {
+        self.calls.lock().expect("calls lock").clone()
+    }
+
+    /// Runs one call with retries; writes pass a governor that paces them.
+    async fn call<T, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        governor: Option<&Governor>,
+        send: F,
+    ) -> Result<T, CallError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, aws_sdk_ssm::config::http::HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut attempt = 0;
+        loop {
+            if let Some(governor) = governor {
+                let slot = governor.reserve(Instant::now());
+                tokio::time::sleep_until(slot.into()).await;
+            }
+            *self.calls.lock().expect("calls lock").entry(operation).or_default() += 1;
+            let error = match send().await {
+                Ok(output) => {
+                    if let Some(governor) = governor {
+                        governor.on_success();
+                    }
+                    return Ok(output);
+                }
+                Err(e) => CallError::from_sdk(&e),
+            };
+            attempt += 1;
+            tracing::debug!("{operation} attempt {attempt} failed: {error}");
+            if attempt >= governor::max_attempts(error.failure) {
+                return Err(error);
+            }
+            match (error.failure, governor) {
+                (Failure::Throttled, Some(governor)) => governor.on_throttle(Instant::now()),
+                _ => tokio::time::sleep(governor::backoff(attempt, rand::random())).await,
+            }
+        }
+    }
+
+    /// Every parameter directly under `prefix`, decrypted, by last path segment:
+    /// non-recursive `GetParametersByPath`, paged until there is no token (pages may be empty
+    /// and still carry one).
+    pub async fn read_scope(&self, prefix: &str) -> Result<BTreeMap<String, RemoteParameter>, CallError> {
+        let mut parameters = BTreeMap::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .call("GetParametersByPath", None, || {
+                    self.client
+                        .get_parameters_by_path()
+                        .path(prefix)
+                        .recursive(false)
+                        .with_decryption(true)
+                        .max_results(BATCH_LIMIT as i32)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await?;
+            for parameter in page.parameters() {
+                let (Some(full), Some(value)) = (parameter.name(), parameter.value()) else {
+                    continue;
+                };
+                let name = full.rsplit('/').next().unwrap_or(full);
+                if crate::amplify::validate_secret_name(name).is_err() {
+                    tracing::warn!("skipping SSM parameter {full}: not a valid secret name");
+                    continue;
+                }
+                parameters.insert(
+                    name.to_owned(),
+                    RemoteParameter {
+                        value: SecretValue::new(value.to_owned()),
+                        version: parameter.version(),
+                    },
+                );
+            }
+            match page.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                _ => return Ok(parameters),
+            }
+        }
+    }
+
+    /// Writes one secret as Amplify does: SecureString, Overwrite, "Amplify Secret", no KeyId
+    /// unless given, no Tier unless given. Returns the new version.
+    pub async fn put(
+        &self,
+        governor: &Governor,
+        name: &str,
+        value: &SecretValue,
+        tier: Option<ParameterTier>,
+        kms_key_id: Option<&str>,
+    ) -> Result<i64, CallError> {
+        let output = self
+            .call("PutParameter", Some(governor), || {
+                self.client
+                    .put_parameter()
+                    .name(name)
+                    .value(value.expose())
+                    .r#type(ParameterType::SecureString)
+                    .overwrite(true)
+                    .description(AMPLIFY_DESCRIPTION)
+                    .set_key_id(kms_key_id.map(str::to_owned))
+                    .set_tier(tier.clone())
+                    .send()
+            })
+            .await?;
+        Ok(output.version())
+    }
+
+    /// Deletes up to ten parameters in one call. Names SSM no longer has count as deleted.
+    pub async fn delete_batch(&self, governor: &Governor, names: &[String]) -> Result<(), CallError> {
+        debug_assert!(names.len() <= BATCH_LIMIT);
+        self.call("DeleteParameters", Some(governor), || {
+            self.client.delete_parameters().set_names(Some(names.to_vec())).send()
+        })
+        .await
+        .map(drop)
+    }
+}

@@ -1,0 +1,120 @@
+//! Talking to the SSM emulator from tests: the project environment that points ampsecret at
+//! it, and a direct SDK client to seed and inspect parameters.
+
+#![allow(dead_code)]
+
+use crate::support::Project;
+use aws_sdk_ssm::types::{Parameter, ParameterMetadata, ParameterStringFilter, ParameterType};
+
+/// A unique app id per test, so tests can share one SSM server.
+pub fn unique_app_id() -> String {
+    format!("d{}", hex_id())
+}
+
+fn hex_id() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    format!("{:08x}{:04x}", std::process::id(), n)
+}
+
+impl Project {
+    /// Points every later command at `endpoint` with fake credentials; the metadata service
+    /// is never probed.
+    pub fn with_ssm(self, endpoint: &str) -> Project {
+        self.env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL_SSM", endpoint)
+    }
+
+    /// `ampsecret init --app-id APP` on a fresh project wired to `endpoint`.
+    pub fn with_app(endpoint: &str, app_id: &str) -> Project {
+        let p = Project::new().with_ssm(endpoint);
+        p.run(&["init", "--app-id", app_id]).success();
+        p
+    }
+}
+
+/// A direct SDK client, for arranging and checking what SSM holds.
+pub struct Ssm {
+    runtime: tokio::runtime::Runtime,
+    pub client: aws_sdk_ssm::Client,
+}
+
+impl Ssm {
+    pub fn new(endpoint: &str) -> Ssm {
+        let config = aws_sdk_ssm::config::Builder::new()
+            .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+            .region(aws_sdk_ssm::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_ssm::config::Credentials::new("test", "test", None, None, "test"))
+            .endpoint_url(endpoint)
+            .build();
+        Ssm {
+            runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
+            client: aws_sdk_ssm::Client::from_conf(config),
+        }
+    }
+
+    pub fn put(&self, name: &str, value: &str) -> i64 {
+        self.runtime
+            .block_on(
+                self.client
+                    .put_parameter()
+                    .name(name)
+                    .value(value)
+                    .r#type(ParameterType::SecureString)
+                    .overwrite(true)
+                    .send(),
+            )
+            .unwrap()
+            .version()
+    }
+
+    /// The parameter, decrypted, or `None`.
+    pub fn get(&self, name: &str) -> Option<Parameter> {
+        let out = self.runtime.block_on(self.client.get_parameter().name(name).with_decryption(true).send());
+        out.ok().and_then(|o| o.parameter().cloned())
+    }
+
+    pub fn value(&self, name: &str) -> Option<String> {
+        self.get(name).and_then(|p| p.value().map(str::to_owned))
+    }
+
+    /// Metadata (type, description, tier, key) of one parameter.
+    pub fn describe(&self, name: &str) -> ParameterMetadata {
+        let filter = ParameterStringFilter::builder().key("Name").option("Equals").values(name).build().unwrap();
+        let out = self
+            .runtime
+            .block_on(self.client.describe_parameters().parameter_filters(filter).send())
+            .unwrap();
+        out.parameters().first().cloned().unwrap_or_else(|| panic!("no parameter {name}"))
+    }
+
+    /// Every parameter name under `path`, recursively, sorted.
+    pub fn names_under(&self, path: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .runtime
+                .block_on(
+                    self.client
+                        .get_parameters_by_path()
+                        .path(path)
+                        .recursive(true)
+                        .set_next_token(token)
+                        .send(),
+                )
+                .unwrap();
+            names.extend(out.parameters().iter().filter_map(|p| p.name().map(str::to_owned)));
+            token = out.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        names.sort();
+        names
+    }
+}
