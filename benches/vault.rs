@@ -41,7 +41,14 @@ fn time(rounds: usize, mut f: impl FnMut()) -> Duration {
 }
 
 /// Runs the binary and returns its wall time and peak RSS in KiB (from wait4's rusage).
-fn run_cli(project: &Path, identity_file: &Path, args: &[&str], stdin: Option<&str>) -> (Duration, i64) {
+// The child is reaped by wait4 below, which std's Child::wait cannot replace: it has no rusage.
+#[allow(clippy::zombie_processes)]
+fn run_cli(
+    project: &Path,
+    identity_file: &Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (Duration, i64) {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ampsecret"))
         .args(args)
@@ -67,7 +74,10 @@ fn run_cli(project: &Path, identity_file: &Path, args: &[&str], stdin: Option<&s
     let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let elapsed = started.elapsed();
     assert_eq!(rc, pid, "wait4");
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{args:?} failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{args:?} failed"
+    );
     (elapsed, usage.ru_maxrss)
 }
 
@@ -75,12 +85,20 @@ fn main() {
     let temp = tempfile::tempdir().unwrap();
     let project = temp.path().join("app");
     std::fs::create_dir_all(project.join(".git")).unwrap();
-    std::fs::write(project.join(".git/HEAD"), "ref: refs/heads/feature/branch-0\n").unwrap();
+    std::fs::write(
+        project.join(".git/HEAD"),
+        "ref: refs/heads/feature/branch-0\n",
+    )
+    .unwrap();
     std::fs::write(project.join("package.json"), r#"{"name":"bench-app"}"#).unwrap();
 
     let identity = age::x25519::Identity::generate();
     let identity_file = temp.path().join("identity.txt");
-    std::fs::write(&identity_file, format!("{}\n", identity.to_string().expose_secret())).unwrap();
+    std::fs::write(
+        &identity_file,
+        format!("{}\n", identity.to_string().expose_secret()),
+    )
+    .unwrap();
     let config = Config {
         format: CONFIG_FORMAT,
         vault_id: "bench".into(),
@@ -95,7 +113,12 @@ fn main() {
         .update(&key, |v| {
             for i in 0..SECRETS {
                 let value = SecretValue::new(format!("sk_live_{i:08}_{}", "x".repeat(32)));
-                v.set(&scopes[i % SCOPES], &format!("SECRET_NUMBER_{i:05}"), value, 1_700_000_000);
+                v.set(
+                    &scopes[i % SCOPES],
+                    &format!("SECRET_NUMBER_{i:05}"),
+                    value,
+                    1_700_000_000,
+                );
             }
             Ok(())
         })
@@ -113,27 +136,57 @@ fn main() {
         let opened = VaultDir::open(vault.dir()).unwrap();
         let plaintext = opened.read(&key).unwrap();
         let view = plaintext.view().unwrap();
-        black_box(view.get(target_scope, "SECRET_NUMBER_09997").unwrap().value());
+        black_box(
+            view.get(target_scope, "SECRET_NUMBER_09997")
+                .unwrap()
+                .value(),
+        );
     });
 
     // The real binary, end to end.
     let cli = |args: &[&str], stdin: Option<&str>| {
-        let runs: Vec<(Duration, i64)> = (0..10).map(|_| run_cli(&project, &identity_file, args, stdin)).collect();
+        let runs: Vec<(Duration, i64)> = (0..10)
+            .map(|_| run_cli(&project, &identity_file, args, stdin))
+            .collect();
         let rss = runs.iter().map(|r| r.1).max().unwrap();
         (median(runs.into_iter().map(|r| r.0).collect()), rss)
     };
-    let (cli_get, get_rss) = cli(&["get", "SECRET_NUMBER_09997", "--branch", "feature/branch-5"], None);
+    let (cli_get, get_rss) = cli(
+        &["get", "SECRET_NUMBER_09997", "--branch", "feature/branch-5"],
+        None,
+    );
     let (cli_set, set_rss) = cli(&["set", "NEW_SECRET", "--stdin", "--shared"], Some("value"));
     let (cli_list, list_rss) = cli(&["list", "--all"], None);
 
-    println!("vault: {SECRETS} secrets over {SCOPES} scopes, {} KiB encrypted", file_size / 1024);
-    println!("in-process  bare age decrypt   {:>9.3} ms", decrypt.as_secs_f64() * 1e3);
-    println!("in-process  ampsecret get      {:>9.3} ms", get.as_secs_f64() * 1e3);
+    println!(
+        "vault: {SECRETS} secrets over {SCOPES} scopes, {} KiB encrypted",
+        file_size / 1024
+    );
+    println!(
+        "in-process  bare age decrypt   {:>9.3} ms",
+        decrypt.as_secs_f64() * 1e3
+    );
+    println!(
+        "in-process  ampsecret get      {:>9.3} ms",
+        get.as_secs_f64() * 1e3
+    );
     println!(
         "get / bare decrypt ratio       {:>9.2}x  (target <= 1.5x)",
         get.as_secs_f64() / decrypt.as_secs_f64()
     );
-    println!("cli  get    {:>8.2} ms   peak RSS {:>6.1} MiB", cli_get.as_secs_f64() * 1e3, get_rss as f64 / 1024.0);
-    println!("cli  set    {:>8.2} ms   peak RSS {:>6.1} MiB", cli_set.as_secs_f64() * 1e3, set_rss as f64 / 1024.0);
-    println!("cli  list   {:>8.2} ms   peak RSS {:>6.1} MiB  (--all, {SECRETS} rows)", cli_list.as_secs_f64() * 1e3, list_rss as f64 / 1024.0);
+    println!(
+        "cli  get    {:>8.2} ms   peak RSS {:>6.1} MiB",
+        cli_get.as_secs_f64() * 1e3,
+        get_rss as f64 / 1024.0
+    );
+    println!(
+        "cli  set    {:>8.2} ms   peak RSS {:>6.1} MiB",
+        cli_set.as_secs_f64() * 1e3,
+        set_rss as f64 / 1024.0
+    );
+    println!(
+        "cli  list   {:>8.2} ms   peak RSS {:>6.1} MiB  (--all, {SECRETS} rows)",
+        cli_list.as_secs_f64() * 1e3,
+        list_rss as f64 / 1024.0
+    );
 }

@@ -156,15 +156,21 @@ that is /amplify/shared/<package.json name>).\n\nExamples:\n  ampsecret list --b
     Path(PathArgs),
 
     /// Show how the vault and SSM differ (names and states; never values)
-    #[command(after_long_help = "States: unchanged, only in the vault, only in SSM, changed in the vault, changed in SSM, changed on both sides, deleted in SSM.\n\nExamples:\n  ampsecret diff --branch main\n  ampsecret diff --sandbox --json")]
+    #[command(
+        after_long_help = "States: unchanged, only in the vault, only in SSM, changed in the vault, changed in SSM, changed on both sides, deleted in SSM.\n\nExamples:\n  ampsecret diff --branch main\n  ampsecret diff --sandbox --json"
+    )]
     Diff(DiffArgs),
 
     /// Write the scope's secrets to SSM under Amplify's paths (plan, confirm, apply)
-    #[command(after_long_help = "Writes SecureString parameters exactly as Amplify does. Unchanged secrets are skipped; a secret changed in SSM since the last sync is never overwritten without --keep-local or --force.\n\nExamples:\n  ampsecret push --branch main\n  ampsecret push --shared --yes --json\n  ampsecret push --sandbox --dry-run\n  ampsecret push --branch main --prune")]
+    #[command(
+        after_long_help = "Writes SecureString parameters exactly as Amplify does. Unchanged secrets are skipped; a secret changed in SSM since the last sync is never overwritten without --keep-local or --force.\n\nExamples:\n  ampsecret push --branch main\n  ampsecret push --shared --yes --json\n  ampsecret push --sandbox --dry-run\n  ampsecret push --branch main --prune"
+    )]
     Push(PushArgs),
 
     /// Bring the scope's secrets from SSM into the vault
-    #[command(after_long_help = "A secret changed in the vault since the last sync is never overwritten without --keep-remote or --force.\n\nExamples:\n  ampsecret pull --sandbox\n  ampsecret pull --branch main --keep-remote --json")]
+    #[command(
+        after_long_help = "A secret changed in the vault since the last sync is never overwritten without --keep-remote or --force.\n\nExamples:\n  ampsecret pull --sandbox\n  ampsecret pull --branch main --keep-remote --json"
+    )]
     Pull(PullArgs),
     /// Run a command with the scope's effective secrets as environment variables
     #[command(

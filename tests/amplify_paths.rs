@@ -26,7 +26,11 @@ fn scope(kind: &str, namespace: &str, name: Option<&str>) -> ParameterScope {
 fn reproduces_every_amplify_vector() {
     let text = include_str!("fixtures/amplify-vectors.jsonl");
     let mut count = 0;
-    for (line_no, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (line_no, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         let s = scope(
             v["kind"].as_str().unwrap(),
@@ -35,7 +39,11 @@ fn reproduces_every_amplify_vector() {
         );
         let secret = v["secret"].as_str().unwrap();
         let at = format!("vector line {} ({})", line_no + 1, v["note"]);
-        assert_eq!(s.parameter_name(secret), v["path"].as_str().unwrap(), "{at}");
+        assert_eq!(
+            s.parameter_name(secret),
+            v["path"].as_str().unwrap(),
+            "{at}"
+        );
         assert_eq!(s.prefix(), v["prefix"].as_str().unwrap(), "{at}");
         assert_eq!(s.stack_name().as_deref(), v["stack_name"].as_str(), "{at}");
         count += 1;

@@ -14,17 +14,30 @@ fn keyring_project() -> Option<Project> {
         return None;
     }
     let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("run.sh provides a session bus");
-    Some(Project::new().remove_env("AMPSECRET_NO_KEYRING").env("DBUS_SESSION_BUS_ADDRESS", &bus))
+    Some(
+        Project::new()
+            .remove_env("AMPSECRET_NO_KEYRING")
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus),
+    )
 }
 
 fn recipient(p: &Project) -> String {
     let config = std::fs::read_to_string(p.vault_dir().join("config.toml")).unwrap();
-    config.split('"').find(|s| s.starts_with("age1")).unwrap().to_owned()
+    config
+        .split('"')
+        .find(|s| s.starts_with("age1"))
+        .unwrap()
+        .to_owned()
 }
 
 fn vault_id(p: &Project) -> String {
     let config = std::fs::read_to_string(p.vault_dir().join("config.toml")).unwrap();
-    config.lines().find_map(|l| l.strip_prefix("vault_id = ")).unwrap().trim_matches('"').to_owned()
+    config
+        .lines()
+        .find_map(|l| l.strip_prefix("vault_id = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_owned()
 }
 
 #[test]
@@ -32,7 +45,10 @@ fn secret_service_holds_the_key_and_a_locked_keyring_falls_back() {
     let Some(p) = keyring_project() else { return };
     let init = p.run(&["init", "--app-id", APP_ID, "--json"]).success();
     assert_eq!(init.json()["key_location"], "keyring", "{}", init.stderr);
-    assert!(!p.temp().join("config/ampsecret/identities").exists(), "no identity file when the keyring works");
+    assert!(
+        !p.temp().join("config/ampsecret/identities").exists(),
+        "no identity file when the keyring works"
+    );
     p.set("K", "from-keyring", &[]);
     assert_eq!(p.get("K", &[]), "from-keyring");
 
@@ -43,15 +59,27 @@ fn secret_service_holds_the_key_and_a_locked_keyring_falls_back() {
         .output()
         .expect("secret-tool (libsecret-tools) is installed by tests/run.sh");
     let stored = String::from_utf8(lookup.stdout).unwrap();
-    let identity: age::x25519::Identity = stored.trim().parse().expect("an age key in the Secret Service");
+    let identity: age::x25519::Identity = stored
+        .trim()
+        .parse()
+        .expect("an age key in the Secret Service");
     assert_eq!(identity.to_public().to_string(), recipient(&p));
 
     // A fresh kernel session keyring has no cached copy: the value comes from the Secret Service.
     let out = p.cmd(&["get", "K"]).run();
     let mut fresh = Command::new("keyctl");
-    fresh.args(["session", "-", support::BIN, "get", "K"]).env_clear().envs(p.env_map()).current_dir(p.root());
+    fresh
+        .args(["session", "-", support::BIN, "get", "K"])
+        .env_clear()
+        .envs(p.env_map())
+        .current_dir(p.root());
     let fresh = fresh.output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&fresh.stdout), "from-keyring", "{}", String::from_utf8_lossy(&fresh.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&fresh.stdout),
+        "from-keyring",
+        "{}",
+        String::from_utf8_lossy(&fresh.stderr)
+    );
     drop(out);
 
     // Locked: creating a key must fall back to the identity file with a one-line note, fast.
@@ -66,14 +94,26 @@ fn secret_service_holds_the_key_and_a_locked_keyring_falls_back() {
         ])
         .output()
         .unwrap();
-    assert!(lock.status.success(), "lock: {}", String::from_utf8_lossy(&lock.stderr));
-    let locked = Project::new()
-        .remove_env("AMPSECRET_NO_KEYRING")
-        .env("DBUS_SESSION_BUS_ADDRESS", &std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap());
+    assert!(
+        lock.status.success(),
+        "lock: {}",
+        String::from_utf8_lossy(&lock.stderr)
+    );
+    let locked = Project::new().remove_env("AMPSECRET_NO_KEYRING").env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        &std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap(),
+    );
     let started = Instant::now();
     let out = locked.run(&["init", "--app-id", APP_ID]).success();
-    assert!(started.elapsed() < Duration::from_secs(20), "a locked keyring must not hang");
-    assert!(out.stderr.contains("note: no usable OS keyring"), "{}", out.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "a locked keyring must not hang"
+    );
+    assert!(
+        out.stderr.contains("note: no usable OS keyring"),
+        "{}",
+        out.stderr
+    );
     locked.set("K", "v", &[]);
     assert_eq!(locked.get("K", &[]), "v");
 }
@@ -84,7 +124,10 @@ fn no_secret_service_falls_back_to_a_private_identity_file() {
     let p = Project::new().remove_env("AMPSECRET_NO_KEYRING");
     let started = Instant::now();
     let out = p.run(&["init", "--app-id", APP_ID, "--json"]).success();
-    assert!(started.elapsed() < Duration::from_secs(20), "an absent keyring must not hang");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "an absent keyring must not hang"
+    );
     assert_eq!(out.json()["key_location"], "file");
     let note: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(note.len(), 1, "one line says so: {note:?}");

@@ -14,7 +14,11 @@ fn rejected(p: &Project, code: i32, needle: &str, run: impl FnOnce(&Project) -> 
     let before = p.snapshot();
     let out = run(p).fails(code).stderr_has(needle);
     assert!(out.stdout.is_empty(), "nothing on stdout: {:?}", out.stdout);
-    assert!(before == p.snapshot(), "files changed after: {}", out.stderr);
+    assert!(
+        before == p.snapshot(),
+        "files changed after: {}",
+        out.stderr
+    );
 }
 
 /// `ampsecret set NAME --stdin ARGS…` with `value` on stdin.
@@ -34,7 +38,9 @@ fn bad_inputs_fail_cleanly_and_change_nothing() {
     p.set("EXISTING", "old-value", &[]);
 
     // Names and values.
-    rejected(&p, 5, "secret name 'BAD NAME'", |p| set(p, "BAD NAME", b"v", &[]));
+    rejected(&p, 5, "secret name 'BAD NAME'", |p| {
+        set(p, "BAD NAME", b"v", &[])
+    });
     rejected(&p, 5, "secret name 'a/b'", |p| set(p, "a/b", b"v", &[]));
     rejected(&p, 5, "secret name 'café'", |p| set(p, "café", b"v", &[]));
     rejected(&p, 5, "empty", |p| set(p, "K", b"", &[]));
@@ -47,20 +53,38 @@ fn bad_inputs_fail_cleanly_and_change_nothing() {
     rejected(&p, 5, "at most 1011", |p| set(p, &long, b"v", &[]));
     rejected(&p, 5, "secret name", |p| p.run(&["get", "NOT VALID"]));
     // Scopes and app identity.
-    rejected(&p, 5, "sandbox id 'john.doe'", |p| set(p, "K", b"v", &["--sandbox=john.doe"]));
-    rejected(&p, 5, "sandbox id", |p| set(p, "K", b"v", &["--sandbox=abcdefghijklmnop"]));
-    rejected(&p, 5, "app id 'bad/id'", |p| set(p, "K", b"v", &["--app-id", "bad/id"]));
+    rejected(&p, 5, "sandbox id 'john.doe'", |p| {
+        set(p, "K", b"v", &["--sandbox=john.doe"])
+    });
+    rejected(&p, 5, "sandbox id", |p| {
+        set(p, "K", b"v", &["--sandbox=abcdefghijklmnop"])
+    });
+    rejected(&p, 5, "app id 'bad/id'", |p| {
+        set(p, "K", b"v", &["--app-id", "bad/id"])
+    });
     rejected(&p, 2, "--stdin", |p| p.run(&["set", "K"]));
     rejected(&p, 2, "--yes", |p| p.run(&["remove", "EXISTING"]));
-    rejected(&p, 2, "cannot be used with", |p| p.run(&["set", "K", "--stdin", "--file", "x"]));
+    rejected(&p, 2, "cannot be used with", |p| {
+        p.run(&["set", "K", "--stdin", "--file", "x"])
+    });
     rejected(&p, 2, "unrecognized subcommand", |p| p.run(&["lsit"]));
     rejected(&p, 2, "already exists", |p| p.run(&["init"]));
     // Not found.
-    rejected(&p, 3, "no secret MISSING in branch:main", |p| p.run(&["get", "MISSING"]));
-    rejected(&p, 3, "no secret MISSING", |p| p.run(&["remove", "MISSING", "--yes"]));
-    rejected(&p, 3, "--file", |p| p.run(&["set", "K", "--file", "/nonexistent/value"]));
+    rejected(&p, 3, "no secret MISSING in branch:main", |p| {
+        p.run(&["get", "MISSING"])
+    });
+    rejected(&p, 3, "no secret MISSING", |p| {
+        p.run(&["remove", "MISSING", "--yes"])
+    });
+    rejected(&p, 3, "--file", |p| {
+        p.run(&["set", "K", "--file", "/nonexistent/value"])
+    });
     // No git branch to default to.
-    std::fs::write(p.root().join(".git/HEAD"), "4b825dc642cb6eb9a060e54bf8d69288fbee4904\n").unwrap();
+    std::fs::write(
+        p.root().join(".git/HEAD"),
+        "4b825dc642cb6eb9a060e54bf8d69288fbee4904\n",
+    )
+    .unwrap();
     rejected(&p, 2, "detached", |p| set(p, "K", b"v", &[]));
     std::fs::remove_dir_all(p.root().join(".git")).unwrap();
     rejected(&p, 2, "--branch NAME", |p| set(p, "K", b"v", &[]));
@@ -69,13 +93,19 @@ fn bad_inputs_fail_cleanly_and_change_nothing() {
     let stranger = age::x25519::Identity::generate();
     let stranger = stranger.to_string();
     rejected(&p, 4, "cannot decrypt", |p| {
-        p.cmd(&["get", "EXISTING", "--branch", "main"]).env("AMPSECRET_IDENTITY", stranger.expose_secret()).run()
+        p.cmd(&["get", "EXISTING", "--branch", "main"])
+            .env("AMPSECRET_IDENTITY", stranger.expose_secret())
+            .run()
     });
     rejected(&p, 4, "AMPSECRET_IDENTITY", |p| {
-        p.cmd(&["get", "EXISTING", "--branch", "main"]).env("AMPSECRET_IDENTITY", "AGE-SECRET-KEY-1BAD").run()
+        p.cmd(&["get", "EXISTING", "--branch", "main"])
+            .env("AMPSECRET_IDENTITY", "AGE-SECRET-KEY-1BAD")
+            .run()
     });
     rejected(&p, 4, "does not exist", |p| {
-        p.cmd(&["get", "EXISTING", "--branch", "main"]).env("AMPSECRET_IDENTITY_FILE", "/nonexistent/key").run()
+        p.cmd(&["get", "EXISTING", "--branch", "main"])
+            .env("AMPSECRET_IDENTITY_FILE", "/nonexistent/key")
+            .run()
     });
 }
 
@@ -83,16 +113,24 @@ fn bad_inputs_fail_cleanly_and_change_nothing() {
 fn missing_app_id_and_package_name() {
     let p = Project::new();
     p.run(&["init"]).success();
-    rejected(&p, 2, "--app-id", |p| p.cmd(&["set", "K", "--stdin", "--shared"]).stdin("v").run());
-    rejected(&p, 2, "--app-id", |p| p.run(&["path", "K", "--branch", "main"]));
+    rejected(&p, 2, "--app-id", |p| {
+        p.cmd(&["set", "K", "--stdin", "--shared"]).stdin("v").run()
+    });
+    rejected(&p, 2, "--app-id", |p| {
+        p.run(&["path", "K", "--branch", "main"])
+    });
     std::fs::remove_file(p.root().join("package.json")).unwrap();
-    rejected(&p, 2, "--app-name", |p| p.run(&["path", "K", "--sandbox=alice"]));
+    rejected(&p, 2, "--app-name", |p| {
+        p.run(&["path", "K", "--sandbox=alice"])
+    });
 }
 
 #[test]
 fn no_vault_yet() {
     let p = Project::new();
-    rejected(&p, 3, "ampsecret init", |p| p.cmd(&["set", "K", "--stdin"]).stdin("v").run());
+    rejected(&p, 3, "ampsecret init", |p| {
+        p.cmd(&["set", "K", "--stdin"]).stdin("v").run()
+    });
     rejected(&p, 3, "ampsecret init", |p| p.run(&["list"]));
 }
 
@@ -151,7 +189,9 @@ fn payload_from_a_newer_version_is_refused() {
     let sealed = seal(&payload, Seal::Recipients(&[recipient])).unwrap();
     std::fs::write(vault_file(&p), &sealed).unwrap();
     rejected(&p, 4, "newer ampsecret", |p| p.run(&["get", "K"]));
-    rejected(&p, 4, "newer ampsecret", |p| p.cmd(&["set", "X", "--stdin"]).stdin("v").run());
+    rejected(&p, 4, "newer ampsecret", |p| {
+        p.cmd(&["set", "X", "--stdin"]).stdin("v").run()
+    });
     assert_eq!(std::fs::read(vault_file(&p)).unwrap(), sealed);
 }
 
@@ -160,18 +200,30 @@ fn sixteen_concurrent_writers_keep_all_sixteen() {
     let p = Project::initialized();
     let children: Vec<_> = (0..16)
         .map(|i| {
-            let mut child = p
-                .cmd(&["set", &format!("KEY_{i}"), "--stdin"])
-                .command;
-            let mut child = child.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+            let mut child = p.cmd(&["set", &format!("KEY_{i}"), "--stdin"]).command;
+            let mut child = child
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
             use std::io::Write;
-            child.stdin.take().unwrap().write_all(format!("value-{i}").as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(format!("value-{i}").as_bytes())
+                .unwrap();
             child
         })
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let list = p.run(&["list", "--json"]).success().json();
     assert_eq!(list.as_array().unwrap().len(), 16);
@@ -187,9 +239,19 @@ fn a_writer_killed_at_any_moment_leaves_the_old_or_the_new_vault() {
     let dir = p.vault_dir();
     let vault = ampsecret::vault::VaultDir::open(&dir).unwrap();
     let id_dir = p.temp().join("config/ampsecret/identities");
-    let id_file = std::fs::read_dir(&id_dir).unwrap().next().unwrap().unwrap().path();
+    let id_file = std::fs::read_dir(&id_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let key_text = std::fs::read_to_string(&id_file).unwrap();
-    let identity: age::x25519::Identity = key_text.lines().find(|l| l.starts_with("AGE-")).unwrap().parse().unwrap();
+    let identity: age::x25519::Identity = key_text
+        .lines()
+        .find(|l| l.starts_with("AGE-"))
+        .unwrap()
+        .parse()
+        .unwrap();
     let key = ampsecret::vault::Key::Identities(vec![identity]);
     let scope = ampsecret::scope::ScopeKey::Branch("main".into());
     vault
@@ -236,13 +298,23 @@ fn a_writer_killed_at_any_moment_leaves_the_old_or_the_new_vault() {
             committed += 1;
             assert_eq!(p.get(&format!("NEW_{round}"), &[]), "v");
         } else {
-            assert!(!status.success(), "a writer that exited 0 must have committed");
+            assert!(
+                !status.success(),
+                "a writer that exited 0 must have committed"
+            );
             interrupted += 1;
         }
     }
-    eprintln!("write takes {write_time:?}; {} committed, {interrupted} interrupted", committed - 3001);
+    eprintln!(
+        "write takes {write_time:?}; {} committed, {interrupted} interrupted",
+        committed - 3001
+    );
     // Both outcomes must occur, or the kills did not land across the write.
-    assert!(interrupted > 0 && committed > 3001, "{interrupted} interrupted, {} committed", committed - 3001);
+    assert!(
+        interrupted > 0 && committed > 3001,
+        "{interrupted} interrupted, {} committed",
+        committed - 3001
+    );
 }
 
 #[test]
@@ -252,17 +324,43 @@ fn values_never_leak_into_logs_errors_or_files() {
     let mut transcripts: Vec<(String, Output)> = Vec::new();
     let mut run = |label: &str, out: Output| transcripts.push((label.to_owned(), out));
     run("init", p.run(&["-vvv", "init", "--app-id", APP_ID]));
-    run("set", p.cmd(&["-vvv", "set", "LEAKY", "--stdin"]).stdin(CANARY).run());
-    run("set-again", p.cmd(&["-vvv", "set", "LEAKY", "--stdin", "--json"]).stdin(CANARY).run());
-    run("set-shared", p.cmd(&["-vvv", "set", "LEAKY", "--stdin", "--shared"]).stdin(CANARY).run());
-    run("set-invalid", p.cmd(&["-vvv", "set", "LEAKY", "--stdin"]).stdin(format!("{CANARY}{{{{x}}}}")).run());
+    run(
+        "set",
+        p.cmd(&["-vvv", "set", "LEAKY", "--stdin"])
+            .stdin(CANARY)
+            .run(),
+    );
+    run(
+        "set-again",
+        p.cmd(&["-vvv", "set", "LEAKY", "--stdin", "--json"])
+            .stdin(CANARY)
+            .run(),
+    );
+    run(
+        "set-shared",
+        p.cmd(&["-vvv", "set", "LEAKY", "--stdin", "--shared"])
+            .stdin(CANARY)
+            .run(),
+    );
+    run(
+        "set-invalid",
+        p.cmd(&["-vvv", "set", "LEAKY", "--stdin"])
+            .stdin(format!("{CANARY}{{{{x}}}}"))
+            .run(),
+    );
     run("list", p.run(&["-vvv", "list", "--all"]));
     run("list-json", p.run(&["-vvv", "list", "--all", "--json"]));
     run("path", p.run(&["-vvv", "path", "LEAKY", "--json"]));
-    run("get-missing", p.run(&["-vvv", "get", "LEAKY", "--branch", "other"]));
+    run(
+        "get-missing",
+        p.run(&["-vvv", "get", "LEAKY", "--branch", "other"]),
+    );
     let get = p.run(&["-vvv", "get", "LEAKY"]).success();
     let get_json = p.run(&["-vvv", "get", "LEAKY", "--json"]).success();
-    run("remove", p.run(&["-vvv", "remove", "LEAKY", "--shared", "--yes"]));
+    run(
+        "remove",
+        p.run(&["-vvv", "remove", "LEAKY", "--shared", "--yes"]),
+    );
 
     assert_eq!(get.stdout, CANARY);
     assert_eq!(get_json.json()["value"], CANARY);
@@ -271,11 +369,22 @@ fn values_never_leak_into_logs_errors_or_files() {
     }
     let mut saw_debug = false;
     for (label, out) in &transcripts {
-        assert!(!out.stdout.contains(CANARY), "{label} stdout leaks: {}", out.stdout);
-        assert!(!out.stderr.contains(CANARY), "{label} stderr leaks: {}", out.stderr);
+        assert!(
+            !out.stdout.contains(CANARY),
+            "{label} stdout leaks: {}",
+            out.stdout
+        );
+        assert!(
+            !out.stderr.contains(CANARY),
+            "{label} stderr leaks: {}",
+            out.stderr
+        );
         saw_debug |= out.stderr.contains("DEBUG") || out.stderr.contains("TRACE");
     }
-    assert!(saw_debug, "-vvv produced diagnostics, so the check above looked at some");
+    assert!(
+        saw_debug,
+        "-vvv produced diagnostics, so the check above looked at some"
+    );
     for (path, bytes) in p.snapshot() {
         assert!(
             !bytes.windows(CANARY.len()).any(|w| w == CANARY.as_bytes()),

@@ -1,13 +1,13 @@
 //! push, pull and diff against a real SSM-compatible server (moto), directly and through a
 //! fault proxy that behaves like real SSM: batch and value limits, throttling, 5xx, drops.
 
-mod support;
 #[path = "support/fault_proxy.rs"]
 mod fault_proxy;
 #[path = "support/moto.rs"]
 mod moto;
 #[path = "support/ssm.rs"]
 mod ssm;
+mod support;
 
 use fault_proxy::{FaultConfig, FaultProxy};
 use moto::MotoServer;
@@ -16,7 +16,10 @@ use support::Project;
 
 fn branch_prefix(app: &str, branch: &str) -> String {
     let h = ampsecret::amplify::backend_hash(app, branch);
-    format!("/amplify/{app}/{}-branch-{h}", ampsecret::amplify::sanitize(branch))
+    format!(
+        "/amplify/{app}/{}-branch-{h}",
+        ampsecret::amplify::sanitize(branch)
+    )
 }
 
 #[test]
@@ -25,29 +28,55 @@ fn push_writes_exactly_what_amplify_writes() {
     let app = unique_app_id();
     let p = Project::with_app(&moto.endpoint(), &app);
     let ssm = Ssm::new(&moto.endpoint());
-    p.set("API_KEY", "branch ✓ value\nline two", &["--branch", "feature/login"]);
+    p.set(
+        "API_KEY",
+        "branch ✓ value\nline two",
+        &["--branch", "feature/login"],
+    );
     p.set("STRIPE_KEY", "shared-value", &["--shared"]);
     p.set("SANDBOXED", "sandbox-value", &["--sandbox=alice"]);
     p.set("BIG", &"x".repeat(5000), &["--branch", "feature/login"]);
-    for scope in [&["--branch", "feature/login"][..], &["--shared"], &["--sandbox=alice"]] {
+    for scope in [
+        &["--branch", "feature/login"][..],
+        &["--shared"],
+        &["--sandbox=alice"],
+    ] {
         let mut args = vec!["push", "--yes"];
         args.extend_from_slice(scope);
         p.run(&args).success();
     }
 
     let branch = format!("{}/API_KEY", branch_prefix(&app, "feature/login"));
-    assert_eq!(ssm.value(&branch).as_deref(), Some("branch ✓ value\nline two"));
-    assert_eq!(ssm.value(&format!("/amplify/shared/{app}/STRIPE_KEY")).as_deref(), Some("shared-value"));
-    let sandbox = format!("/amplify/myapp/alice-sandbox-{}/SANDBOXED", ampsecret::amplify::backend_hash("my-app", "alice"));
+    assert_eq!(
+        ssm.value(&branch).as_deref(),
+        Some("branch ✓ value\nline two")
+    );
+    assert_eq!(
+        ssm.value(&format!("/amplify/shared/{app}/STRIPE_KEY"))
+            .as_deref(),
+        Some("shared-value")
+    );
+    let sandbox = format!(
+        "/amplify/myapp/alice-sandbox-{}/SANDBOXED",
+        ampsecret::amplify::backend_hash("my-app", "alice")
+    );
     assert_eq!(ssm.value(&sandbox).as_deref(), Some("sandbox-value"));
 
     let meta = ssm.describe(&branch);
     assert_eq!(meta.r#type().map(|t| t.as_str()), Some("SecureString"));
     assert_eq!(meta.description(), Some("Amplify Secret"));
     assert_eq!(meta.tier().map(|t| t.as_str()), Some("Standard"));
-    assert_eq!(meta.key_id(), Some("alias/aws/ssm"), "no KeyId sent: the account default");
+    assert_eq!(
+        meta.key_id(),
+        Some("alias/aws/ssm"),
+        "no KeyId sent: the account default"
+    );
     let big = ssm.describe(&format!("{}/BIG", branch_prefix(&app, "feature/login")));
-    assert_eq!(big.tier().map(|t| t.as_str()), Some("Advanced"), "values over 4 KB need Advanced");
+    assert_eq!(
+        big.tier().map(|t| t.as_str()),
+        Some("Advanced"),
+        "values over 4 KB need Advanced"
+    );
     // Nothing else was written anywhere under /amplify for this app.
     assert_eq!(ssm.names_under(&format!("/amplify/{app}")).len(), 2);
 }
@@ -69,11 +98,21 @@ fn unchanged_push_makes_no_writes_and_leaves_the_vault_alone() {
     assert_eq!(second["applied"].as_array().unwrap().len(), 0);
     assert_eq!(second["api_calls"]["PutParameter"], serde_json::Value::Null);
     let stats = proxy.stats();
-    assert_eq!(stats.op("PutParameter").total(), 25, "no write on an unchanged push");
+    assert_eq!(
+        stats.op("PutParameter").total(),
+        25,
+        "no write on an unchanged push"
+    );
     let reads = stats.op("GetParametersByPath").forwarded;
-    assert!(reads >= 4 && reads % 2 == 0, "both pushes paged through the prefix alike: {reads}");
+    assert!(
+        reads >= 4 && reads % 2 == 0,
+        "both pushes paged through the prefix alike: {reads}"
+    );
     assert_eq!(stats.total().total(), 25 + reads, "and made no other call");
-    assert_eq!(std::fs::read(p.vault_dir().join("vault.age")).unwrap(), vault_before);
+    assert_eq!(
+        std::fs::read(p.vault_dir().join("vault.age")).unwrap(),
+        vault_before
+    );
 }
 
 #[test]
@@ -83,20 +122,36 @@ fn pull_reads_only_the_scope_and_records_versions() {
     let ssm = Ssm::new(&moto.endpoint());
     let prefix = branch_prefix(&app, "main");
     for i in 0..23 {
-        ssm.put(&format!("{prefix}/REMOTE_{i}"), &format!("remote ünïcode {i}\n$HOME 'q' \"d\""));
+        ssm.put(
+            &format!("{prefix}/REMOTE_{i}"),
+            &format!("remote ünïcode {i}\n$HOME 'q' \"d\""),
+        );
     }
     ssm.put(&format!("{prefix}/nested/DEEPER"), "not a direct child");
-    ssm.put(&format!("{}/OTHER_BRANCH", branch_prefix(&app, "dev")), "other branch");
+    ssm.put(
+        &format!("{}/OTHER_BRANCH", branch_prefix(&app, "dev")),
+        "other branch",
+    );
     ssm.put(&format!("/amplify/shared/{app}/SHARED"), "shared");
     let p = Project::with_app(&moto.endpoint(), &app);
     let report = p.run(&["pull", "--json"]).success().json();
     assert_eq!(report["stored"].as_array().unwrap().len(), 23);
     assert_eq!(p.get("REMOTE_7", &[]), "remote ünïcode 7\n$HOME 'q' \"d\"");
     let names = p.run(&["list", "--all", "--json"]).success().json();
-    assert_eq!(names.as_array().unwrap().len(), 23, "only direct children of the branch prefix");
+    assert_eq!(
+        names.as_array().unwrap().len(),
+        23,
+        "only direct children of the branch prefix"
+    );
     // Pulled secrets are in sync: diff shows nothing to do, push writes nothing.
     let diff = p.run(&["diff", "--json"]).success().json();
-    assert!(diff["secrets"].as_array().unwrap().iter().all(|s| s["status"] == "unchanged"));
+    assert!(
+        diff["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "unchanged")
+    );
     let push = p.run(&["push", "--yes", "--json"]).success().json();
     assert!(push["applied"].as_array().unwrap().is_empty());
 }
@@ -116,7 +171,9 @@ fn conflicts_are_never_silently_overwritten() {
     let diff = p.run(&["diff", "--json"]).success().json();
     assert_eq!(diff["secrets"][0]["status"], "changed_there");
     let before = p.snapshot();
-    p.run(&["push", "--yes"]).fails(8).stderr_has("--keep-local");
+    p.run(&["push", "--yes"])
+        .fails(8)
+        .stderr_has("--keep-local");
     assert_eq!(ssm.value(&name).as_deref(), Some("remote-v2"));
     assert!(before == p.snapshot());
     p.run(&["pull"]).success();
@@ -125,7 +182,10 @@ fn conflicts_are_never_silently_overwritten() {
     // Changed on both sides: both directions refuse without a decision.
     p.set("K", "local-v3", &[]);
     ssm.put(&name, "remote-v3");
-    assert_eq!(p.run(&["diff", "--json"]).success().json()["secrets"][0]["status"], "conflict");
+    assert_eq!(
+        p.run(&["diff", "--json"]).success().json()["secrets"][0]["status"],
+        "conflict"
+    );
     p.run(&["push", "--yes"]).fails(8);
     p.run(&["pull"]).fails(8);
     assert_eq!(p.get("K", &[]), "local-v3");
@@ -165,11 +225,26 @@ fn prune_deletes_only_inside_the_prefix_and_only_when_confirmed() {
     p.run(&["push", "--prune"]).fails(2).stderr_has("--yes");
     assert_eq!(ssm.names_under(&prefix).len(), 13);
     p.run(&["push", "--prune", "--dry-run"]).success();
-    assert_eq!(ssm.names_under(&prefix).len(), 13, "a dry run deletes nothing");
-    let report = p.run(&["push", "--prune", "--yes", "--json"]).success().json();
-    let deleted = report["applied"].as_array().unwrap().iter().filter(|a| a["action"] == "delete").count();
+    assert_eq!(
+        ssm.names_under(&prefix).len(),
+        13,
+        "a dry run deletes nothing"
+    );
+    let report = p
+        .run(&["push", "--prune", "--yes", "--json"])
+        .success()
+        .json();
+    let deleted = report["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "delete")
+        .count();
     assert_eq!(deleted, 12);
-    assert_eq!(ssm.names_under(&prefix), vec![format!("{prefix}/KEEP"), format!("{prefix}/nested/CHILD")]);
+    assert_eq!(
+        ssm.names_under(&prefix),
+        vec![format!("{prefix}/KEEP"), format!("{prefix}/nested/CHILD")]
+    );
     for name in &outside {
         assert_eq!(ssm.value(name).as_deref(), Some("keep me"), "{name}");
     }
@@ -191,22 +266,43 @@ fn dry_run_changes_nothing() {
 #[test]
 fn two_hundred_secrets_land_exactly_through_heavy_throttling() {
     let moto = MotoServer::start();
-    let config = FaultConfig { seed: 7, throttle_fraction: 0.2, ..FaultConfig::default() };
+    let config = FaultConfig {
+        seed: 7,
+        throttle_fraction: 0.2,
+        ..FaultConfig::default()
+    };
     let proxy = FaultProxy::start(moto.addr(), config);
     let app = unique_app_id();
     let p = Project::with_app(&proxy.endpoint(), &app);
     write_secrets(&p, 200);
-    let report = p.run(&["push", "--yes", "--json", "--max-tps", "200", "--concurrency", "8"]).success().json();
+    let report = p
+        .run(&[
+            "push",
+            "--yes",
+            "--json",
+            "--max-tps",
+            "200",
+            "--concurrency",
+            "8",
+        ])
+        .success()
+        .json();
     assert_eq!(report["applied"].as_array().unwrap().len(), 200);
     assert!(report["failed"].as_array().unwrap().is_empty());
     let stats = proxy.stats();
-    assert!(stats.op("PutParameter").throttled > 20, "throttling was exercised: {stats:?}");
+    assert!(
+        stats.op("PutParameter").throttled > 20,
+        "throttling was exercised: {stats:?}"
+    );
     let ssm = Ssm::new(&moto.endpoint());
     let prefix = branch_prefix(&app, "main");
     let names = ssm.names_under(&prefix);
     assert_eq!(names.len(), 200);
     for i in [0, 57, 199] {
-        assert_eq!(ssm.value(&format!("{prefix}/SECRET_{i:03}")).unwrap(), format!("value {i} \u{1F511}"));
+        assert_eq!(
+            ssm.value(&format!("{prefix}/SECRET_{i:03}")).unwrap(),
+            format!("value {i} \u{1F511}")
+        );
     }
 }
 
@@ -215,9 +311,19 @@ fn write_secrets(p: &Project, n: usize) {
     let dir = p.vault_dir();
     let vault = ampsecret::vault::VaultDir::open(&dir).unwrap();
     let ids = p.temp().join("config/ampsecret/identities");
-    let file = std::fs::read_dir(&ids).unwrap().next().unwrap().unwrap().path();
+    let file = std::fs::read_dir(&ids)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let text = std::fs::read_to_string(file).unwrap();
-    let identity: age::x25519::Identity = text.lines().find(|l| l.starts_with("AGE-")).unwrap().parse().unwrap();
+    let identity: age::x25519::Identity = text
+        .lines()
+        .find(|l| l.starts_with("AGE-"))
+        .unwrap()
+        .parse()
+        .unwrap();
     let key = ampsecret::vault::Key::Identities(vec![identity]);
     let scope = ampsecret::scope::ScopeKey::Branch("main".into());
     vault
@@ -234,11 +340,17 @@ fn write_secrets(p: &Project, n: usize) {
 #[test]
 fn a_small_write_budget_is_respected_with_no_failed_write() {
     let moto = MotoServer::start();
-    let config = FaultConfig { write_budget_tps: Some(3.0), ..FaultConfig::default() };
+    let config = FaultConfig {
+        write_budget_tps: Some(3.0),
+        ..FaultConfig::default()
+    };
     let proxy = FaultProxy::start(moto.addr(), config);
     let p = Project::with_app(&proxy.endpoint(), &unique_app_id());
     write_secrets(&p, 24);
-    let report = p.run(&["push", "--yes", "--json", "--max-tps", "40"]).success().json();
+    let report = p
+        .run(&["push", "--yes", "--json", "--max-tps", "40"])
+        .success()
+        .json();
     assert_eq!(report["applied"].as_array().unwrap().len(), 24);
     assert!(report["failed"].as_array().unwrap().is_empty());
     let stats = proxy.stats();
@@ -250,16 +362,29 @@ fn a_small_write_budget_is_respected_with_no_failed_write() {
 #[test]
 fn transient_failures_are_retried_until_everything_lands() {
     let moto = MotoServer::start();
-    let config = FaultConfig { seed: 3, error_5xx_fraction: 0.25, drop_fraction: 0.1, ..FaultConfig::default() };
+    let config = FaultConfig {
+        seed: 3,
+        error_5xx_fraction: 0.25,
+        drop_fraction: 0.1,
+        ..FaultConfig::default()
+    };
     let proxy = FaultProxy::start(moto.addr(), config);
     let app = unique_app_id();
     let p = Project::with_app(&proxy.endpoint(), &app);
     write_secrets(&p, 40);
-    let report = p.run(&["push", "--yes", "--json", "--max-tps", "100"]).success().json();
+    let report = p
+        .run(&["push", "--yes", "--json", "--max-tps", "100"])
+        .success()
+        .json();
     assert_eq!(report["applied"].as_array().unwrap().len(), 40);
     let stats = proxy.stats().total();
     assert!(stats.injected_5xx > 0 && stats.dropped > 0, "{stats:?}");
-    assert_eq!(Ssm::new(&moto.endpoint()).names_under(&branch_prefix(&app, "main")).len(), 40);
+    assert_eq!(
+        Ssm::new(&moto.endpoint())
+            .names_under(&branch_prefix(&app, "main"))
+            .len(),
+        40
+    );
 }
 
 #[test]
@@ -276,24 +401,40 @@ fn a_partial_failure_names_what_was_not_applied_and_a_rerun_converges() {
     assert_eq!(out.code, 7, "{}", out.stderr);
     let report = out.json();
     assert_eq!(report["failed"][0]["name"], "HUGE");
-    assert!(report["failed"][0]["error"].as_str().unwrap().contains("ValidationException"));
+    assert!(
+        report["failed"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("ValidationException")
+    );
     assert_eq!(report["applied"].as_array().unwrap().len(), 2);
     assert!(out.stderr.contains("HUGE") && !out.stderr.contains("hhhh"));
     let report = p.run(&["push", "--yes", "--json"]).success().json();
-    assert_eq!(report["applied"].as_array().unwrap().len(), 1, "only what failed is retried");
+    assert_eq!(
+        report["applied"].as_array().unwrap().len(),
+        1,
+        "only what failed is retried"
+    );
     assert_eq!(report["applied"][0]["name"], "HUGE");
 }
 
 #[test]
 fn unreachable_ssm_is_a_remote_error_that_changes_nothing() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let p = Project::with_app(&format!("http://{closed}"), &unique_app_id());
     p.set("K", "v", &[]);
     let before = p.snapshot();
     p.run(&["push", "--yes"]).fails(6);
     p.run(&["pull"]).fails(6);
     assert!(before == p.snapshot());
-    p.cmd(&["diff"]).env_remove("AWS_REGION").run().fails(6).stderr_has("--region");
+    p.cmd(&["diff"])
+        .env_remove("AWS_REGION")
+        .run()
+        .fails(6)
+        .stderr_has("--region");
 }
 
 #[test]
@@ -311,6 +452,9 @@ fn sync_commands_never_print_values() {
         p.run(&["-vvv", "diff", "--json"]),
     ];
     for out in outputs {
-        assert!(!out.stdout.contains(CANARY) && !out.stderr.contains(CANARY), "{out:?}");
+        assert!(
+            !out.stdout.contains(CANARY) && !out.stderr.contains(CANARY),
+            "{out:?}"
+        );
     }
 }

@@ -15,7 +15,10 @@ fn set_get_list_remove_round_trip() {
     let list = p.run(&["list", "--json"]).success().json();
     assert_eq!(list[0]["name"], "MY_API_KEY");
     assert_eq!(list[0]["scope"], "branch:main");
-    assert_eq!(list[0]["path"], format!("/amplify/{APP_ID}/main-branch-779dbfc7c3/MY_API_KEY"));
+    assert_eq!(
+        list[0]["path"],
+        format!("/amplify/{APP_ID}/main-branch-779dbfc7c3/MY_API_KEY")
+    );
 
     p.run(&["remove", "MY_API_KEY", "--yes"]).success();
     p.run(&["get", "MY_API_KEY"]).fails(3);
@@ -33,8 +36,17 @@ fn scopes_are_separate() {
     assert_eq!(p.get("K", &["--sandbox=alice"]), "sandbox-value");
     assert_eq!(p.get("K", &["--sandbox"]), "default-sandbox");
     let all = p.run(&["list", "--all", "--json"]).success().json();
-    let scopes: Vec<&str> = all.as_array().unwrap().iter().map(|r| r["scope"].as_str().unwrap()).collect();
-    assert!(scopes.contains(&"shared") && scopes.contains(&"branch:feature/login") && scopes.contains(&"sandbox:alice"));
+    let scopes: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["scope"].as_str().unwrap())
+        .collect();
+    assert!(
+        scopes.contains(&"shared")
+            && scopes.contains(&"branch:feature/login")
+            && scopes.contains(&"sandbox:alice")
+    );
     assert_eq!(scopes.len(), 4);
     let text = p.run(&["list", "--all"]).success().stdout;
     assert!(!text.contains("value"), "list never shows values: {text}");
@@ -43,7 +55,11 @@ fn scopes_are_separate() {
 #[test]
 fn default_scope_follows_aws_branch_then_git() {
     let p = Project::initialized();
-    p.cmd(&["set", "K", "--stdin"]).env("AWS_BRANCH", "release/1.2.3").stdin("v").run().success();
+    p.cmd(&["set", "K", "--stdin"])
+        .env("AWS_BRANCH", "release/1.2.3")
+        .stdin("v")
+        .run()
+        .success();
     assert_eq!(p.get("K", &["--branch", "release/1.2.3"]), "v");
     std::fs::write(p.root().join(".git/HEAD"), "ref: refs/heads/feature/x\n").unwrap();
     p.set("G", "g", &[]);
@@ -63,7 +79,13 @@ fn real_git_branch_is_detected() {
     }
     p.run(&["init", "--app-id", APP_ID]).success();
     let path = p.run(&["path", "API_KEY"]).success().stdout;
-    assert_eq!(path.trim(), format!("/amplify/{APP_ID}/featurereal-branch-{}/API_KEY", ampsecret::amplify::backend_hash(APP_ID, "feature/real")));
+    assert_eq!(
+        path.trim(),
+        format!(
+            "/amplify/{APP_ID}/featurereal-branch-{}/API_KEY",
+            ampsecret::amplify::backend_hash(APP_ID, "feature/real")
+        )
+    );
 }
 
 #[test]
@@ -75,21 +97,60 @@ fn stdin_drops_exactly_one_trailing_newline() {
     assert_eq!(p.get("B", &[]), "multi\nline");
     let file = p.temp().join("value.pem");
     std::fs::write(&file, "-----BEGIN-----\nabc\n").unwrap();
-    p.run(&["set", "PEM", "--file", file.to_str().unwrap()]).success();
-    assert_eq!(p.get("PEM", &[]), "-----BEGIN-----\nabc\n", "--file keeps the file exactly");
+    p.run(&["set", "PEM", "--file", file.to_str().unwrap()])
+        .success();
+    assert_eq!(
+        p.get("PEM", &[]),
+        "-----BEGIN-----\nabc\n",
+        "--file keeps the file exactly"
+    );
 }
 
 #[test]
 fn path_command_matches_the_spec() {
     let p = Project::new();
-    let out = p.run(&["path", "API_KEY", "--branch", "feature/login", "--app-id", APP_ID]).success();
-    assert_eq!(out.stdout, "/amplify/d1a2b3c4d5e6f7/featurelogin-branch-976afe7de1/API_KEY\n");
-    let out = p.run(&["path", "--prefix", "--shared", "--app-id", APP_ID]).success();
+    let out = p
+        .run(&[
+            "path",
+            "API_KEY",
+            "--branch",
+            "feature/login",
+            "--app-id",
+            APP_ID,
+        ])
+        .success();
+    assert_eq!(
+        out.stdout,
+        "/amplify/d1a2b3c4d5e6f7/featurelogin-branch-976afe7de1/API_KEY\n"
+    );
+    let out = p
+        .run(&["path", "--prefix", "--shared", "--app-id", APP_ID])
+        .success();
     assert_eq!(out.stdout, "/amplify/shared/d1a2b3c4d5e6f7\n");
-    let out = p.run(&["path", "API_KEY", "--sandbox=alice", "--app-name", "@acme/web"]).success();
-    assert_eq!(out.stdout, "/amplify/acmeweb/alice-sandbox-5eb0f84dfa/API_KEY\n");
-    let json = p.run(&["path", "API_KEY", "--sandbox=alice", "--json"]).success().json();
-    assert_eq!(json["prefix"], format!("/amplify/myapp/alice-sandbox-{}", ampsecret::amplify::backend_hash("my-app", "alice")));
+    let out = p
+        .run(&[
+            "path",
+            "API_KEY",
+            "--sandbox=alice",
+            "--app-name",
+            "@acme/web",
+        ])
+        .success();
+    assert_eq!(
+        out.stdout,
+        "/amplify/acmeweb/alice-sandbox-5eb0f84dfa/API_KEY\n"
+    );
+    let json = p
+        .run(&["path", "API_KEY", "--sandbox=alice", "--json"])
+        .success()
+        .json();
+    assert_eq!(
+        json["prefix"],
+        format!(
+            "/amplify/myapp/alice-sandbox-{}",
+            ampsecret::amplify::backend_hash("my-app", "alice")
+        )
+    );
 }
 
 #[test]
@@ -97,7 +158,8 @@ fn files_are_private() {
     use std::os::unix::fs::PermissionsExt;
     let p = Project::initialized();
     p.set("K", "v", &[]);
-    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&p.vault_dir()), 0o700);
     for file in ["vault.age", "config.toml", "vault.lock"] {
         assert_eq!(mode(&p.vault_dir().join(file)), 0o600, "{file}");
@@ -115,34 +177,76 @@ fn ci_identity_from_environment() {
     p.set("K", "v", &[]);
     // The identity file is what init made; hand it to a "CI" run with no config directory.
     let ids = p.temp().join("config/ampsecret/identities");
-    let id_file = std::fs::read_dir(&ids).unwrap().next().unwrap().unwrap().path();
-    let key_line = std::fs::read_to_string(&id_file).unwrap().lines().find(|l| l.starts_with("AGE-SECRET-KEY-")).unwrap().to_owned();
+    let id_file = std::fs::read_dir(&ids)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let key_line = std::fs::read_to_string(&id_file)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap()
+        .to_owned();
     std::fs::remove_file(&id_file).unwrap();
-    p.run(&["get", "K"]).fails(4).stderr_has("AMPSECRET_IDENTITY");
-    assert_eq!(p.cmd(&["get", "K"]).env("AMPSECRET_IDENTITY", &key_line).run().success().stdout, "v");
+    p.run(&["get", "K"])
+        .fails(4)
+        .stderr_has("AMPSECRET_IDENTITY");
+    assert_eq!(
+        p.cmd(&["get", "K"])
+            .env("AMPSECRET_IDENTITY", &key_line)
+            .run()
+            .success()
+            .stdout,
+        "v"
+    );
     let file = p.temp().join("ci.key");
     std::fs::write(&file, format!("# ci\n{key_line}\n")).unwrap();
-    assert_eq!(p.cmd(&["get", "K"]).env("AMPSECRET_IDENTITY_FILE", file.to_str().unwrap()).run().success().stdout, "v");
+    assert_eq!(
+        p.cmd(&["get", "K"])
+            .env("AMPSECRET_IDENTITY_FILE", file.to_str().unwrap())
+            .run()
+            .success()
+            .stdout,
+        "v"
+    );
 }
 
 #[test]
 fn passphrase_vault() {
     let p = Project::new().env("AMPSECRET_PASSPHRASE", "correct horse battery");
-    p.run(&["init", "--passphrase", "--app-id", APP_ID]).success();
+    p.run(&["init", "--passphrase", "--app-id", APP_ID])
+        .success();
     p.set("K", "v", &[]);
     assert_eq!(p.get("K", &[]), "v");
-    p.cmd(&["get", "K"]).env("AMPSECRET_PASSPHRASE", "wrong").run().fails(4);
-    p.cmd(&["get", "K"]).env_remove("AMPSECRET_PASSPHRASE").run().fails(4).stderr_has("AMPSECRET_PASSPHRASE");
+    p.cmd(&["get", "K"])
+        .env("AMPSECRET_PASSPHRASE", "wrong")
+        .run()
+        .fails(4);
+    p.cmd(&["get", "K"])
+        .env_remove("AMPSECRET_PASSPHRASE")
+        .run()
+        .fails(4)
+        .stderr_has("AMPSECRET_PASSPHRASE");
 }
 
 #[test]
 fn json_outputs_have_documented_shapes() {
     let p = Project::new();
-    let init = p.run(&["init", "--app-id", APP_ID, "--json"]).success().json();
+    let init = p
+        .run(&["init", "--app-id", APP_ID, "--json"])
+        .success()
+        .json();
     assert_eq!(init["encryption"], "x25519");
     assert_eq!(init["key_location"], "file");
     assert!(init["recipients"][0].as_str().unwrap().starts_with("age1"));
-    let set = p.cmd(&["set", "K", "--stdin", "--json"]).stdin("v").run().success().json();
+    let set = p
+        .cmd(&["set", "K", "--stdin", "--json"])
+        .stdin("v")
+        .run()
+        .success()
+        .json();
     assert_eq!(set["created"], true);
     assert_eq!(set["scope"], "branch:main");
     let get = p.run(&["get", "K", "--json"]).success().json();

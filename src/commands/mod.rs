@@ -3,10 +3,10 @@
 
 mod check;
 pub mod completions;
+mod diff;
 mod exec;
 mod export;
 mod import;
-mod diff;
 mod init;
 mod list;
 mod man;

@@ -28,13 +28,18 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<()> {
     if !args.dry_run {
         session.vault.update(&session.key, |vault| {
             let now = super::now();
-            for step in steps.iter().filter(|s| matches!(s.action, Action::Store | Action::RecordSync)) {
+            for step in steps
+                .iter()
+                .filter(|s| matches!(s.action, Action::Store | Action::RecordSync))
+            {
                 let remote = &session.remote[&step.name];
                 let digest = remote.value.digest();
                 // The plan saw the vault as it was when the pull started; a secret set since
                 // then is left alone rather than overwritten.
                 let planned = session.local.get(&step.name).map(|(_, l)| l.digest);
-                let current = vault.get(&session.scope, &step.name).map(|e| e.value.digest());
+                let current = vault
+                    .get(&session.scope, &step.name)
+                    .map(|e| e.value.digest());
                 if current != planned {
                     changed_meanwhile.push(step.name.clone());
                     continue;
@@ -50,7 +55,11 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<()> {
         })?;
     }
 
-    let planned: Vec<&str> = steps.iter().filter(|s| s.action == Action::Store).map(|s| s.name.as_str()).collect();
+    let planned: Vec<&str> = steps
+        .iter()
+        .filter(|s| s.action == Action::Store)
+        .map(|s| s.name.as_str())
+        .collect();
     if cx.global.json {
         super::print_json(&json!({
             "scope": session.scope.to_string(),
@@ -73,8 +82,17 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<()> {
         for name in &changed_meanwhile {
             eprintln!("  ! {name}  changed in the vault during the pull; kept");
         }
-        let verb = if args.dry_run { "Would store" } else { "Stored" };
-        eprintln!("{verb} {} from {} in {}.", count(planned.len(), "secret"), session.prefix, session.scope);
+        let verb = if args.dry_run {
+            "Would store"
+        } else {
+            "Stored"
+        };
+        eprintln!(
+            "{verb} {} from {} in {}.",
+            count(planned.len(), "secret"),
+            session.prefix,
+            session.scope
+        );
     }
     Ok(())
 }

@@ -46,7 +46,11 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<()> {
         return finish(cx, &session, report, &[]);
     }
     if needs_confirmation {
-        let question = format!("Apply {} to {}?", count(changes.len(), "change"), session.prefix);
+        let question = format!(
+            "Apply {} to {}?",
+            count(changes.len(), "change"),
+            session.prefix
+        );
         if !prompt::confirm(&question, false)? {
             return Err(Error::Cancelled);
         }
@@ -98,7 +102,10 @@ fn tier_for(flag: Option<Tier>, len: usize) -> Option<ParameterTier> {
 
 fn print_plan(session: &Session, changes: &[&Step], tier: Option<Tier>) {
     if changes.is_empty() {
-        eprintln!("SSM {} matches the vault's {}; nothing to push.", session.prefix, session.scope);
+        eprintln!(
+            "SSM {} matches the vault's {}; nothing to push.",
+            session.prefix, session.scope
+        );
         return;
     }
     eprintln!("Plan for {} ({}):", session.prefix, session.scope);
@@ -106,11 +113,21 @@ fn print_plan(session: &Session, changes: &[&Step], tier: Option<Tier>) {
         let (mark, what) = match (step.action, step.status) {
             (Action::Delete, _) => ("-", "delete (only in SSM)".to_owned()),
             (_, Status::AddedHere) => ("+", "create".to_owned()),
-            (_, Status::DeletedRemote) => ("+", "re-create (deleted in SSM since the last sync)".to_owned()),
+            (_, Status::DeletedRemote) => (
+                "+",
+                "re-create (deleted in SSM since the last sync)".to_owned(),
+            ),
             (_, status) => ("~", format!("update ({})", status.describe())),
         };
-        let advanced = session.local.get(&step.name).is_some_and(|(v, _)| v.len() > STANDARD_TIER_MAX);
-        let note = if advanced && tier.is_none() { ", Advanced tier: value over 4 KB" } else { "" };
+        let advanced = session
+            .local
+            .get(&step.name)
+            .is_some_and(|(v, _)| v.len() > STANDARD_TIER_MAX);
+        let note = if advanced && tier.is_none() {
+            ", Advanced tier: value over 4 KB"
+        } else {
+            ""
+        };
         eprintln!("  {mark} {}  {what}{note}", step.name);
     }
 }
@@ -141,7 +158,11 @@ fn record_sync(session: &Session, steps: &[Step], outcomes: &[(String, Outcome)]
                 .get(&session.scope, &name)
                 .is_some_and(|e| e.value.digest() == digest);
             if unchanged_meanwhile {
-                vault.set_sync(&session.scope, &name, Some(session.sync_state(&name, digest, version)));
+                vault.set_sync(
+                    &session.scope,
+                    &name,
+                    Some(session.sync_state(&name, digest, version)),
+                );
             }
         }
         Ok(())
@@ -149,7 +170,12 @@ fn record_sync(session: &Session, steps: &[Step], outcomes: &[(String, Outcome)]
 }
 
 /// The machine-readable account of a push: applied, skipped and failed names.
-fn report(session: &Session, steps: &[Step], outcomes: &[(String, Outcome)], dry_run: bool) -> Value {
+fn report(
+    session: &Session,
+    steps: &[Step],
+    outcomes: &[(String, Outcome)],
+    dry_run: bool,
+) -> Value {
     let mut applied = Vec::new();
     let mut failed = Vec::new();
     for (name, outcome) in outcomes {
@@ -160,7 +186,9 @@ fn report(session: &Session, steps: &[Step], outcomes: &[(String, Outcome)], dry
             _ => "update",
         };
         match outcome {
-            Outcome::Written { version } => applied.push(json!({"name": name, "action": action, "version": version})),
+            Outcome::Written { version } => {
+                applied.push(json!({"name": name, "action": action, "version": version}))
+            }
             Outcome::Deleted => applied.push(json!({"name": name, "action": "delete"})),
             Outcome::Failed(error) => {
                 failed.push(json!({"name": name, "action": action, "error": error.to_string()}));
@@ -194,8 +222,18 @@ fn report(session: &Session, steps: &[Step], outcomes: &[(String, Outcome)], dry
 
 /// Prints the report and turns failures into the exit code: partial (7) when anything was
 /// applied, remote (6) when nothing was.
-fn finish(cx: &Context, session: &Session, report: Value, outcomes: &[(String, Outcome)]) -> Result<()> {
-    let failed: Vec<&str> = report["failed"].as_array().into_iter().flatten().filter_map(|f| f["name"].as_str()).collect();
+fn finish(
+    cx: &Context,
+    session: &Session,
+    report: Value,
+    outcomes: &[(String, Outcome)],
+) -> Result<()> {
+    let failed: Vec<&str> = report["failed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
     let applied = report["applied"].as_array().map_or(0, Vec::len);
     if cx.global.json {
         super::print_json(&report);

@@ -38,7 +38,11 @@ impl Session {
         {
             let plaintext = vault.read(&key)?;
             let view = plaintext.view()?;
-            for entry in view.scope(&scope).map(|s| s.secrets.as_slice()).unwrap_or_default() {
+            for entry in view
+                .scope(&scope)
+                .map(|s| s.secrets.as_slice())
+                .unwrap_or_default()
+            {
                 let (_, parameter) = cx.parameter(Some(&vault), &scope, entry.name)?;
                 let value = entry.value();
                 let base = entry
@@ -63,10 +67,14 @@ impl Session {
             profile: aws.profile.clone(),
             region: aws.region.clone(),
         };
-        let ssm = runtime.block_on(Ssm::connect(&options)).map_err(Error::Remote)?;
+        let ssm = runtime
+            .block_on(Ssm::connect(&options))
+            .map_err(Error::Remote)?;
         tracing::info!("reading {prefix} from SSM");
         let remote = runtime.block_on(ssm.read_scope(&prefix)).map_err(|e| {
-            Error::Remote(format!("cannot read {prefix} from SSM: {e}; nothing was changed"))
+            Error::Remote(format!(
+                "cannot read {prefix} from SSM: {e}; nothing was changed"
+            ))
         })?;
         Ok(Session {
             vault,
@@ -87,8 +95,11 @@ impl Session {
 
     /// Every name on either side with its status.
     pub fn compare(&self) -> Vec<(String, Status)> {
-        let local: BTreeMap<String, LocalState> =
-            self.local.iter().map(|(n, (_, s))| (n.clone(), s.clone())).collect();
+        let local: BTreeMap<String, LocalState> = self
+            .local
+            .iter()
+            .map(|(n, (_, s))| (n.clone(), s.clone()))
+            .collect();
         let remote: BTreeMap<String, RemoteState> = self
             .remote
             .iter()
@@ -133,7 +144,12 @@ pub fn flag_resolution(flags: &ConflictArgs, force_means: Resolution) -> Option<
 
 /// Asks, on a terminal, how to settle each undecided name; a script gets a conflict error
 /// and nothing is changed.
-pub fn decide(cx: &Context, names: &[String], statuses: &[(String, Status)], command: &str) -> Result<Decisions> {
+pub fn decide(
+    cx: &Context,
+    names: &[String],
+    statuses: &[(String, Status)],
+    command: &str,
+) -> Result<Decisions> {
     let status_of = |name: &str| {
         statuses
             .iter()
@@ -144,7 +160,11 @@ pub fn decide(cx: &Context, names: &[String], statuses: &[(String, Status)], com
         return Err(Error::Conflict(format!(
             "{} need a decision before {command} ({}); pass --keep-local, --keep-remote or --force; nothing was changed",
             names.join(", "),
-            names.iter().map(|n| status_of(n).describe()).collect::<Vec<_>>().join(", ")
+            names
+                .iter()
+                .map(|n| status_of(n).describe())
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     let choices = [
@@ -154,7 +174,10 @@ pub fn decide(cx: &Context, names: &[String], statuses: &[(String, Status)], com
     ];
     let mut decisions = Decisions::new();
     for name in names {
-        let question = format!("{name} is {}. Which value wins?", status_of(name).describe());
+        let question = format!(
+            "{name} is {}. Which value wins?",
+            status_of(name).describe()
+        );
         match prompt::select(&question, &choices)? {
             0 => decisions.insert(name.clone(), Resolution::KeepLocal),
             1 => decisions.insert(name.clone(), Resolution::KeepRemote),

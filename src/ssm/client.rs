@@ -115,7 +115,10 @@ impl Ssm {
         }
         let shared = loader.load().await;
         if shared.region().is_none() {
-            return Err("no AWS region: pass --region, set AWS_REGION, or set a region in your AWS profile".into());
+            return Err(
+                "no AWS region: pass --region, set AWS_REGION, or set a region in your AWS profile"
+                    .into(),
+            );
         }
         let config = aws_sdk_ssm::config::Builder::from(&shared)
             .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
@@ -155,7 +158,12 @@ impl Ssm {
                 let slot = governor.reserve(Instant::now());
                 tokio::time::sleep_until(slot.into()).await;
             }
-            *self.calls.lock().expect("calls lock").entry(operation).or_default() += 1;
+            *self
+                .calls
+                .lock()
+                .expect("calls lock")
+                .entry(operation)
+                .or_default() += 1;
             let error = match send().await {
                 Ok(output) => {
                     if let Some(governor) = governor {
@@ -180,7 +188,10 @@ impl Ssm {
     /// Every parameter directly under `prefix`, decrypted, by last path segment:
     /// non-recursive `GetParametersByPath`, paged until there is no token (pages may be empty
     /// and still carry one).
-    pub async fn read_scope(&self, prefix: &str) -> Result<BTreeMap<String, RemoteParameter>, CallError> {
+    pub async fn read_scope(
+        &self,
+        prefix: &str,
+    ) -> Result<BTreeMap<String, RemoteParameter>, CallError> {
         let mut parameters = BTreeMap::new();
         let mut token: Option<String> = None;
         loop {
@@ -248,10 +259,17 @@ impl Ssm {
     }
 
     /// Deletes up to ten parameters in one call. Names SSM no longer has count as deleted.
-    pub async fn delete_batch(&self, governor: &Governor, names: &[String]) -> Result<(), CallError> {
+    pub async fn delete_batch(
+        &self,
+        governor: &Governor,
+        names: &[String],
+    ) -> Result<(), CallError> {
         debug_assert!(names.len() <= BATCH_LIMIT);
         self.call("DeleteParameters", Some(governor), || {
-            self.client.delete_parameters().set_names(Some(names.to_vec())).send()
+            self.client
+                .delete_parameters()
+                .set_names(Some(names.to_vec()))
+                .send()
         })
         .await
         .map(drop)

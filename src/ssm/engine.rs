@@ -36,14 +36,24 @@ pub struct Apply<'a> {
 impl Apply<'_> {
     /// Runs all writes, then the deletes in batches of ten. Returns `(name, outcome)` for
     /// every job, in no particular order.
-    pub async fn run(&self, puts: Vec<PutJob>, deletes: Vec<(String, String)>) -> Vec<(String, Outcome)> {
+    pub async fn run(
+        &self,
+        puts: Vec<PutJob>,
+        deletes: Vec<(String, String)>,
+    ) -> Vec<(String, Outcome)> {
         let progress = self.progress_bar((puts.len() + deletes.len()) as u64);
         let bar = &progress;
         let mut results: Vec<(String, Outcome)> = stream::iter(puts)
             .map(|job| async move {
                 let outcome = match self
                     .ssm
-                    .put(self.governor, &job.parameter, &job.value, job.tier.clone(), self.kms_key_id)
+                    .put(
+                        self.governor,
+                        &job.parameter,
+                        &job.value,
+                        job.tier.clone(),
+                        self.kms_key_id,
+                    )
                     .await
                 {
                     Ok(version) => Outcome::Written { version },
@@ -57,7 +67,8 @@ impl Apply<'_> {
             .collect()
             .await;
 
-        let batches: Vec<Vec<(String, String)>> = deletes.chunks(BATCH_LIMIT).map(<[_]>::to_vec).collect();
+        let batches: Vec<Vec<(String, String)>> =
+            deletes.chunks(BATCH_LIMIT).map(<[_]>::to_vec).collect();
         let deleted: Vec<Vec<(String, Outcome)>> = stream::iter(batches)
             .map(|batch| async move {
                 let parameters: Vec<String> = batch.iter().map(|(_, p)| p.clone()).collect();

@@ -141,7 +141,9 @@ pub fn max_attempts(failure: Failure) -> u32 {
 /// capped. `unit` is a random number in [0, 1).
 pub fn backoff(attempt: u32, unit: f64) -> Duration {
     let cap = Duration::from_secs(8);
-    let ceiling = Duration::from_millis(100).saturating_mul(1 << attempt.min(10)).min(cap);
+    let ceiling = Duration::from_millis(100)
+        .saturating_mul(1 << attempt.min(10))
+        .min(cap);
     ceiling.mul_f64(unit.clamp(0.0, 1.0))
 }
 
@@ -151,20 +153,42 @@ mod tests {
 
     #[test]
     fn classification() {
-        assert_eq!(classify(Some("ThrottlingException"), Some(400), false), Failure::Throttled);
-        assert_eq!(classify(Some("TooManyUpdates"), Some(400), false), Failure::Throttled);
+        assert_eq!(
+            classify(Some("ThrottlingException"), Some(400), false),
+            Failure::Throttled
+        );
+        assert_eq!(
+            classify(Some("TooManyUpdates"), Some(400), false),
+            Failure::Throttled
+        );
         assert_eq!(classify(None, Some(429), false), Failure::Throttled);
-        assert_eq!(classify(Some("InternalServerError"), Some(500), false), Failure::Transient);
+        assert_eq!(
+            classify(Some("InternalServerError"), Some(500), false),
+            Failure::Transient
+        );
         assert_eq!(classify(None, Some(503), false), Failure::Transient);
         assert_eq!(classify(None, None, true), Failure::Transient);
-        assert_eq!(classify(Some("ValidationException"), Some(400), false), Failure::Permanent);
-        assert_eq!(classify(Some("AccessDeniedException"), Some(400), false), Failure::Permanent);
-        assert_eq!(classify(Some("ParameterNotFound"), Some(400), false), Failure::Permanent);
+        assert_eq!(
+            classify(Some("ValidationException"), Some(400), false),
+            Failure::Permanent
+        );
+        assert_eq!(
+            classify(Some("AccessDeniedException"), Some(400), false),
+            Failure::Permanent
+        );
+        assert_eq!(
+            classify(Some("ParameterNotFound"), Some(400), false),
+            Failure::Permanent
+        );
     }
 
     #[test]
     fn slots_are_evenly_spaced_at_the_rate() {
-        let g = Governor::new(Limits { initial: 4.0, ceiling: 4.0, floor: 1.0 });
+        let g = Governor::new(Limits {
+            initial: 4.0,
+            ceiling: 4.0,
+            floor: 1.0,
+        });
         let t0 = Instant::now();
         let slots: Vec<Instant> = (0..5).map(|_| g.reserve(t0)).collect();
         for (i, slot) in slots.iter().enumerate() {
@@ -187,7 +211,10 @@ mod tests {
         assert_eq!(g.rate(), 0.5, "never below the floor");
         let before = g.reserve(now);
         g.on_throttle(now);
-        assert!(g.reserve(now) >= before + Duration::from_secs(2), "a throttle pauses the next slot");
+        assert!(
+            g.reserve(now) >= before + Duration::from_secs(2),
+            "a throttle pauses the next slot"
+        );
     }
 
     #[test]

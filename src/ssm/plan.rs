@@ -91,7 +91,11 @@ pub fn compare<'a>(
     local: &'a BTreeMap<String, LocalState>,
     remote: &'a BTreeMap<String, RemoteState>,
 ) -> Vec<(&'a str, Status)> {
-    let mut names: Vec<&str> = local.keys().chain(remote.keys()).map(String::as_str).collect();
+    let mut names: Vec<&str> = local
+        .keys()
+        .chain(remote.keys())
+        .map(String::as_str)
+        .collect();
     names.sort_unstable();
     names.dedup();
     names
@@ -163,16 +167,22 @@ pub fn plan_push(
     default: Option<Resolution>,
     decisions: &Decisions,
 ) -> Planned {
-    plan(compared, default, decisions, push_needs_decision, |status, resolution| match status {
-        Status::Unchanged => Action::RecordSync,
-        Status::AddedHere | Status::DeletedRemote | Status::ChangedHere => Action::Put,
-        Status::OnlyRemote if prune => Action::Delete,
-        Status::OnlyRemote => Action::Skip,
-        Status::ChangedThere | Status::Conflict => match resolution {
-            Some(Resolution::KeepLocal) => Action::Put,
-            Some(Resolution::KeepRemote) | None => Action::Skip,
+    plan(
+        compared,
+        default,
+        decisions,
+        push_needs_decision,
+        |status, resolution| match status {
+            Status::Unchanged => Action::RecordSync,
+            Status::AddedHere | Status::DeletedRemote | Status::ChangedHere => Action::Put,
+            Status::OnlyRemote if prune => Action::Delete,
+            Status::OnlyRemote => Action::Skip,
+            Status::ChangedThere | Status::Conflict => match resolution {
+                Some(Resolution::KeepLocal) => Action::Put,
+                Some(Resolution::KeepRemote) | None => Action::Skip,
+            },
         },
-    })
+    )
 }
 
 /// Plans a pull: SSM into the vault. Names deleted in SSM are kept in the vault.
@@ -181,15 +191,21 @@ pub fn plan_pull(
     default: Option<Resolution>,
     decisions: &Decisions,
 ) -> Planned {
-    plan(compared, default, decisions, pull_needs_decision, |status, resolution| match status {
-        Status::Unchanged => Action::RecordSync,
-        Status::OnlyRemote | Status::ChangedThere => Action::Store,
-        Status::AddedHere | Status::DeletedRemote => Action::Skip,
-        Status::ChangedHere | Status::Conflict => match resolution {
-            Some(Resolution::KeepRemote) => Action::Store,
-            Some(Resolution::KeepLocal) | None => Action::Skip,
+    plan(
+        compared,
+        default,
+        decisions,
+        pull_needs_decision,
+        |status, resolution| match status {
+            Status::Unchanged => Action::RecordSync,
+            Status::OnlyRemote | Status::ChangedThere => Action::Store,
+            Status::AddedHere | Status::DeletedRemote => Action::Skip,
+            Status::ChangedHere | Status::Conflict => match resolution {
+                Some(Resolution::KeepRemote) => Action::Store,
+                Some(Resolution::KeepLocal) | None => Action::Skip,
+            },
         },
-    })
+    )
 }
 
 fn plan(
@@ -244,8 +260,16 @@ mod tests {
             (Some(local(A, None)), None, Status::AddedHere),
             (Some(local(A, Some(A))), None, Status::DeletedRemote),
             (None, Some(remote(A)), Status::OnlyRemote),
-            (Some(local(B, Some(A))), Some(remote(A)), Status::ChangedHere),
-            (Some(local(A, Some(A))), Some(remote(B)), Status::ChangedThere),
+            (
+                Some(local(B, Some(A))),
+                Some(remote(A)),
+                Status::ChangedHere,
+            ),
+            (
+                Some(local(A, Some(A))),
+                Some(remote(B)),
+                Status::ChangedThere,
+            ),
             (Some(local(B, Some(A))), Some(remote(C)), Status::Conflict),
             // Never synced and different: nothing tells which side is newer.
             (Some(local(A, None)), Some(remote(B)), Status::Conflict),
@@ -281,7 +305,12 @@ mod tests {
             plan_push(&sample(), false, None, &none),
             Planned::Undecided(vec!["BOTH".into(), "THERE".into()])
         );
-        let keep_local = actions(plan_push(&sample(), false, Some(Resolution::KeepLocal), &none));
+        let keep_local = actions(plan_push(
+            &sample(),
+            false,
+            Some(Resolution::KeepLocal),
+            &none,
+        ));
         use Action::*;
         assert_eq!(
             keep_local,
@@ -302,7 +331,10 @@ mod tests {
         let mixed = actions(plan_push(&sample(), true, None, &decisions));
         assert!(mixed.contains(&("BOTH".into(), Skip)));
         assert!(mixed.contains(&("THERE".into(), Put)));
-        assert!(mixed.contains(&("REMOTE_ONLY".into(), Delete)), "prune deletes");
+        assert!(
+            mixed.contains(&("REMOTE_ONLY".into(), Delete)),
+            "prune deletes"
+        );
     }
 
     #[test]
@@ -329,7 +361,10 @@ mod tests {
         );
         let keep_local = actions(plan_pull(&sample(), Some(Resolution::KeepLocal), &none));
         assert!(keep_local.contains(&("HERE".into(), Skip)));
-        assert!(keep_local.contains(&("THERE".into(), Store)), "a remote edit still comes in");
+        assert!(
+            keep_local.contains(&("THERE".into(), Store)),
+            "a remote edit still comes in"
+        );
     }
 
     #[test]
@@ -342,7 +377,11 @@ mod tests {
         r.insert("A".to_owned(), remote(A));
         assert_eq!(
             compare(&l, &r),
-            [("A", Status::Unchanged), ("B", Status::AddedHere), ("C", Status::OnlyRemote)]
+            [
+                ("A", Status::Unchanged),
+                ("B", Status::AddedHere),
+                ("C", Status::OnlyRemote)
+            ]
         );
     }
 }

@@ -27,12 +27,22 @@ impl Project {
         let root = temp.path().join("app");
         std::fs::create_dir_all(root.join(".git")).unwrap();
         std::fs::write(root.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
-        std::fs::write(root.join("package.json"), r#"{"name":"my-app","private":true}"#).unwrap();
+        std::fs::write(
+            root.join("package.json"),
+            r#"{"name":"my-app","private":true}"#,
+        )
+        .unwrap();
         std::fs::create_dir_all(temp.path().join("home")).unwrap();
         let mut env = BTreeMap::new();
         env.insert("PATH".into(), std::env::var("PATH").unwrap_or_default());
-        env.insert("HOME".into(), temp.path().join("home").display().to_string());
-        env.insert("XDG_CONFIG_HOME".into(), temp.path().join("config").display().to_string());
+        env.insert(
+            "HOME".into(),
+            temp.path().join("home").display().to_string(),
+        );
+        env.insert(
+            "XDG_CONFIG_HOME".into(),
+            temp.path().join("config").display().to_string(),
+        );
         env.insert("AMPSECRET_NO_KEYRING".into(), "1".into());
         env.insert("AMPSECRET_SCRYPT_WORK_FACTOR".into(), "2".into());
         Project { temp, env }
@@ -77,7 +87,11 @@ impl Project {
     /// A command with this project's environment, in its root.
     pub fn cmd(&self, args: &[&str]) -> Run {
         let mut command = Command::new(BIN);
-        command.env_clear().envs(&self.env).current_dir(self.root()).args(args);
+        command
+            .env_clear()
+            .envs(&self.env)
+            .current_dir(self.root())
+            .args(args);
         Run {
             command,
             stdin: None,
@@ -203,20 +217,38 @@ impl Output {
             self.args, self.code, self.stderr
         );
         let lines: Vec<&str> = self.stderr.lines().filter(|l| !l.is_empty()).collect();
-        assert_eq!(lines.len(), 1, "{}: want one error line, got {:?}", self.args, lines);
-        assert!(lines[0].starts_with("error: "), "{}: {:?}", self.args, lines[0]);
+        assert_eq!(
+            lines.len(),
+            1,
+            "{}: want one error line, got {:?}",
+            self.args,
+            lines
+        );
+        assert!(
+            lines[0].starts_with("error: "),
+            "{}: {:?}",
+            self.args,
+            lines[0]
+        );
         self
     }
 
     /// Asserts that stderr contains `text`.
     #[track_caller]
     pub fn stderr_has(self, text: &str) -> Output {
-        assert!(self.stderr.contains(text), "{}: {:?} not in {:?}", self.args, text, self.stderr);
+        assert!(
+            self.stderr.contains(text),
+            "{}: {:?} not in {:?}",
+            self.args,
+            text,
+            self.stderr
+        );
         self
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{}: stdout is not JSON ({e}): {:?}", self.args, self.stdout))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("{}: stdout is not JSON ({e}): {:?}", self.args, self.stdout)
+        })
     }
 }

@@ -48,11 +48,16 @@ impl Ssm {
         let config = aws_sdk_ssm::config::Builder::new()
             .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
             .region(aws_sdk_ssm::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_ssm::config::Credentials::new("test", "test", None, None, "test"))
+            .credentials_provider(aws_sdk_ssm::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
             .endpoint_url(endpoint)
             .build();
         Ssm {
-            runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
             client: aws_sdk_ssm::Client::from_conf(config),
         }
     }
@@ -74,7 +79,13 @@ impl Ssm {
 
     /// The parameter, decrypted, or `None`.
     pub fn get(&self, name: &str) -> Option<Parameter> {
-        let out = self.runtime.block_on(self.client.get_parameter().name(name).with_decryption(true).send());
+        let out = self.runtime.block_on(
+            self.client
+                .get_parameter()
+                .name(name)
+                .with_decryption(true)
+                .send(),
+        );
         out.ok().and_then(|o| o.parameter().cloned())
     }
 
@@ -84,12 +95,25 @@ impl Ssm {
 
     /// Metadata (type, description, tier, key) of one parameter.
     pub fn describe(&self, name: &str) -> ParameterMetadata {
-        let filter = ParameterStringFilter::builder().key("Name").option("Equals").values(name).build().unwrap();
+        let filter = ParameterStringFilter::builder()
+            .key("Name")
+            .option("Equals")
+            .values(name)
+            .build()
+            .unwrap();
         let out = self
             .runtime
-            .block_on(self.client.describe_parameters().parameter_filters(filter).send())
+            .block_on(
+                self.client
+                    .describe_parameters()
+                    .parameter_filters(filter)
+                    .send(),
+            )
             .unwrap();
-        out.parameters().first().cloned().unwrap_or_else(|| panic!("no parameter {name}"))
+        out.parameters()
+            .first()
+            .cloned()
+            .unwrap_or_else(|| panic!("no parameter {name}"))
     }
 
     /// Every parameter name under `path`, recursively, sorted.
@@ -108,7 +132,11 @@ impl Ssm {
                         .send(),
                 )
                 .unwrap();
-            names.extend(out.parameters().iter().filter_map(|p| p.name().map(str::to_owned)));
+            names.extend(
+                out.parameters()
+                    .iter()
+                    .filter_map(|p| p.name().map(str::to_owned)),
+            );
             token = out.next_token().map(str::to_owned);
             if token.is_none() {
                 break;
