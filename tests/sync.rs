@@ -105,7 +105,7 @@ fn unchanged_push_makes_no_writes_and_leaves_the_vault_alone() {
     );
     let reads = stats.op("GetParametersByPath").forwarded;
     assert!(
-        reads >= 4 && reads % 2 == 0,
+        reads >= 4 && reads.is_multiple_of(2),
         "both pushes paged through the prefix alike: {reads}"
     );
     assert_eq!(stats.total().total(), 25 + reads, "and made no other call");
