@@ -364,6 +364,8 @@ pub struct CheckArgs {
     /// Also check that each name exists in SSM (branch path, then shared path)
     #[arg(long)]
     pub remote: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 /// What `export` writes.

@@ -13,7 +13,7 @@ command -v dbus-run-session >/dev/null || apt_packages+=(dbus dbus-bin)
 command -v gnome-keyring-daemon >/dev/null || apt_packages+=(gnome-keyring)
 command -v secret-tool >/dev/null || apt_packages+=(libsecret-tools)
 command -v keyctl >/dev/null || apt_packages+=(keyutils)
-# @@EXTRA_APT@@ (shells and man for the completion and man-page tests)
+# Shells and man for the completion and man-page tests.
 command -v bash >/dev/null || apt_packages+=(bash)
 command -v zsh >/dev/null || apt_packages+=(zsh)
 command -v fish >/dev/null || apt_packages+=(fish)
@@ -31,7 +31,8 @@ if ! command -v moto_server >/dev/null || ! python3 -c 'import moto' 2>/dev/null
   python3 -m pip install -q --disable-pip-version-check 'moto[server]==5.2.1'
 fi
 
-# @@EXTRA_SETUP@@
+# --- Amplify's real CLI (ampx, from npm), cached in the ignored .cache/ folder ---------------
+bash tests/install-ampx.sh
 
 # --- Lint, then the tests ------------------------------------------------------------------
 log "cargo fmt --check"

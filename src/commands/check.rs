@@ -4,7 +4,8 @@
 
 use super::Context;
 use crate::backend::{self, Location, Scan};
-use crate::cli::CheckArgs;
+use crate::amplify::ParameterScope;
+use crate::cli::{AwsArgs, CheckArgs};
 use crate::effective;
 use crate::error::{Error, Result};
 use crate::project;
@@ -14,9 +15,6 @@ use std::collections::BTreeMap;
 
 pub fn run(cx: &Context, args: CheckArgs) -> Result<()> {
     let scope = cx.scope(&args.scope)?;
-    if args.remote {
-        return Err(remote_unavailable());
-    }
     let root = backend::find_root(&cx.cwd)
         .or_else(|| project::find_root(&cx.cwd))
         .unwrap_or_else(|| cx.cwd.clone());
@@ -35,14 +33,26 @@ pub fn run(cx: &Context, args: CheckArgs) -> Result<()> {
     for secret in &scan.secrets {
         uses.entry(&secret.name).or_default().push(&secret.at);
     }
+    let names: Vec<&str> = uses.keys().copied().collect();
+    let missing_remote = match (args.remote, &own) {
+        (false, _) => None,
+        (true, Some(own)) => Some(missing_remotely(&args.aws, own, &names)?),
+        (true, None) => {
+            return Err(Error::Usage(format!(
+                "--remote needs the SSM path of {scope}: pass --app-id (or --app-name for a sandbox)"
+            )));
+        }
+    };
     let mut rows = Vec::new();
     let mut missing = Vec::new();
     for (name, locations) in &uses {
         let resolved = effective::resolve(&view, &scope, name);
-        if resolved.is_none() {
+        let remote_found = missing_remote.as_ref().map(|m| !m.contains(name));
+        if resolved.is_none() || remote_found == Some(false) {
             missing.push(*name);
         }
         rows.push(json!({
+            "remote": remote_found,
             "name": name,
             "found": resolved.is_some(),
             "source": resolved.as_ref().map(|r| r.source_scope(&scope).to_string()),
@@ -57,7 +67,7 @@ pub fn run(cx: &Context, args: CheckArgs) -> Result<()> {
     if cx.global.json {
         print_json(&scope, &scan, rows, &missing);
     } else {
-        print_text(&scope, &scan, &uses, &missing);
+        print_text(&scope, &scan, &uses, &missing, missing_remote.as_deref());
     }
     if missing.is_empty() {
         return Ok(());
@@ -67,8 +77,9 @@ pub fn run(cx: &Context, args: CheckArgs) -> Result<()> {
     } else {
         " nor in shared"
     };
+    let where_ = if args.remote { " (in the vault or in SSM)" } else { "" };
     Err(Error::NotFound(format!(
-        "{} of {} secrets used by the backend have no value in {scope}{fallback}: {}",
+        "{} of {} secrets used by the backend have no value in {scope}{fallback}{where_}: {}",
         missing.len(),
         uses.len(),
         missing.join(", ")
@@ -97,6 +108,7 @@ fn print_text(
     scan: &Scan,
     uses: &BTreeMap<&str, Vec<&Location>>,
     missing: &[&str],
+    missing_remote: Option<&[&str]>,
 ) {
     for credential in &scan.credentials {
         eprintln!(
@@ -113,8 +125,12 @@ fn print_text(
         " nor in shared".to_owned()
     };
     for name in missing {
+        let side = match missing_remote {
+            Some(remote) if remote.contains(name) => " in SSM",
+            _ => "",
+        };
         for at in &uses[name] {
-            println!("{at}: {name} has no value in {scope}{fallback}");
+            println!("{at}: {name} has no value{side} in {scope}{fallback}");
         }
     }
     if missing.is_empty() {
@@ -126,13 +142,26 @@ fn print_text(
     }
 }
 
-// HOOK(--remote): needs the SSM client of src/ssm, which is not in this build yet. What it
-// must do: for the names in `uses`, GetParameters (WithDecryption off, at most 10 names per
-// call) on the scope's own paths (`ParameterScope::parameter_name`), then, for the names SSM
-// reports as invalid, on the fallback paths (`effective::fallback_parameter_scope`), and
-// report a name as missing remotely when neither exists, with exit 3 like the local check.
-fn remote_unavailable() -> Error {
-    Error::Usage(
-        "--remote needs the SSM client, which is not in this build yet; run 'ampsecret check' without --remote".into(),
-    )
+/// The names SSM has neither at the scope's own path nor at the shared path Amplify falls
+/// back to (GetParameters in batches of ten; values are not read).
+fn missing_remotely<'a>(aws: &AwsArgs, own: &ParameterScope, names: &[&'a str]) -> Result<Vec<&'a str>> {
+    let (runtime, ssm) = super::sync::connect(aws)?;
+    let fallback = effective::fallback_parameter_scope(own);
+    let lookup = |scope: &ParameterScope, names: &[&'a str]| -> Result<Vec<&'a str>> {
+        let paths: Vec<String> = names.iter().map(|n| scope.parameter_name(n)).collect();
+        let found = runtime
+            .block_on(ssm.existing(&paths))
+            .map_err(|e| Error::Remote(format!("cannot read {} from SSM: {e}", scope.prefix())))?;
+        Ok(names
+            .iter()
+            .zip(&paths)
+            .filter(|(_, path)| !found.contains(*path))
+            .map(|(name, _)| *name)
+            .collect())
+    };
+    let not_own = lookup(own, names)?;
+    if not_own.is_empty() || fallback == *own {
+        return Ok(not_own);
+    }
+    lookup(&fallback, &not_own)
 }

@@ -128,6 +128,21 @@ impl Session {
     }
 }
 
+/// An async runtime and an SSM client configured from the flags and the standard chain.
+pub fn connect(aws: &AwsArgs) -> Result<(tokio::runtime::Runtime, Ssm)> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")))?;
+    let options = ClientOptions {
+        profile: aws.profile.clone(),
+        region: aws.region.clone(),
+    };
+    let ssm = runtime.block_on(Ssm::connect(&options)).map_err(Error::Remote)?;
+    Ok((runtime, ssm))
+}
+
 /// The resolution the flags give for every conflict: `--force` means "this command's
 /// direction wins".
 pub fn flag_resolution(flags: &ConflictArgs, force_means: Resolution) -> Option<Resolution> {

@@ -258,6 +258,25 @@ impl Ssm {
         Ok(output.version())
     }
 
+    /// Which of `names` exist in SSM: GetParameters in batches of ten, without decryption
+    /// (only existence matters; no value is read).
+    pub async fn existing(&self, names: &[String]) -> Result<std::collections::BTreeSet<String>, CallError> {
+        let mut found = std::collections::BTreeSet::new();
+        for batch in names.chunks(BATCH_LIMIT) {
+            let output = self
+                .call("GetParameters", None, || {
+                    self.client
+                        .get_parameters()
+                        .set_names(Some(batch.to_vec()))
+                        .with_decryption(false)
+                        .send()
+                })
+                .await?;
+            found.extend(output.parameters().iter().filter_map(|p| p.name().map(str::to_owned)));
+        }
+        Ok(found)
+    }
+
     /// Deletes up to ten parameters in one call. Names SSM no longer has count as deleted.
     pub async fn delete_batch(
         &self,

@@ -1,0 +1,154 @@
+//! SSM benchmark against moto (through a counting proxy): push 1,000 new secrets, push them
+//! again unchanged, pull them into a fresh vault; then push 60 secrets through the fault
+//! proxy at a write budget of 3 calls/s. Prints wall times, API calls by operation and the
+//! achieved write rate. Run with `cargo bench --bench ssm` (needs moto_server on PATH).
+
+#[path = "../tests/support/fault_proxy.rs"]
+#[allow(dead_code)]
+mod fault_proxy;
+#[path = "../tests/support/moto.rs"]
+#[allow(dead_code)]
+mod moto;
+
+use age::secrecy::ExposeSecret;
+use ampsecret::scope::ScopeKey;
+use ampsecret::secret::SecretValue;
+use ampsecret::vault::{Config, Encryption, Key, VaultDir, config::CONFIG_FORMAT};
+use fault_proxy::{FaultConfig, FaultProxy, ProxyStats};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Project {
+    root: PathBuf,
+    identity_file: PathBuf,
+    endpoint: String,
+}
+
+impl Project {
+    /// A project whose vault holds `count` secrets in branch `main` of `app`.
+    fn new(temp: &Path, label: &str, app: &str, count: usize, endpoint: &str) -> Project {
+        let root = temp.join(label);
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::write(root.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+        std::fs::write(root.join("package.json"), r#"{"name":"bench-app"}"#).unwrap();
+        let identity = age::x25519::Identity::generate();
+        let identity_file = temp.join(format!("{label}.key"));
+        std::fs::write(&identity_file, identity.to_string().expose_secret()).unwrap();
+        let config = Config {
+            format: CONFIG_FORMAT,
+            vault_id: label.into(),
+            app_id: Some(app.into()),
+            encryption: Encryption::X25519,
+            recipients: vec![identity.to_public().to_string()],
+        };
+        let key = Key::Identities(vec![identity]);
+        let vault = VaultDir::create(&root.join(".ampsecret"), config, &key).unwrap();
+        let scope = ScopeKey::Branch("main".into());
+        vault
+            .update(&key, |v| {
+                for i in 0..count {
+                    let value = SecretValue::new(format!("value {i} ✓ {}", "x".repeat(40)));
+                    v.set(&scope, &format!("SECRET_{i:04}"), value, 1);
+                }
+                Ok(())
+            })
+            .unwrap();
+        Project {
+            root,
+            identity_file,
+            endpoint: endpoint.into(),
+        }
+    }
+
+    /// Runs ampsecret with `args`; returns wall time and the JSON report.
+    fn run(&self, args: &[&str]) -> (Duration, serde_json::Value) {
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_ampsecret"))
+            .args(args)
+            .arg("--json")
+            .current_dir(&self.root)
+            .env("AMPSECRET_IDENTITY_FILE", &self.identity_file)
+            .env("AMPSECRET_NO_KEYRING", "1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL_SSM", &self.endpoint)
+            .output()
+            .unwrap();
+        let elapsed = started.elapsed();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        (elapsed, serde_json::from_slice(&out.stdout).unwrap())
+    }
+}
+
+fn calls(before: &ProxyStats, after: &ProxyStats) -> String {
+    after
+        .ops
+        .iter()
+        .filter(|(op, _)| !op.is_empty())
+        .map(|(op, s)| (op, s.total() - before.op(op).total()))
+        .filter(|(_, n)| *n > 0)
+        .map(|(op, n)| format!("{op}={n}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn main() {
+    let moto = moto::MotoServer::start();
+    let temp = tempfile::tempdir().unwrap();
+    let app = format!("bench{}", std::process::id());
+
+    let proxy = FaultProxy::start(moto.addr(), FaultConfig::default());
+    let source = Project::new(temp.path(), "source", &app, 1000, &proxy.endpoint());
+    let fast = ["push", "--yes", "--max-tps", "1000", "--concurrency", "16"];
+
+    let s0 = proxy.stats();
+    let (t, report) = source.run(&fast);
+    let s1 = proxy.stats();
+    println!(
+        "push 1000 new       {:>8.2} s   applied {}   calls: {}",
+        t.as_secs_f64(),
+        report["applied"].as_array().unwrap().len(),
+        calls(&s0, &s1)
+    );
+    let (t, _) = source.run(&fast);
+    let s2 = proxy.stats();
+    let puts = s2.op("PutParameter").total() - s1.op("PutParameter").total();
+    println!("push 1000 unchanged {:>8.2} s   PutParameter calls {puts} (target 0)   calls: {}", t.as_secs_f64(), calls(&s1, &s2));
+    let target = Project::new(temp.path(), "target", &app, 0, &proxy.endpoint());
+    let (t, report) = target.run(&["pull"]);
+    let s3 = proxy.stats();
+    println!(
+        "pull 1000           {:>8.2} s   stored {}   calls: {}",
+        t.as_secs_f64(),
+        report["stored"].as_array().unwrap().len(),
+        calls(&s2, &s3)
+    );
+
+    let budget = 3.0;
+    let limited = FaultProxy::start(moto.addr(), FaultConfig { write_budget_tps: Some(budget), ..FaultConfig::default() });
+    let throttled = Project::new(temp.path(), "throttled", &format!("{app}t"), 60, &limited.endpoint());
+    let (t, report) = throttled.run(&["push", "--yes", "--max-tps", "20"]);
+    let stats = limited.stats();
+    let writes = stats.write_times.len();
+    let span = stats.write_times.last().unwrap().duration_since(stats.write_times[0]).as_secs_f64();
+    // Two views of the rate: over the whole command (start-up and the read included), and
+    // between the first and last accepted write (the server's view).
+    let overall = writes as f64 / t.as_secs_f64();
+    let sustained = (writes - 1) as f64 / span;
+    println!(
+        "push 60 at {budget}/s     {:>8.2} s   applied {} failed {}   throttled calls {}",
+        t.as_secs_f64(),
+        report["applied"].as_array().unwrap().len(),
+        report["failed"].as_array().unwrap().len(),
+        stats.op("PutParameter").throttled,
+    );
+    println!(
+        "  achieved {overall:.2} writes/s over the command = {:.0}% of budget; {sustained:.2}/s between first and last write = {:.0}% (target >= 90%)",
+        100.0 * overall / budget,
+        100.0 * sustained / budget
+    );
+    stats.check_write_budget(budget).expect("the proxy's budget held");
+}
