@@ -4,10 +4,8 @@
 //! achieved write rate. Run with `cargo bench --bench ssm` (needs moto_server on PATH).
 
 #[path = "../tests/support/fault_proxy.rs"]
-#[allow(dead_code)]
 mod fault_proxy;
 #[path = "../tests/support/moto.rs"]
-#[allow(dead_code)]
 mod moto;
 
 use age::secrecy::ExposeSecret;
@@ -78,7 +76,11 @@ impl Project {
             .output()
             .unwrap();
         let elapsed = started.elapsed();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         (elapsed, serde_json::from_slice(&out.stdout).unwrap())
     }
 }
@@ -116,7 +118,11 @@ fn main() {
     let (t, _) = source.run(&fast);
     let s2 = proxy.stats();
     let puts = s2.op("PutParameter").total() - s1.op("PutParameter").total();
-    println!("push 1000 unchanged {:>8.2} s   PutParameter calls {puts} (target 0)   calls: {}", t.as_secs_f64(), calls(&s1, &s2));
+    println!(
+        "push 1000 unchanged {:>8.2} s   PutParameter calls {puts} (target 0)   calls: {}",
+        t.as_secs_f64(),
+        calls(&s1, &s2)
+    );
     let target = Project::new(temp.path(), "target", &app, 0, &proxy.endpoint());
     let (t, report) = target.run(&["pull"]);
     let s3 = proxy.stats();
@@ -128,12 +134,29 @@ fn main() {
     );
 
     let budget = 3.0;
-    let limited = FaultProxy::start(moto.addr(), FaultConfig { write_budget_tps: Some(budget), ..FaultConfig::default() });
-    let throttled = Project::new(temp.path(), "throttled", &format!("{app}t"), 60, &limited.endpoint());
+    let limited = FaultProxy::start(
+        moto.addr(),
+        FaultConfig {
+            write_budget_tps: Some(budget),
+            ..FaultConfig::default()
+        },
+    );
+    let throttled = Project::new(
+        temp.path(),
+        "throttled",
+        &format!("{app}t"),
+        60,
+        &limited.endpoint(),
+    );
     let (t, report) = throttled.run(&["push", "--yes", "--max-tps", "20"]);
     let stats = limited.stats();
     let writes = stats.write_times.len();
-    let span = stats.write_times.last().unwrap().duration_since(stats.write_times[0]).as_secs_f64();
+    let span = stats
+        .write_times
+        .last()
+        .unwrap()
+        .duration_since(stats.write_times[0])
+        .as_secs_f64();
     // Two views of the rate: over the whole command (start-up and the read included), and
     // between the first and last accepted write (the server's view).
     let overall = writes as f64 / t.as_secs_f64();
@@ -150,5 +173,7 @@ fn main() {
         100.0 * overall / budget,
         100.0 * sustained / budget
     );
-    stats.check_write_budget(budget).expect("the proxy's budget held");
+    stats
+        .check_write_budget(budget)
+        .expect("the proxy's budget held");
 }

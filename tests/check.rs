@@ -1,10 +1,10 @@
 //! `ampsecret check` on a small but realistic Amplify Gen 2 project (tests/fixtures/amplify-app).
 
-mod support;
 #[path = "support/moto.rs"]
 mod moto;
 #[path = "support/ssm.rs"]
 mod ssm;
+mod support;
 
 use std::path::Path;
 use support::{APP_ID, Project};
@@ -187,23 +187,45 @@ fn remote_check_reads_the_branch_path_then_the_shared_path() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/amplify-app/amplify");
     copy_dir(&fixture, &p.root().join("amplify"));
     // Every name has a local value, so only SSM can be missing something.
-    for name in ["GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "API_KEY", "SQL_CONNECTION_STRING"] {
+    for name in [
+        "GOOGLE_CLIENT_ID",
+        "GOOGLE_CLIENT_SECRET",
+        "API_KEY",
+        "SQL_CONNECTION_STRING",
+    ] {
         p.set(name, "v", &["--branch", "main"]);
     }
     p.run(&["check", "--branch", "main"]).success();
 
     let remote = ssm::Ssm::new(&moto.endpoint());
     let h = ampsecret::amplify::backend_hash(&app, "main");
-    remote.put(&format!("/amplify/{app}/main-branch-{h}/GOOGLE_CLIENT_ID"), "id");
-    remote.put(&format!("/amplify/{app}/main-branch-{h}/SQL_CONNECTION_STRING"), "pg");
+    remote.put(
+        &format!("/amplify/{app}/main-branch-{h}/GOOGLE_CLIENT_ID"),
+        "id",
+    );
+    remote.put(
+        &format!("/amplify/{app}/main-branch-{h}/SQL_CONNECTION_STRING"),
+        "pg",
+    );
     remote.put(&format!("/amplify/shared/{app}/API_KEY"), "shared key");
     let out = p.run(&["check", "--branch", "main", "--remote", "--json"]);
     assert_eq!(out.code, 3, "{}", out.stderr);
     let report = out.json();
-    assert_eq!(report["missing"], serde_json::json!(["GOOGLE_CLIENT_SECRET"]));
-    let api = report["secrets"].as_array().unwrap().iter().find(|s| s["name"] == "API_KEY").unwrap();
+    assert_eq!(
+        report["missing"],
+        serde_json::json!(["GOOGLE_CLIENT_SECRET"])
+    );
+    let api = report["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "API_KEY")
+        .unwrap();
     assert_eq!(api["remote"], true, "found through the shared fallback");
 
-    remote.put(&format!("/amplify/{app}/main-branch-{h}/GOOGLE_CLIENT_SECRET"), "s");
+    remote.put(
+        &format!("/amplify/{app}/main-branch-{h}/GOOGLE_CLIENT_SECRET"),
+        "s",
+    );
     p.run(&["check", "--branch", "main", "--remote"]).success();
 }

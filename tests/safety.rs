@@ -236,33 +236,7 @@ fn sixteen_concurrent_writers_keep_all_sixteen() {
 fn a_writer_killed_at_any_moment_leaves_the_old_or_the_new_vault() {
     let p = Project::initialized();
     // A larger vault makes each write take long enough for kills to land mid-write.
-    let dir = p.vault_dir();
-    let vault = ampsecret::vault::VaultDir::open(&dir).unwrap();
-    let id_dir = p.temp().join("config/ampsecret/identities");
-    let id_file = std::fs::read_dir(&id_dir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let key_text = std::fs::read_to_string(&id_file).unwrap();
-    let identity: age::x25519::Identity = key_text
-        .lines()
-        .find(|l| l.starts_with("AGE-"))
-        .unwrap()
-        .parse()
-        .unwrap();
-    let key = ampsecret::vault::Key::Identities(vec![identity]);
-    let scope = ampsecret::scope::ScopeKey::Branch("main".into());
-    vault
-        .update(&key, |v| {
-            for i in 0..3000 {
-                let value = ampsecret::secret::SecretValue::new(format!("{i:0>200}"));
-                v.set(&scope, &format!("BULK_{i}"), value, 1);
-            }
-            Ok(())
-        })
-        .unwrap();
+    p.bulk_set((0..3000).map(|i| (format!("BULK_{i}"), format!("{i:0>200}"))));
 
     // Time one full write, then spread the kills over 0–120 % of it: start-up, decrypt,
     // encrypt, fsync and rename are all hit, whatever the build profile or machine.

@@ -3,8 +3,8 @@
 //! can stop a deploy. Literal credentials in function environments are warned about.
 
 use super::Context;
-use crate::backend::{self, Location, Scan};
 use crate::amplify::ParameterScope;
+use crate::backend::{self, Location, Scan};
 use crate::cli::{AwsArgs, CheckArgs};
 use crate::effective;
 use crate::error::{Error, Result};
@@ -77,7 +77,11 @@ pub fn run(cx: &Context, args: CheckArgs) -> Result<()> {
     } else {
         " nor in shared"
     };
-    let where_ = if args.remote { " (in the vault or in SSM)" } else { "" };
+    let where_ = if args.remote {
+        " (in the vault or in SSM)"
+    } else {
+        ""
+    };
     Err(Error::NotFound(format!(
         "{} of {} secrets used by the backend have no value in {scope}{fallback}{where_}: {}",
         missing.len(),
@@ -144,7 +148,11 @@ fn print_text(
 
 /// The names SSM has neither at the scope's own path nor at the shared path Amplify falls
 /// back to (GetParameters in batches of ten; values are not read).
-fn missing_remotely<'a>(aws: &AwsArgs, own: &ParameterScope, names: &[&'a str]) -> Result<Vec<&'a str>> {
+fn missing_remotely<'a>(
+    aws: &AwsArgs,
+    own: &ParameterScope,
+    names: &[&'a str],
+) -> Result<Vec<&'a str>> {
     let (runtime, ssm) = super::sync::connect(aws)?;
     let fallback = effective::fallback_parameter_scope(own);
     let lookup = |scope: &ParameterScope, names: &[&'a str]| -> Result<Vec<&'a str>> {

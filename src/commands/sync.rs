@@ -58,18 +58,7 @@ impl Session {
             }
         }
 
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")))?;
-        let options = ClientOptions {
-            profile: aws.profile.clone(),
-            region: aws.region.clone(),
-        };
-        let ssm = runtime
-            .block_on(Ssm::connect(&options))
-            .map_err(Error::Remote)?;
+        let (runtime, ssm) = connect(aws)?;
         tracing::info!("reading {prefix} from SSM");
         let remote = runtime.block_on(ssm.read_scope(&prefix)).map_err(|e| {
             Error::Remote(format!(
@@ -139,7 +128,9 @@ pub fn connect(aws: &AwsArgs) -> Result<(tokio::runtime::Runtime, Ssm)> {
         profile: aws.profile.clone(),
         region: aws.region.clone(),
     };
-    let ssm = runtime.block_on(Ssm::connect(&options)).map_err(Error::Remote)?;
+    let ssm = runtime
+        .block_on(Ssm::connect(&options))
+        .map_err(Error::Remote)?;
     Ok((runtime, ssm))
 }
 

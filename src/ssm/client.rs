@@ -260,7 +260,10 @@ impl Ssm {
 
     /// Which of `names` exist in SSM: GetParameters in batches of ten, without decryption
     /// (only existence matters; no value is read).
-    pub async fn existing(&self, names: &[String]) -> Result<std::collections::BTreeSet<String>, CallError> {
+    pub async fn existing(
+        &self,
+        names: &[String],
+    ) -> Result<std::collections::BTreeSet<String>, CallError> {
         let mut found = std::collections::BTreeSet::new();
         for batch in names.chunks(BATCH_LIMIT) {
             let output = self
@@ -272,7 +275,12 @@ impl Ssm {
                         .send()
                 })
                 .await?;
-            found.extend(output.parameters().iter().filter_map(|p| p.name().map(str::to_owned)));
+            found.extend(
+                output
+                    .parameters()
+                    .iter()
+                    .filter_map(|p| p.name().map(str::to_owned)),
+            );
         }
         Ok(found)
     }

@@ -678,6 +678,8 @@ impl SplitMix64 {
 
 #[cfg(test)]
 mod unit {
+    // Benches include this file too, built without the test harness (so without these tests).
+    #[allow(unused_imports)]
     use super::*;
 
     #[test]

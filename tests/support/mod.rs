@@ -117,6 +117,38 @@ impl Project {
         self.run(&all).success().stdout
     }
 
+    /// The key `init` stored in the identity file (the keyring is off in tests).
+    pub fn key(&self) -> ampsecret::vault::Key {
+        let ids = self.temp().join("config/ampsecret/identities");
+        let file = std::fs::read_dir(&ids)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let text = std::fs::read_to_string(file).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+            .unwrap();
+        ampsecret::vault::Key::Identities(vec![line.parse().unwrap()])
+    }
+
+    /// Stores many secrets in branch `main` at once through the library: quick set-up for
+    /// tests about large vaults.
+    pub fn bulk_set(&self, secrets: impl IntoIterator<Item = (String, String)>) {
+        let vault = ampsecret::vault::VaultDir::open(&self.vault_dir()).unwrap();
+        let scope = ampsecret::scope::ScopeKey::Branch("main".into());
+        vault
+            .update(&self.key(), |v| {
+                for (name, value) in secrets {
+                    v.set(&scope, &name, ampsecret::secret::SecretValue::new(value), 1);
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
     /// Every file under the temporary tree with its bytes, to check that a failed command
     /// left everything byte-identical. The lock file is skipped: taking a lock may create it.
     pub fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
