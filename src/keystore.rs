@@ -8,6 +8,7 @@ use age::secrecy::{ExposeSecret, SecretString};
 use age::x25519;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -17,7 +18,15 @@ pub const IDENTITY_FILE_ENV: &str = "AMPSECRET_IDENTITY_FILE";
 pub const PASSPHRASE_ENV: &str = "AMPSECRET_PASSPHRASE";
 pub const NO_KEYRING_ENV: &str = "AMPSECRET_NO_KEYRING";
 const KEYRING_SERVICE: &str = "ampsecret";
-const KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a keyring call may take, in milliseconds; see [`limit_keyring_wait`].
+static KEYRING_TIMEOUT_MS: AtomicU64 = AtomicU64::new(5_000);
+
+/// Lowers how long keyring calls may wait. Shell completion uses this: a TAB must answer at
+/// once, even when the keyring is locked and would wait for an unlock prompt.
+pub fn limit_keyring_wait(limit: Duration) {
+    let millis = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+    KEYRING_TIMEOUT_MS.fetch_min(millis, Ordering::Relaxed);
+}
 
 /// Where a key was found or stored, for messages and `--json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,11 +229,12 @@ fn keyring_call(
         });
         let _ = tx.send(result.map_err(|e| e.to_string()));
     });
-    match rx.recv_timeout(KEYRING_TIMEOUT) {
+    let timeout = Duration::from_millis(KEYRING_TIMEOUT_MS.load(Ordering::Relaxed));
+    match rx.recv_timeout(timeout) {
         Ok(result) => result,
         Err(_) => Err(format!(
-            "the keyring did not answer within {}s (locked?)",
-            KEYRING_TIMEOUT.as_secs()
+            "the keyring did not answer within {:.1}s (locked?)",
+            timeout.as_secs_f64()
         )),
     }
 }

@@ -204,22 +204,21 @@ impl Ampx {
         self.run(&["sandbox", "secret", "get", name], b"")
     }
 
-    /// The names `ampx sandbox secret list` prints (` - NAME` lines).
-    fn list(&self) -> Vec<String> {
-        let out = self.run(&["sandbox", "secret", "list"], b"").success();
-        let names: Vec<String> = out
-            .stdout
-            .lines()
-            .filter_map(|line| line.strip_prefix(" - "))
-            .map(str::to_owned)
-            .collect();
-        assert!(!names.is_empty(), "no ` - NAME` lines: {out}");
-        names
-    }
-
     fn remove(&self, name: &str) -> AmpxOutput {
         self.run(&["sandbox", "secret", "remove", name], b"")
     }
+}
+
+/// The names `ampx sandbox secret list` printed (` - NAME` lines).
+fn list_names(out: &AmpxOutput) -> Vec<String> {
+    let names: Vec<String> = out
+        .stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix(" - "))
+        .map(str::to_owned)
+        .collect();
+    assert!(!names.is_empty(), "no ` - NAME` lines: {out}");
+    names
 }
 
 /// True once `pid` (our child) has exited, without reaping it.
@@ -425,13 +424,27 @@ fn ampx_lists_and_gets_every_secret_ampsecret_pushes() {
     );
 
     // ampx and ampsecret agree on the sandbox path: ampx names it in its not-found error.
-    let expected_path = p
-        .run(&["path", "NOT_THERE", "--sandbox"])
+    let prefix = p
+        .run(&["path", "--prefix", "--sandbox"])
         .success()
         .stdout
         .trim_end()
         .to_owned();
-    let missing = ampx.get("NOT_THERE");
+    let expected_path = format!("{prefix}/NOT_THERE");
+
+    // Every ampx call of this test at once (bounded): a miss, the list, and a get per secret.
+    let mut calls: Vec<Vec<&str>> = vec![
+        vec!["sandbox", "secret", "get", "NOT_THERE"],
+        vec!["sandbox", "secret", "list"],
+    ];
+    calls.extend(
+        values
+            .iter()
+            .map(|(name, _)| vec!["sandbox", "secret", "get", name.as_str()]),
+    );
+    let mut outputs = parallel(&calls, |args| ampx.run(args, b"")).into_iter();
+    let (missing, list) = (outputs.next().unwrap(), outputs.next().unwrap());
+
     assert_eq!(missing.code, Some(1), "{missing}");
     let all = format!("{}{}", missing.stdout, missing.stderr);
     assert!(
@@ -443,19 +456,18 @@ fn ampx_lists_and_gets_every_secret_ampsecret_pushes() {
     );
 
     // list: every name, through ampx's own GetParametersByPath paging.
-    let listed: BTreeSet<String> = ampx.list().into_iter().collect();
+    let listed: BTreeSet<String> = list_names(&list.success()).into_iter().collect();
     let pushed: BTreeSet<String> = values.iter().map(|(n, _)| n.clone()).collect();
     assert_eq!(listed, pushed, "ampx sandbox secret list");
 
     // get: every value, byte for byte.
-    let outputs = parallel(&values, |(name, _)| ampx.get(name));
     let mut mismatches = Vec::new();
-    for ((name, value), out) in values.iter().zip(&outputs) {
+    for ((name, value), out) in values.iter().zip(outputs) {
         if out.code != Some(0) {
             mismatches.push(format!("{name}: ampx failed: {out}"));
             continue;
         }
-        let got = parse_get(out);
+        let got = parse_get(&out);
         let shown = if *name == ansi.0 {
             "red plain".to_owned()
         } else {
@@ -472,11 +484,7 @@ fn ampx_lists_and_gets_every_secret_ampsecret_pushes() {
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
     assert_eq!(
-        ssm.value(&format!(
-            "{expected_path_prefix}/{}",
-            ansi.0,
-            expected_path_prefix = expected_path.trim_end_matches("/NOT_THERE")
-        )),
+        ssm.value(&format!("{prefix}/{}", ansi.0)),
         Some(ansi.1),
         "SSM holds the escapes that ampx's printer hides"
     );
@@ -499,8 +507,9 @@ fn ampsecret_pulls_what_ampx_sets_and_sees_its_changes_and_removals() {
         ("OVERWRITTEN", "first"),
         ("REMOVED", "soon gone"),
     ];
-    for (name, value) in &values {
-        let out = ampx.set(name, value).success();
+    let outputs = parallel(&values, |(name, value)| ampx.set(name, value));
+    for ((name, _), out) in values.iter().zip(outputs) {
+        let out = out.success();
         assert_eq!(
             out.stdout,
             format!("Successfully created version 1 of secret {name}\n"),

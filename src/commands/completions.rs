@@ -149,6 +149,8 @@ fn with_vault(
     if matches!(vault.config.encryption, Encryption::Passphrase) {
         return Vec::new();
     }
+    // A TAB must answer at once; a locked keyring gives no names rather than a stall.
+    crate::keystore::limit_keyring_wait(std::time::Duration::from_millis(300));
     let Ok(plaintext) = cx.unlock(&vault).and_then(|key| vault.read(&key)) else {
         return Vec::new();
     };

@@ -114,11 +114,13 @@ impl Governor {
         state.rate = (state.rate * (1.0 + INCREASE)).min(self.limits.ceiling);
     }
 
-    /// A call was throttled: slow down, and push the next slot out by one new interval.
-    pub fn on_throttle(&self, now: Instant) {
+    /// A call was throttled: slow down, and push the next slot out by one new interval plus
+    /// up to half an interval of jitter (`unit` in [0, 1)), so that many clients throttled
+    /// together do not retry in lockstep.
+    pub fn on_throttle(&self, now: Instant, unit: f64) {
         let mut state = self.state.lock().expect("governor lock");
         state.rate = (state.rate * DECREASE).max(self.limits.floor);
-        let pause = Duration::from_secs_f64(1.0 / state.rate);
+        let pause = Duration::from_secs_f64((1.0 + 0.5 * unit.clamp(0.0, 1.0)) / state.rate);
         state.next_slot = Some(state.next_slot.map_or(now, |n| n.max(now)) + pause);
     }
 
@@ -206,15 +208,20 @@ mod tests {
         assert_eq!(g.rate(), 10.0, "never above the ceiling");
         let now = Instant::now();
         for _ in 0..1000 {
-            g.on_throttle(now);
+            g.on_throttle(now, 0.0);
         }
         assert_eq!(g.rate(), 0.5, "never below the floor");
         let before = g.reserve(now);
-        g.on_throttle(now);
+        g.on_throttle(now, 0.0);
         assert!(
             g.reserve(now) >= before + Duration::from_secs(2),
             "a throttle pauses the next slot"
         );
+        let jittered = Governor::new(Limits { initial: 1.0, ceiling: 1.0, floor: 1.0 });
+        let first = jittered.reserve(now);
+        jittered.on_throttle(now, 0.999);
+        let pause = jittered.reserve(now) - first;
+        assert!(pause > Duration::from_millis(2400), "jitter adds up to half an interval: {pause:?}");
     }
 
     #[test]
@@ -233,7 +240,7 @@ mod tests {
                 admitted += 1;
                 g.on_success();
             } else {
-                g.on_throttle(now);
+                g.on_throttle(now, 0.5);
             }
         }
         let rate = f64::from(admitted) / 60.0;
