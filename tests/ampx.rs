@@ -56,6 +56,7 @@ struct AmpxOutput {
     stdout: String,
     stderr: String,
     command: String,
+    elapsed: Duration,
 }
 
 impl std::fmt::Display for AmpxOutput {
@@ -66,8 +67,8 @@ impl std::fmt::Display for AmpxOutput {
         };
         write!(
             f,
-            "`{}` ({code})\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.command, self.stdout, self.stderr
+            "`{}` ({code}, {:.1?})\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.command, self.elapsed, self.stdout, self.stderr
         )
     }
 }
@@ -172,7 +173,8 @@ impl Ampx {
         let stdout = read(Box::new(child.stdout.take().unwrap()));
         let stderr = read(Box::new(child.stderr.take().unwrap()));
 
-        let deadline = Instant::now() + AMPX_TIMEOUT;
+        let started = Instant::now();
+        let deadline = started + AMPX_TIMEOUT;
         let timed_out = loop {
             if exited_unreaped(pid) {
                 break false;
@@ -193,6 +195,7 @@ impl Ampx {
             stdout: stdout.join().unwrap(),
             stderr: stderr.join().unwrap(),
             command,
+            elapsed: started.elapsed(),
         }
     }
 
@@ -547,12 +550,17 @@ fn ampsecret_pulls_what_ampx_sets_and_sees_its_changes_and_removals() {
     );
 
     // ampx overwrites one and removes another: diff tells which side changed.
-    let out = ampx.set("OVERWRITTEN", "second\n").success();
+    let (set, removed) = std::thread::scope(|s| {
+        let set = s.spawn(|| ampx.set("OVERWRITTEN", "second\n"));
+        let removed = ampx.remove("REMOVED");
+        (set.join().unwrap(), removed)
+    });
+    let out = set.success();
     assert_eq!(
         out.stdout, "Successfully created version 2 of secret OVERWRITTEN\n",
         "{out}"
     );
-    let out = ampx.remove("REMOVED").success();
+    let out = removed.success();
     assert_eq!(out.stdout, "Successfully removed secret REMOVED\n", "{out}");
     let statuses = diff_statuses(&p);
     for (name, _) in &values {

@@ -5,6 +5,10 @@
 //! Keys are sent only after the prompt text is seen: dialoguer drops keys typed before it
 //! has drawn its prompt.
 
+#[path = "support/moto.rs"]
+mod moto;
+#[path = "support/ssm.rs"]
+mod ssm;
 mod support;
 
 use rexpect::process::wait::WaitStatus;
@@ -292,4 +296,55 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
     );
     let piped = p.run(&["--help"]).success().stdout;
     assert!(!piped.contains('\x1b'), "colour in a pipe");
+}
+
+#[test]
+fn push_confirms_its_plan_and_a_conflict_is_settled_at_a_picker() {
+    let moto = moto::MotoServer::start();
+    let app = ssm::unique_app_id();
+    let p = Project::with_app(&moto.endpoint(), &app);
+    let remote = ssm::Ssm::new(&moto.endpoint());
+    let path = format!(
+        "/amplify/{app}/main-branch-{}/K",
+        ampsecret::amplify::backend_hash(&app, "main")
+    );
+    p.set("K", "v1", &[]);
+
+    // Saying no applies nothing.
+    let mut s = pty(&p, &["push"]);
+    s.exp_string("+ K  create").unwrap();
+    s.exp_string("Apply 1 change to").unwrap();
+    send(&mut s, "n");
+    let (code, rest) = finish(s);
+    assert_eq!(code, 130, "{rest}");
+    assert_eq!(remote.value(&path), None);
+
+    let mut s = pty(&p, &["push"]);
+    s.exp_string("Apply 1 change to").unwrap();
+    send(&mut s, "y");
+    let (code, rest) = finish(s);
+    assert_eq!(code, 0, "{rest}");
+    assert_eq!(remote.value(&path).as_deref(), Some("v1"));
+
+    // Both sides change: the picker asks which value wins; keep SSM's, so push writes nothing.
+    p.set("K", "local-v2", &[]);
+    remote.put(&path, "remote-v2");
+    let mut s = pty(&p, &["push"]);
+    s.exp_string("K is changed on both sides. Which value wins?")
+        .unwrap();
+    s.exp_string("abort").unwrap();
+    send(&mut s, "\x1b[B\r"); // down to "keep SSM's value", enter
+    let (code, rest) = finish(s);
+    assert_eq!(code, 0, "{rest}");
+    assert_eq!(remote.value(&path).as_deref(), Some("remote-v2"));
+
+    // The same on pull: keep the vault's value, so the local edit survives.
+    let mut s = pty(&p, &["pull"]);
+    s.exp_string("K is changed on both sides. Which value wins?")
+        .unwrap();
+    s.exp_string("abort").unwrap();
+    send(&mut s, "\r");
+    let (code, rest) = finish(s);
+    assert_eq!(code, 0, "{rest}");
+    assert_eq!(p.get("K", &[]), "local-v2");
 }

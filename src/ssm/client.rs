@@ -179,7 +179,9 @@ impl Ssm {
                 return Err(error);
             }
             match (error.failure, governor) {
-                (Failure::Throttled, Some(governor)) => governor.on_throttle(Instant::now(), rand::random()),
+                (Failure::Throttled, Some(governor)) => {
+                    governor.on_throttle(Instant::now(), rand::random())
+                }
                 _ => tokio::time::sleep(governor::backoff(attempt, rand::random())).await,
             }
         }

@@ -217,11 +217,18 @@ mod tests {
             g.reserve(now) >= before + Duration::from_secs(2),
             "a throttle pauses the next slot"
         );
-        let jittered = Governor::new(Limits { initial: 1.0, ceiling: 1.0, floor: 1.0 });
+        let jittered = Governor::new(Limits {
+            initial: 1.0,
+            ceiling: 1.0,
+            floor: 1.0,
+        });
         let first = jittered.reserve(now);
         jittered.on_throttle(now, 0.999);
         let pause = jittered.reserve(now) - first;
-        assert!(pause > Duration::from_millis(2400), "jitter adds up to half an interval: {pause:?}");
+        assert!(
+            pause > Duration::from_millis(2400),
+            "jitter adds up to half an interval: {pause:?}"
+        );
     }
 
     #[test]
