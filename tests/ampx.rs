@@ -104,15 +104,18 @@ fn ampx_cache() -> PathBuf {
     );
     let path = std::env::var_os("PATH").unwrap_or_default();
     if !std::env::split_paths(&path).any(|dir| dir.join("npx").is_file()) {
-        panic!("`npx` (Node.js 18+ with npm) is not on PATH; ampx must be launched through it");
+        panic!(
+            "`npx` is not on PATH; ampx must be launched through it: install Node.js 18+ with npm, \
+             then {INSTALL_HINT}"
+        );
     }
     cache
 }
 
 impl Ampx {
-    /// ampx for `p`: its directory, HOME and PATH, and the SSM server at `endpoint`.
-    fn new(p: &Project, endpoint: &str) -> Ampx {
-        let cache = ampx_cache();
+    /// ampx from `cache` for `p`: its directory, HOME and PATH, and the SSM server at
+    /// `endpoint`.
+    fn new(cache: PathBuf, p: &Project, endpoint: &str) -> Ampx {
         let mut env = BTreeMap::new();
         for key in ["PATH", "HOME"] {
             env.insert(key.to_owned(), p.env_map()[key].clone());
@@ -401,9 +404,10 @@ fn store_in_vault(p: &Project, values: &[(String, String)]) {
 
 #[test]
 fn ampx_lists_and_gets_every_secret_ampsecret_pushes() {
+    let cache = ampx_cache();
     let moto = MotoServer::start();
     let p = sandbox_project(&moto);
-    let ampx = Ampx::new(&p, &moto.endpoint());
+    let ampx = Ampx::new(cache, &p, &moto.endpoint());
     let ssm = Ssm::new(&moto.endpoint());
 
     let mut values = tricky_values();
@@ -495,9 +499,10 @@ fn ampx_lists_and_gets_every_secret_ampsecret_pushes() {
 
 #[test]
 fn ampsecret_pulls_what_ampx_sets_and_sees_its_changes_and_removals() {
+    let cache = ampx_cache();
     let moto = MotoServer::start();
     let p = sandbox_project(&moto);
-    let ampx = Ampx::new(&p, &moto.endpoint());
+    let ampx = Ampx::new(cache, &p, &moto.endpoint());
 
     // As typed into a pipe: `echo` keeps a newline, which ampx stores.
     let values: Vec<(&str, &str)> = vec![
@@ -675,4 +680,27 @@ fn branch_and_shared_parameters_have_amplify_names_and_attributes() {
             "{meta:?}"
         );
     }
+}
+
+/// `get`'s format as ampx 1.10.0 printed it for a value with a look-alike field and a
+/// trailing newline (recorded), so a parser slip cannot hide behind a 4 s CLI call.
+#[test]
+fn get_output_is_parsed_to_the_last_last_updated_line() {
+    let out = AmpxOutput {
+        code: Some(0),
+        stdout: "name: K\nversion: 3\nvalue: a\nlastUpdated: no\n\nlastUpdated: Wed Nov 25 2026 \
+                 04:09:58 GMT+0000 (Coordinated Universal Time)\n"
+            .into(),
+        stderr: String::new(),
+        command: "npx ampx sandbox secret get K".into(),
+        elapsed: Duration::ZERO,
+    };
+    assert_eq!(
+        parse_get(&out),
+        Got {
+            name: "K".into(),
+            version: "3".into(),
+            value: "a\nlastUpdated: no\n".into(),
+        }
+    );
 }
