@@ -279,6 +279,14 @@ fn a_writer_killed_at_any_moment_leaves_the_old_or_the_new_vault() {
             interrupted += 1;
         }
     }
+    // The next write, under the lock, sweeps what killed writers left behind.
+    p.set("AFTER", "v", &[]);
+    let leftovers: Vec<_> = std::fs::read_dir(p.vault_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
     eprintln!(
         "write takes {write_time:?}; {} committed, {interrupted} interrupted",
         committed - 3001

@@ -86,7 +86,10 @@ struct Row<'a> {
     synced: bool,
 }
 
-fn rfc3339<S: serde::Serializer>(secs: &u64, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+fn rfc3339<S: serde::Serializer>(
+    secs: &u64,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
     serializer.collect_str(&super::timestamp(*secs))
 }
 
@@ -150,10 +153,18 @@ fn print_table(rows: &[Row<'_>]) -> Result<()> {
     let scope_width = rows.iter().map(|r| r.scope.len()).max().unwrap_or(0).max(5);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut write = || -> std::io::Result<()> {
-        writeln!(out, "{:name_width$}  {:scope_width$}  UPDATED", "NAME", "SCOPE")?;
+        writeln!(
+            out,
+            "{:name_width$}  {:scope_width$}  UPDATED",
+            "NAME", "SCOPE"
+        )?;
         for row in rows {
             let updated = super::timestamp(row.updated);
-            writeln!(out, "{:name_width$}  {:scope_width$}  {updated}", row.name, row.scope)?;
+            writeln!(
+                out,
+                "{:name_width$}  {:scope_width$}  {updated}",
+                row.name, row.scope
+            )?;
         }
         out.flush()
     };

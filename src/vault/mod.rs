@@ -124,6 +124,7 @@ impl VaultDir {
     /// leaves the payload as it was.
     pub fn update<R>(&self, key: &Key, change: impl FnOnce(&mut Vault) -> Result<R>) -> Result<R> {
         let _lock = store::lock(&self.files.lock())?;
+        store::remove_stale_temporaries(&self.files.dir);
         let before = self.read(key)?;
         let mut vault = before.view()?.to_vault();
         let result = change(&mut vault)?;

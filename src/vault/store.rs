@@ -6,6 +6,9 @@ use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Name prefix of the temporary files `write_atomic` creates (ignored by git).
+const TEMP_PREFIX: &str = ".tmp-";
+
 /// Creates `dir` (and its parents) readable by the owner only.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
     let mut builder = DirBuilder::new();
@@ -25,7 +28,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     // tempfile creates the file 0600 on Unix with a random name, so concurrent writers and
     // leftovers of a killed writer never collide with the real file.
     let mut temp = tempfile::Builder::new()
-        .prefix(".tmp-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
         .map_err(Error::io("cannot create a temporary file in", dir))?;
     temp.write_all(bytes)
@@ -62,6 +65,20 @@ pub fn lock(lock_path: &Path) -> Result<WriteLock> {
         .map_err(Error::io("cannot open lock file", lock_path))?;
     file.lock().map_err(Error::io("cannot lock", lock_path))?;
     Ok(WriteLock { _file: file })
+}
+
+/// Removes temporary files left by writers that died mid-write. Call only while holding the
+/// vault's lock: every writer creates its temporary file under the lock, so any found then
+/// belongs to a dead process. They hold ciphertext only; this just keeps the folder tidy.
+pub fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Reads a whole file, mapping "missing" to `None`.
