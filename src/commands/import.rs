@@ -74,11 +74,7 @@ pub fn run(cx: &Context, args: ImportArgs) -> Result<()> {
     }
     for entry in &entries {
         if entry.value.len() > STANDARD_TIER_MAX {
-            eprintln!(
-                "warning: the value of {} is {} bytes; above {STANDARD_TIER_MAX} bytes SSM needs the Advanced tier",
-                entry.name,
-                entry.value.len()
-            );
+            super::warn_advanced_tier(&entry.name, entry.value.len());
         }
     }
     let now = super::now();

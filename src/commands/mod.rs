@@ -232,6 +232,14 @@ fn branch_scope(branch: &str, source: &str) -> Result<ScopeKey> {
     Ok(ScopeKey::Branch(branch.to_owned()))
 }
 
+/// Says that a value of `len` bytes needs SSM's Advanced tier (values over 4 KB).
+pub fn warn_advanced_tier(name: &str, len: usize) {
+    eprintln!(
+        "warning: the value of {name} is {len} bytes; above {} bytes SSM needs the Advanced tier",
+        crate::secret::STANDARD_TIER_MAX
+    );
+}
+
 /// Formats Unix seconds as RFC 3339 (UTC).
 pub fn timestamp(secs: u64) -> String {
     humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))

@@ -4,7 +4,7 @@ use super::Context;
 use crate::cli::SetArgs;
 use crate::error::{Error, Result};
 use crate::prompt;
-use crate::secret::{ADVANCED_TIER_MAX, STANDARD_TIER_MAX, SecretValue};
+use crate::secret::{ADVANCED_TIER_MAX, SecretValue};
 use serde_json::json;
 use std::io::Read;
 use zeroize::Zeroizing;
@@ -43,11 +43,7 @@ pub fn run(cx: &Context, args: SetArgs) -> Result<()> {
         .validate()
         .map_err(|e| Error::Invalid(format!("value for {}: {e}", args.name)))?;
     if advanced {
-        eprintln!(
-            "warning: the value of {} is {} bytes; above {STANDARD_TIER_MAX} bytes SSM needs the Advanced tier",
-            args.name,
-            value.len()
-        );
+        super::warn_advanced_tier(&args.name, value.len());
     }
 
     let (vault, key) = match unlocked {
