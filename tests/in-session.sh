@@ -19,7 +19,8 @@ export GNOME_KEYRING_CONTROL AMPSECRET_TEST_SECRET_SERVICE=1
 # One SSM emulator for the whole run, on a free loopback port, stopped by its PID. Tests use
 # distinct app ids, so they can share it.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-moto_server -H 127.0.0.1 -p "$port" >"$keyring_home/moto.log" 2>&1 &
+if command -v moto_server >/dev/null; then moto=(moto_server); else moto=(python3 -m moto.server); fi
+"${moto[@]}" -H 127.0.0.1 -p "$port" >"$keyring_home/moto.log" 2>&1 &
 moto_pid=$!
 for _ in $(seq 100); do
   curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/" 2>/dev/null && break

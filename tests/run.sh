@@ -29,6 +29,9 @@ fi
 if ! command -v moto_server >/dev/null || ! python3 -c 'import moto' 2>/dev/null; then
   log "installing moto[server]"
   python3 -m pip install -q --disable-pip-version-check 'moto[server]==5.2.1'
+  # pyenv-managed Pythons expose new console scripts only after a rehash.
+  if command -v pyenv >/dev/null; then pyenv rehash; fi
+  hash -r
 fi
 
 # --- Amplify's real CLI (ampx, from npm), cached in the ignored .cache/ folder ---------------
