@@ -46,9 +46,10 @@ pub fn run(cx: &Context, args: ImportArgs) -> Result<()> {
             "{shown} holds no secrets; nothing was imported"
         )));
     }
+    // The full SSM name must be valid too (length, depth), as `set` checks.
+    let parameter_scope = scope.parameter_scope(&cx.app_identity(Some(&vault))?)?;
     for entry in &entries {
-        // The full SSM name must be valid too (length, depth), as `set` checks.
-        cx.parameter(Some(&vault), &scope, &entry.name)?;
+        super::checked_parameter(&parameter_scope, &scope, &entry.name)?;
     }
 
     let key = cx.unlock(&vault)?;

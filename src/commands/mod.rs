@@ -201,14 +201,33 @@ impl Context {
         scope: &ScopeKey,
         name: &str,
     ) -> Result<(ParameterScope, String)> {
-        amplify::validate_secret_name(name)
-            .map_err(|e| Error::Invalid(format!("secret name '{name}': {e}")))?;
+        // A bad name is reported before a missing app id: it is the first thing to fix.
+        check_secret_name(name)?;
         let parameter_scope = scope.parameter_scope(&self.app_identity(vault)?)?;
-        let full = parameter_scope.parameter_name(name);
-        amplify::validate_parameter_name(&full)
-            .map_err(|e| Error::Invalid(format!("secret {name} in {scope} ({full}): {e}")))?;
+        let full = checked_parameter(&parameter_scope, scope, name)?;
         Ok((parameter_scope, full))
     }
+}
+
+/// Checks a secret name against Amplify's rule `^[A-Za-z0-9_.-]+$`.
+pub fn check_secret_name(name: &str) -> Result<()> {
+    amplify::validate_secret_name(name)
+        .map_err(|e| Error::Invalid(format!("secret name '{name}': {e}")))
+}
+
+/// The full SSM name of `name` under an already-resolved `parameter_scope`, checked against
+/// Amplify's name rule and SSM's limits. Commands that check many names resolve the scope
+/// once and call this for each (resolving reads package.json).
+pub fn checked_parameter(
+    parameter_scope: &ParameterScope,
+    scope: &ScopeKey,
+    name: &str,
+) -> Result<String> {
+    check_secret_name(name)?;
+    let full = parameter_scope.parameter_name(name);
+    amplify::validate_parameter_name(&full)
+        .map_err(|e| Error::Invalid(format!("secret {name} in {scope} ({full}): {e}")))?;
+    Ok(full)
 }
 
 fn sandbox_scope(id: &str) -> Result<ScopeKey> {

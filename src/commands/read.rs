@@ -2,7 +2,6 @@
 //! deployment resolves.
 
 use super::Context;
-use crate::amplify;
 use crate::cli::GetArgs;
 use crate::effective::{self, Source};
 use crate::error::{Error, Result};
@@ -13,8 +12,7 @@ use std::io::{IsTerminal, Write};
 pub fn get(cx: &Context, args: GetArgs) -> Result<()> {
     let name = &args.target.name;
     let scope = cx.scope(&args.target.scope)?;
-    amplify::validate_secret_name(name)
-        .map_err(|e| Error::Invalid(format!("secret name '{name}': {e}")))?;
+    super::check_secret_name(name)?;
     let vault = cx.open_vault()?;
     let key = cx.unlock(&vault)?;
     let plaintext = vault.read(&key)?;

@@ -2,7 +2,6 @@
 
 use super::Context;
 use super::read::not_found;
-use crate::amplify;
 use crate::cli::RemoveArgs;
 use crate::error::{Error, Result};
 use crate::prompt;
@@ -10,8 +9,7 @@ use serde_json::json;
 
 pub fn run(cx: &Context, args: RemoveArgs) -> Result<()> {
     let scope = cx.scope(&args.scope)?;
-    amplify::validate_secret_name(&args.name)
-        .map_err(|e| Error::Invalid(format!("secret name '{}': {e}", args.name)))?;
+    super::check_secret_name(&args.name)?;
     let vault = cx.open_vault()?;
     let key = cx.unlock(&vault)?;
     if vault.read(&key)?.view()?.get(&scope, &args.name).is_none() {

@@ -43,7 +43,7 @@ impl Session {
                 .map(|s| s.secrets.as_slice())
                 .unwrap_or_default()
             {
-                let (_, parameter) = cx.parameter(Some(&vault), &scope, entry.name)?;
+                let parameter = super::checked_parameter(&parameter_scope, &scope, entry.name)?;
                 let value = entry.value();
                 let base = entry
                     .sync
