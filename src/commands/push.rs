@@ -11,6 +11,7 @@ use crate::ssm::governor::{Governor, Limits};
 use crate::ssm::plan::{self, Action, Decisions, Planned, Resolution, Status, Step};
 use aws_sdk_ssm::types::ParameterTier;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 pub fn run(cx: &Context, args: PushArgs) -> Result<()> {
     let session = Session::load(cx, &args.scope, &args.aws)?;
@@ -176,15 +177,13 @@ fn report(
     outcomes: &[(String, Outcome)],
     dry_run: bool,
 ) -> Value {
+    let by_name: BTreeMap<&str, &Step> = steps.iter().map(|s| (s.name.as_str(), s)).collect();
     let mut applied = Vec::new();
     let mut failed = Vec::new();
     for (name, outcome) in outcomes {
-        let status = steps.iter().find(|s| &s.name == name).map(|s| s.status);
-        let action = match status {
-            _ if matches!(outcome, Outcome::Deleted) => "delete",
-            Some(Status::AddedHere | Status::DeletedRemote) => "create",
-            _ => "update",
-        };
+        let action = by_name
+            .get(name.as_str())
+            .map_or("update", |step| action_label(step));
         match outcome {
             Outcome::Written { version } => {
                 applied.push(json!({"name": name, "action": action, "version": version}))
@@ -222,19 +221,28 @@ fn report(
 
 /// Prints the report and turns failures into the exit code: partial (7) when anything was
 /// applied, remote (6) when nothing was.
+/// What a planned change does to SSM, as the report names it.
+fn action_label(step: &Step) -> &'static str {
+    match (step.action, step.status) {
+        (Action::Delete, _) => "delete",
+        (_, Status::AddedHere | Status::DeletedRemote) => "create",
+        _ => "update",
+    }
+}
+
 fn finish(
     cx: &Context,
     session: &Session,
     report: Value,
     outcomes: &[(String, Outcome)],
 ) -> Result<()> {
-    let failed: Vec<&str> = report["failed"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|f| f["name"].as_str())
+    let mut failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Failed(_)))
+        .map(|(name, _)| name.as_str())
         .collect();
-    let applied = report["applied"].as_array().map_or(0, Vec::len);
+    failed.sort_unstable();
+    let applied = outcomes.len() - failed.len();
     if cx.global.json {
         super::print_json(&report);
     } else {
@@ -243,7 +251,7 @@ fn finish(
                 eprintln!("  ! {name}  failed: {error}");
             }
         }
-        if !report["dry_run"].as_bool().unwrap_or(false) && !outcomes.is_empty() {
+        if !outcomes.is_empty() {
             eprintln!(
                 "Applied {} to {}; {} failed.",
                 count(applied, "change"),
@@ -264,5 +272,39 @@ fn finish(
             n + applied,
             failed.join(", ")
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(action: Action, status: Status) -> Step {
+        Step {
+            name: "K".into(),
+            status,
+            action,
+        }
+    }
+
+    #[test]
+    fn a_delete_is_reported_as_a_delete_whatever_its_outcome() {
+        assert_eq!(
+            action_label(&step(Action::Delete, Status::OnlyRemote)),
+            "delete"
+        );
+        assert_eq!(
+            action_label(&step(Action::Put, Status::AddedHere)),
+            "create"
+        );
+        assert_eq!(
+            action_label(&step(Action::Put, Status::DeletedRemote)),
+            "create"
+        );
+        assert_eq!(
+            action_label(&step(Action::Put, Status::ChangedHere)),
+            "update"
+        );
+        assert_eq!(action_label(&step(Action::Put, Status::Conflict)), "update");
     }
 }
