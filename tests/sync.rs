@@ -154,6 +154,14 @@ fn pull_reads_only_the_scope_and_records_versions() {
     );
     let push = p.run(&["push", "--yes", "--json"]).success().json();
     assert!(push["applied"].as_array().unwrap().is_empty());
+    // A pull with nothing new leaves the (committed) vault file untouched.
+    let vault_before = std::fs::read(p.vault_dir().join("vault.age")).unwrap();
+    p.run(&["pull"]).success();
+    let vault_after = std::fs::read(p.vault_dir().join("vault.age")).unwrap();
+    assert!(
+        vault_after == vault_before,
+        "a no-op pull rewrote vault.age"
+    );
 }
 
 #[test]

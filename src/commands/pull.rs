@@ -47,6 +47,8 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<()> {
                 if step.action == Action::Store {
                     vault.set(&session.scope, &step.name, remote.value.clone(), now);
                     stored.push(step.name.clone());
+                } else if session.sync_recorded(&step.name, digest) {
+                    continue;
                 }
                 let record = session.sync_state(&step.name, digest, remote.version);
                 vault.set_sync(&session.scope, &step.name, Some(record));

@@ -144,10 +144,13 @@ fn record_sync(session: &Session, steps: &[Step], outcomes: &[(String, Outcome)]
         }
     }
     for step in steps.iter().filter(|s| s.action == Action::RecordSync) {
-        let (_, local) = &session.local[&step.name];
-        let version = session.remote[&step.name].version;
-        if local.base != Some(local.digest) {
-            records.push((step.name.clone(), local.digest, version));
+        let digest = session.local[&step.name].1.digest;
+        if !session.sync_recorded(&step.name, digest) {
+            records.push((
+                step.name.clone(),
+                digest,
+                session.remote[&step.name].version,
+            ));
         }
     }
     if records.is_empty() {

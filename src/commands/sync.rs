@@ -106,6 +106,14 @@ impl Session {
             .collect()
     }
 
+    /// Whether the vault's last sync record for `name` already says both sides hold the value
+    /// with `digest`; then there is nothing to record, and the vault need not be rewritten.
+    pub fn sync_recorded(&self, name: &str, digest: [u8; 32]) -> bool {
+        self.local
+            .get(name)
+            .is_some_and(|(_, local)| local.base == Some(digest))
+    }
+
     /// The sync record for a value both sides now hold at `version`.
     pub fn sync_state(&self, name: &str, digest: [u8; 32], version: i64) -> SyncState {
         SyncState {
