@@ -124,7 +124,7 @@ fn main() {
         calls(&s1, &s2)
     );
     let target = Project::new(temp.path(), "target", &app, 0, &proxy.endpoint());
-    let (t, report) = target.run(&["pull"]);
+    let (t, report) = target.run(&["pull", "--yes"]);
     let s3 = proxy.stats();
     println!(
         "pull 1000           {:>8.2} s   stored {}   calls: {}",

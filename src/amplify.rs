@@ -238,6 +238,28 @@ pub fn validate_app_id(app_id: &str) -> Result<(), NameError> {
     }
 }
 
+/// A secret that cannot live under a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParameterError {
+    /// The secret's own name breaks Amplify's rule.
+    Name(NameError),
+    /// The full SSM name (`parameter`) breaks SSM's limits.
+    Parameter { parameter: String, error: NameError },
+}
+
+impl ParameterScope {
+    /// The full SSM name of `secret`, checked against Amplify's name rule and SSM's limits:
+    /// what would be refused at push time is refused before anything is stored.
+    pub fn checked_parameter_name(&self, secret: &str) -> Result<String, ParameterError> {
+        validate_secret_name(secret).map_err(ParameterError::Name)?;
+        let parameter = self.parameter_name(secret);
+        match validate_parameter_name(&parameter) {
+            Ok(()) => Ok(parameter),
+            Err(error) => Err(ParameterError::Parameter { parameter, error }),
+        }
+    }
+}
+
 /// Checks a full parameter name against SSM's character, length and depth limits.
 pub fn validate_parameter_name(full: &str) -> Result<(), NameError> {
     if !full.chars().all(|c| c == '/' || is_ssm_name_char(c)) {

@@ -1,12 +1,14 @@
-//! One error type for the whole tool, and the exit code each kind of failure maps to.
+//! Every failure ampsecret reports, with its wording and its exit code, defined once.
 //!
-//! Messages are single lines that say what was wrong and what to do. They are built from
-//! names, paths and flags only; no constructor here takes a secret value.
+//! Messages are single lines that say what was wrong and what to do. Variants carry names,
+//! paths, scopes and flags only; no variant holds a secret value.
 
+use crate::amplify::{NameError, ParameterError};
+use crate::scope::ScopeKey;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// Exit codes, documented in the README and `ampsecret --help`.
+/// Exit codes. [`EXIT_CODES`] documents them for `--help`, the man page and the README.
 pub mod exit {
     /// Everything asked for was done.
     pub const SUCCESS: i32 = 0;
@@ -30,13 +32,77 @@ pub mod exit {
     pub const CANCELLED: i32 = 130;
 }
 
-/// What went wrong; each variant carries a complete, value-free message.
+/// The exit-code table, as `--help`, the man page and the README show it.
+pub const EXIT_CODES: &[(i32, &str)] = &[
+    (exit::SUCCESS, "success"),
+    (exit::FAILURE, "unexpected failure (I/O, lock, bug)"),
+    (
+        exit::USAGE,
+        "usage error, or input needed where no prompt is allowed",
+    ),
+    (
+        exit::NOT_FOUND,
+        "not found (secret, scope or vault; `check` found a secret without a value)",
+    ),
+    (
+        exit::KEY,
+        "cannot decrypt: no key, wrong key, damaged vault or newer format",
+    ),
+    (
+        exit::INVALID,
+        "invalid input: a name or value that Amplify or SSM refuses",
+    ),
+    (
+        exit::REMOTE,
+        "remote error: SSM unreachable or refused; nothing applied",
+    ),
+    (
+        exit::PARTIAL,
+        "partial: some remote changes applied, some not (re-run converges)",
+    ),
+    (
+        exit::CONFLICT,
+        "conflict: both sides changed a secret and no resolution was chosen",
+    ),
+    (exit::CANCELLED, "cancelled at a prompt; nothing changed"),
+];
+
+/// What went wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
     Usage(String),
+    /// No scope flag, no `$AWS_BRANCH` and no git branch to fall back to.
+    #[error("{why}: pass --branch NAME, --sandbox or --shared")]
+    NoScope { why: &'static str },
+    /// A command that changes something needs `--yes` where nobody can be asked.
+    #[error("{command} asks for confirmation, and there is no terminal to ask on: pass --yes{}",
+        if *.preview { " (or --dry-run to see the plan)" } else { "" })]
+    NeedsYes {
+        command: &'static str,
+        /// The command has `--dry-run`.
+        preview: bool,
+    },
     #[error("{0}")]
     NotFound(String),
+    #[error("no vault at {}: run 'ampsecret init' first (or pass --vault)", dir.display())]
+    NoVault { dir: PathBuf },
+    #[error("no secret {name} in {scope}{}; 'ampsecret list --all' shows what the vault holds",
+        if *.effective && *.scope != ScopeKey::Shared { " nor in shared" } else { "" })]
+    SecretNotFound {
+        scope: ScopeKey,
+        name: String,
+        /// The shared scope was looked in too.
+        effective: bool,
+    },
+    #[error("secret name '{name}': {error}")]
+    SecretName { name: String, error: NameError },
+    #[error("secret {name} ({parameter}): {error}")]
+    ParameterName {
+        name: String,
+        parameter: String,
+        error: NameError,
+    },
     #[error("{0}")]
     Key(String),
     #[error("{0}")]
@@ -49,6 +115,9 @@ pub enum Error {
     Conflict(String),
     #[error("cancelled; nothing was changed")]
     Cancelled,
+    /// Standard output was closed by its reader (`| head`): not a failure.
+    #[error("standard output was closed")]
+    StdoutClosed,
     #[error("{action} {}: {source}", path.display())]
     Io {
         action: &'static str,
@@ -63,30 +132,35 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) => exit::USAGE,
-            Error::NotFound(_) => exit::NOT_FOUND,
+            Error::Usage(_) | Error::NoScope { .. } | Error::NeedsYes { .. } => exit::USAGE,
+            Error::NotFound(_) | Error::NoVault { .. } | Error::SecretNotFound { .. } => {
+                exit::NOT_FOUND
+            }
             Error::Key(_) => exit::KEY,
-            Error::Invalid(_) => exit::INVALID,
+            Error::Invalid(_) | Error::SecretName { .. } | Error::ParameterName { .. } => {
+                exit::INVALID
+            }
             Error::Remote(_) => exit::REMOTE,
             Error::Partial(_) => exit::PARTIAL,
             Error::Conflict(_) => exit::CONFLICT,
             Error::Cancelled => exit::CANCELLED,
+            Error::StdoutClosed => exit::SUCCESS,
             Error::Io { .. } | Error::Other(_) => exit::FAILURE,
         }
     }
 
     /// A stable machine-readable name for `--json` error output.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Error::Usage(_) => "usage",
-            Error::NotFound(_) => "not_found",
-            Error::Key(_) => "key",
-            Error::Invalid(_) => "invalid",
-            Error::Remote(_) => "remote",
-            Error::Partial(_) => "partial",
-            Error::Conflict(_) => "conflict",
-            Error::Cancelled => "cancelled",
-            Error::Io { .. } | Error::Other(_) => "failure",
+        match self.exit_code() {
+            exit::USAGE => "usage",
+            exit::NOT_FOUND => "not_found",
+            exit::KEY => "key",
+            exit::INVALID => "invalid",
+            exit::REMOTE => "remote",
+            exit::PARTIAL => "partial",
+            exit::CONFLICT => "conflict",
+            exit::CANCELLED => "cancelled",
+            _ => "failure",
         }
     }
 
@@ -99,6 +173,83 @@ impl Error {
             source,
         }
     }
+
+    /// Why `name` cannot be stored under a prefix.
+    pub fn parameter(name: &str, error: ParameterError) -> Error {
+        match error {
+            ParameterError::Name(error) => Error::SecretName {
+                name: name.to_owned(),
+                error,
+            },
+            ParameterError::Parameter { parameter, error } => Error::ParameterName {
+                name: name.to_owned(),
+                parameter,
+                error,
+            },
+        }
+    }
+
+    /// Writing to standard output failed: a closed pipe is the reader's choice, anything
+    /// else a failure.
+    pub fn stdout(error: io::Error) -> Error {
+        if error.kind() == io::ErrorKind::BrokenPipe {
+            Error::StdoutClosed
+        } else {
+            Error::Other(format!("cannot write to standard output: {error}"))
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_exit_code_is_documented_once() {
+        let codes: Vec<i32> = EXIT_CODES.iter().map(|(code, _)| *code).collect();
+        let mut sorted = codes.clone();
+        sorted.dedup();
+        assert_eq!(codes, sorted, "sorted, each once");
+        for error in [
+            Error::Usage(String::new()),
+            Error::NotFound(String::new()),
+            Error::Key(String::new()),
+            Error::Invalid(String::new()),
+            Error::Remote(String::new()),
+            Error::Partial(String::new()),
+            Error::Conflict(String::new()),
+            Error::Cancelled,
+            Error::Other(String::new()),
+        ] {
+            assert!(codes.contains(&error.exit_code()), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn typed_messages() {
+        let missing = Error::SecretNotFound {
+            scope: ScopeKey::Branch("main".into()),
+            name: "K".into(),
+            effective: true,
+        };
+        assert_eq!(
+            missing.to_string(),
+            "no secret K in branch:main nor in shared; 'ampsecret list --all' shows what the vault holds"
+        );
+        assert_eq!(missing.exit_code(), exit::NOT_FOUND);
+        let yes = Error::NeedsYes {
+            command: "import",
+            preview: true,
+        };
+        assert_eq!(
+            yes.to_string(),
+            "import asks for confirmation, and there is no terminal to ask on: pass --yes (or --dry-run to see the plan)"
+        );
+        assert_eq!(
+            Error::stdout(io::ErrorKind::BrokenPipe.into()).exit_code(),
+            0
+        );
+    }
+}

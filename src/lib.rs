@@ -1,34 +1,40 @@
 //! ampsecret: a local, age-encrypted vault for AWS Amplify Gen 2 secrets.
 //!
-//! The library holds all logic; `main.rs` only wires the command line to [`run`].
+//! The library holds all logic; `main.rs` only wires the command line to [`run`]. The layers,
+//! from the outside in:
 //!
-//! * [`amplify`]: Amplify's SSM path convention and the name rules of Amplify and SSM (pure).
-//! * [`scope`]: branch / sandbox / shared scopes and how they map to SSM prefixes (pure).
-//! * [`secret`]: the zeroizing, non-printing value type and its SSM checks (pure).
-//! * [`vault`]: the payload format (pure), age encryption, atomic writes and locking.
-//! * [`keystore`]: where a vault's key lives (environment, OS keyring, identity file).
-//! * [`project`]: project root, package name and git branch discovery.
-//! * [`effective`]: what a deployment resolves: the scope's value, else the shared one (pure).
-//! * [`formats`]: dotenv, shell, JSON and GitHub Actions renderings of secrets, and parsers (pure).
-//! * [`backend`]: the `secret()` references of an Amplify backend, found with a JS/TS parser.
-//! * [`child`]: running a command with signals forwarded and its status passed through.
-//! * [`ssm`]: three-way diff, the rate governor and the SSM calls for push, pull and diff.
-//! * [`cli`] and [`commands`]: the command line and one module per command.
+//! * [`cli`]: the command line, its documentation tables, completion and manual pages.
+//! * [`commands`]: one module per command; nothing outside it imports from it.
+//! * [`config`] (the invocation, resolved once), [`session`] (the vault, unlocked once) and
+//!   [`output`] (the one place reports are printed).
+//! * Domain logic, pure where it can be: [`amplify`] (Amplify's path convention and name
+//!   rules), [`scope`] (scopes, their resolution and SSM prefixes), [`secret`] (the zeroizing
+//!   value type), [`effective`] (what a deployment resolves), [`formats`] (dotenv, shell,
+//!   JSON, GitHub renderings and parsers), [`backend`] (the `secret()` scanner), [`ssm`]
+//!   (three-way plan, decisions, rate governor, client, the remote connection).
+//! * Storage and the system: [`vault`] (payload format, age crypto, atomic locked store),
+//!   [`keystore`] (where keys live), [`project`], [`prompt`], [`child`], and [`sys`], the only
+//!   module with `unsafe` code.
+#![deny(unsafe_code)]
 
 pub mod amplify;
 pub mod backend;
 pub mod child;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod effective;
 pub mod error;
 pub mod formats;
 pub mod keystore;
+pub mod output;
 pub mod project;
 pub mod prompt;
 pub mod scope;
 pub mod secret;
+pub mod session;
 pub mod ssm;
+pub mod sys;
 pub mod vault;
 
 pub use commands::run;

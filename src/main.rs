@@ -1,12 +1,14 @@
 //! The `ampsecret` binary: parse arguments, set up diagnostics, run, map errors to exit codes.
+#![forbid(unsafe_code)]
 
+use ampsecret::Error;
 use ampsecret::cli::Cli;
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     // A TAB in a shell with ampsecret's completion script: answer it and exit.
-    ampsecret::commands::completions::answer_request();
+    ampsecret::cli::complete::answer_request();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
@@ -14,7 +16,9 @@ fn main() -> ExitCode {
     init_diagnostics(cli.global.verbose);
     let json = cli.global.json;
     match ampsecret::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        // The reader of our output stopped reading (`| head`): that is its choice.
+        Err(Error::StdoutClosed) => ExitCode::SUCCESS,
         Err(error) => {
             // One line, always: scripts and people read the first line only.
             let message = error
@@ -37,7 +41,7 @@ fn main() -> ExitCode {
 
 /// Prints clap's error as one line (keeping its "tip"), or help and version as they are.
 fn usage_error(error: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
     if matches!(
         error.kind(),
         ErrorKind::DisplayHelp
@@ -46,6 +50,17 @@ fn usage_error(error: clap::Error) -> ExitCode {
     ) {
         let _ = error.print();
         return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+    }
+    // A stray word on the command line may be a value pasted where none is taken: never
+    // repeat it (it would land in logs and scrollback).
+    if error.kind() == ErrorKind::UnknownArgument
+        && let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg)
+        && !arg.starts_with('-')
+    {
+        eprintln!(
+            "error: unexpected argument (not shown); values are never taken from the command line: use the hidden prompt, --stdin or --file (see 'ampsecret help')"
+        );
+        return ExitCode::from(2);
     }
     // clap's message runs until the "Usage:" block; keep it and any tips on one line.
     let text = error.render().to_string();

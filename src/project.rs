@@ -7,17 +7,19 @@ use std::path::{Path, PathBuf};
 /// Directory name of the vault inside a project.
 pub const VAULT_DIR: &str = ".ampsecret";
 
-/// The nearest ancestor of `start` (itself included) that looks like a project root: it has
-/// `package.json`, `amplify/`, `.git` or an existing vault.
+/// The project root above `start` (itself included): the nearest ancestor holding a vault or
+/// an Amplify backend (`amplify/`), else the nearest with `package.json` or `.git`. The first
+/// rule comes first so that from inside `amplify/`, whose own package.json only sets the
+/// module type, the root is still the app's.
 pub fn find_root(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .find(|dir| {
-            ["package.json", "amplify", ".git", VAULT_DIR]
-                .iter()
-                .any(|marker| dir.join(marker).exists())
-        })
-        .map(Path::to_path_buf)
+    let nearest = |markers: &[&str]| {
+        start
+            .ancestors()
+            .find(|dir| markers.iter().any(|marker| dir.join(marker).exists()))
+            .map(Path::to_path_buf)
+    };
+    nearest(&[VAULT_DIR, crate::backend::BACKEND_DIR])
+        .or_else(|| nearest(&["package.json", ".git"]))
 }
 
 /// The raw `"name"` of `root/package.json`: Amplify's sandbox namespace.
@@ -78,33 +80,6 @@ pub fn git_head(start: &Path) -> GitHead {
     }
 }
 
-/// The OS account name from the password database, as Amplify's `os.userInfo().username`
-/// (deliberately not `$USER`).
-#[cfg(unix)]
-pub fn os_user_name() -> Option<String> {
-    // SAFETY: getpwuid_r writes into our buffer and `pwd`; we read pw_name only on success
-    // and copy it out before the buffer goes away.
-    unsafe {
-        let uid = libc::geteuid();
-        let mut pwd: libc::passwd = std::mem::zeroed();
-        let mut buf = vec![0 as libc::c_char; 4096];
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
-        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
-            return None;
-        }
-        std::ffi::CStr::from_ptr(pwd.pw_name)
-            .to_str()
-            .ok()
-            .map(str::to_owned)
-    }
-}
-
-#[cfg(not(unix))]
-pub fn os_user_name() -> Option<String> {
-    std::env::var("USERNAME").ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +103,22 @@ mod tests {
 
     #[test]
     fn user_name_is_known() {
-        assert!(os_user_name().is_some_and(|n| !n.is_empty()));
+        assert!(crate::sys::os_user_name().is_some_and(|n| !n.is_empty()));
+    }
+
+    #[test]
+    fn root_is_the_app_from_inside_the_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let inner = dir.path().join("amplify/functions/f");
+        std::fs::create_dir_all(&inner).unwrap();
+        // amplify/ has a package.json of its own ({"type": "module"}).
+        std::fs::write(dir.path().join("amplify/package.json"), "{}").unwrap();
+        std::fs::write(dir.path().join("package.json"), "{}").unwrap();
+        assert_eq!(find_root(&inner).as_deref(), Some(dir.path()));
+        let plain = tempfile::tempdir().unwrap();
+        let sub = plain.path().join("src");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(plain.path().join("package.json"), "{}").unwrap();
+        assert_eq!(find_root(&sub).as_deref(), Some(plain.path()));
     }
 }

@@ -84,53 +84,7 @@ pub fn select(question: &str, items: &[String]) -> Result<usize> {
     choice?.ok_or(Error::Cancelled)
 }
 
-/// While alive, a Ctrl-C restores the terminal's echo (and cursor) and exits with 130.
-/// rpassword turns echo off, dialoguer raw mode and hides the cursor; SIGINT's default
-/// action would leave them so.
-#[cfg(unix)]
+/// While alive, a Ctrl-C restores the terminal and exits with 130 (cancelled).
 fn guard_terminal() -> impl Drop {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    static SAVED_OK: AtomicBool = AtomicBool::new(false);
-    static mut SAVED: std::mem::MaybeUninit<libc::termios> = std::mem::MaybeUninit::uninit();
-
-    extern "C" fn on_sigint(_: libc::c_int) {
-        // Only async-signal-safe calls here: tcsetattr, write, _exit.
-        unsafe {
-            if SAVED_OK.load(Ordering::SeqCst) {
-                libc::tcsetattr(
-                    libc::STDIN_FILENO,
-                    libc::TCSANOW,
-                    (&raw const SAVED).cast::<libc::termios>(),
-                );
-            }
-            // Show the cursor again (dialoguer's select hides it); stderr is a terminal here.
-            let msg = b"\x1b[?25h\nerror: cancelled; nothing was changed\n";
-            libc::write(libc::STDERR_FILENO, msg.as_ptr().cast(), msg.len());
-            libc::_exit(crate::error::exit::CANCELLED);
-        }
-    }
-
-    struct Restore(libc::sighandler_t);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            unsafe { libc::signal(libc::SIGINT, self.0) };
-        }
-    }
-
-    // SAFETY: the saved termios is written once, before the handler that reads it is set.
-    unsafe {
-        let ok = libc::tcgetattr(libc::STDIN_FILENO, (&raw mut SAVED).cast::<libc::termios>()) == 0;
-        SAVED_OK.store(ok, Ordering::SeqCst);
-        let handler: extern "C" fn(libc::c_int) = on_sigint;
-        Restore(libc::signal(libc::SIGINT, handler as libc::sighandler_t))
-    }
-}
-
-#[cfg(not(unix))]
-fn guard_terminal() -> impl Drop {
-    struct Nothing;
-    impl Drop for Nothing {
-        fn drop(&mut self) {}
-    }
-    Nothing
+    crate::sys::restore_terminal_on_interrupt(crate::error::exit::CANCELLED)
 }

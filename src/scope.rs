@@ -1,9 +1,73 @@
 //! Scopes: where a secret belongs (a branch, a sandbox, or shared by the whole app) and how a
 //! scope maps to Amplify's SSM prefix.
 
-use crate::amplify::{BackendKind, ParameterScope};
+use crate::amplify::{self, BackendKind, ParameterScope};
 use crate::error::{Error, Result};
+use crate::project::GitHead;
 use std::fmt;
+
+/// Longest branch name kept in the vault; git allows more, Amplify uses 50 characters.
+const MAX_BRANCH_NAME: usize = 1000;
+
+/// The scope a command line asks for, before defaults apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requested {
+    Shared,
+    Branch(String),
+    /// `--sandbox` (`None`: the OS account name) or `--sandbox=ID`.
+    Sandbox(Option<String>),
+}
+
+/// What a scope defaults to when the command line names none; read once at start.
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    /// `$AWS_BRANCH`, set by Amplify Hosting.
+    pub aws_branch: Option<String>,
+    pub git_head: GitHead,
+    /// The OS account name: a sandbox's default id, as `ampx sandbox` takes it.
+    pub os_user: Option<String>,
+}
+
+/// The scope for `requested`, else `$AWS_BRANCH`, else the git branch. `Err(NoScope)` when
+/// none applies (the caller may then ask on a terminal).
+pub fn resolve(requested: Option<&Requested>, defaults: &Defaults) -> Result<ScopeKey> {
+    match requested {
+        Some(Requested::Shared) => return Ok(ScopeKey::Shared),
+        Some(Requested::Sandbox(None)) => {
+            let user = defaults.os_user.clone().ok_or_else(|| {
+                Error::Usage("cannot read your OS account name: pass --sandbox=ID".into())
+            })?;
+            return Ok(ScopeKey::Sandbox(user));
+        }
+        Some(Requested::Sandbox(Some(id))) => {
+            amplify::validate_sandbox_id(id)
+                .map_err(|e| Error::Invalid(format!("sandbox id '{id}': {e}")))?;
+            return Ok(ScopeKey::Sandbox(id.clone()));
+        }
+        Some(Requested::Branch(branch)) => return branch_scope(branch, "--branch"),
+        None => {}
+    }
+    if let Some(branch) = &defaults.aws_branch {
+        return branch_scope(branch, "AWS_BRANCH");
+    }
+    let why = match &defaults.git_head {
+        GitHead::Branch(branch) => return branch_scope(branch, "the git branch"),
+        GitHead::Detached => "git HEAD is detached, so there is no branch to use",
+        GitHead::NoRepository => {
+            "no scope given, AWS_BRANCH is not set and this is not a git repository"
+        }
+    };
+    Err(Error::NoScope { why })
+}
+
+fn branch_scope(branch: &str, source: &str) -> Result<ScopeKey> {
+    if branch.is_empty() || branch.len() > MAX_BRANCH_NAME {
+        return Err(Error::Invalid(format!(
+            "branch name from {source} must be 1 to {MAX_BRANCH_NAME} bytes"
+        )));
+    }
+    Ok(ScopeKey::Branch(branch.to_owned()))
+}
 
 /// A scope as the vault stores it. The app id and package name are not part of the key:
 /// they belong to the project, and are applied when a path is computed.
@@ -100,6 +164,32 @@ mod tests {
         }
         assert_eq!(ScopeKey::parse("branch:"), None);
         assert_eq!(ScopeKey::parse("other:x"), None);
+    }
+
+    #[test]
+    fn flags_then_aws_branch_then_git() {
+        let mut defaults = Defaults {
+            aws_branch: None,
+            git_head: GitHead::Branch("dev".into()),
+            os_user: Some("alice".into()),
+        };
+        let branch = |b: &str| ScopeKey::Branch(b.into());
+        assert_eq!(resolve(None, &defaults).unwrap(), branch("dev"));
+        defaults.aws_branch = Some("main".into());
+        assert_eq!(resolve(None, &defaults).unwrap(), branch("main"));
+        let sandbox = Requested::Sandbox(None);
+        assert_eq!(
+            resolve(Some(&sandbox), &defaults).unwrap(),
+            ScopeKey::Sandbox("alice".into())
+        );
+        let bad = Requested::Sandbox(Some("not valid!".into()));
+        assert_eq!(resolve(Some(&bad), &defaults).unwrap_err().exit_code(), 5);
+        defaults.aws_branch = None;
+        defaults.git_head = GitHead::Detached;
+        let err = resolve(None, &defaults).unwrap_err();
+        assert!(matches!(err, Error::NoScope { .. }), "{err}");
+        let long = Requested::Branch("x".repeat(MAX_BRANCH_NAME + 1));
+        assert!(resolve(Some(&long), &defaults).is_err());
     }
 
     #[test]

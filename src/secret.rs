@@ -59,7 +59,7 @@ impl SecretValue {
         if has_parameter_reference(self.expose()) {
             return Err(ValueError::Reference);
         }
-        Ok(self.len() > STANDARD_TIER_MAX)
+        Ok(needs_advanced_tier(self.len()))
     }
 }
 
@@ -67,6 +67,18 @@ impl fmt::Debug for SecretValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SecretValue(<{} bytes redacted>)", self.len())
     }
+}
+
+/// SSM's tier rule: a value of `len` bytes needs the Advanced tier.
+pub fn needs_advanced_tier(len: usize) -> bool {
+    len > STANDARD_TIER_MAX
+}
+
+/// The warning `set` and `import` give for a value that needs the Advanced tier.
+pub fn advanced_tier_warning(name: &str, len: usize) -> String {
+    format!(
+        "warning: the value of {name} is {len} bytes; above {STANDARD_TIER_MAX} bytes SSM needs the Advanced tier"
+    )
 }
 
 /// SSM refuses values containing `{{ … }}` (parameter references).

@@ -525,7 +525,10 @@ fn ampsecret_pulls_what_ampx_sets_and_sees_its_changes_and_removals() {
         );
     }
 
-    let pull = p.run(&["pull", "--sandbox", "--json"]).success().json();
+    let pull = p
+        .run(&["pull", "--sandbox", "--yes", "--json"])
+        .success()
+        .json();
     assert_eq!(
         pull["stored"].as_array().map(Vec::len),
         Some(values.len()),
@@ -582,7 +585,7 @@ fn ampsecret_pulls_what_ampx_sets_and_sees_its_changes_and_removals() {
     }
 
     // And the overwrite comes in with the next pull.
-    p.run(&["pull", "--sandbox"]).success();
+    p.run(&["pull", "--sandbox", "--yes"]).success();
     assert_eq!(p.get("OVERWRITTEN", &["--sandbox"]), "second\n");
     let got = parse_get(&ampx.get("OVERWRITTEN").success());
     assert_eq!(

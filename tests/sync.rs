@@ -134,7 +134,7 @@ fn pull_reads_only_the_scope_and_records_versions() {
     );
     ssm.put(&format!("/amplify/shared/{app}/SHARED"), "shared");
     let p = Project::with_app(&moto.endpoint(), &app);
-    let report = p.run(&["pull", "--json"]).success().json();
+    let report = p.run(&["pull", "--yes", "--json"]).success().json();
     assert_eq!(report["stored"].as_array().unwrap().len(), 23);
     assert_eq!(p.get("REMOTE_7", &[]), "remote ünïcode 7\n$HOME 'q' \"d\"");
     let names = p.run(&["list", "--all", "--json"]).success().json();
@@ -156,7 +156,7 @@ fn pull_reads_only_the_scope_and_records_versions() {
     assert!(push["applied"].as_array().unwrap().is_empty());
     // A pull with nothing new leaves the (committed) vault file untouched.
     let vault_before = std::fs::read(p.vault_dir().join("vault.age")).unwrap();
-    p.run(&["pull"]).success();
+    p.run(&["pull", "--yes"]).success();
     let vault_after = std::fs::read(p.vault_dir().join("vault.age")).unwrap();
     assert!(
         vault_after == vault_before,
@@ -184,7 +184,7 @@ fn conflicts_are_never_silently_overwritten() {
         .stderr_has("--keep-local");
     assert_eq!(ssm.value(&name).as_deref(), Some("remote-v2"));
     assert!(before == p.snapshot());
-    p.run(&["pull"]).success();
+    p.run(&["pull", "--yes"]).success();
     assert_eq!(p.get("K", &[]), "remote-v2");
 
     // Changed on both sides: both directions refuse without a decision.
@@ -206,7 +206,7 @@ fn conflicts_are_never_silently_overwritten() {
     assert_eq!(ssm.value(&name).as_deref(), Some("local-v3"));
     ssm.put(&name, "remote-v4");
     p.set("K", "local-v4", &[]);
-    p.run(&["pull", "--force"]).success();
+    p.run(&["pull", "--force", "--yes"]).success();
     assert_eq!(p.get("K", &[]), "remote-v4");
 }
 
@@ -430,7 +430,7 @@ fn sync_commands_never_print_values() {
         p.run(&["-vvv", "diff"]),
         p.run(&["-vvv", "push", "--yes"]),
         p.run(&["-vvv", "push", "--yes", "--json"]),
-        p.run(&["-vvv", "pull", "--json"]),
+        p.run(&["-vvv", "pull", "--yes", "--json"]),
         p.run(&["-vvv", "diff", "--json"]),
     ];
     for out in outputs {

@@ -51,15 +51,6 @@ pub struct Scan {
     pub credentials: Vec<LiteralCredential>,
 }
 
-/// The nearest ancestor of `start` (itself included) with an `amplify/` directory; from inside
-/// the backend (which has its own package.json) this is still the project root.
-pub fn find_root(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .find(|dir| dir.join(BACKEND_DIR).is_dir())
-        .map(Path::to_path_buf)
-}
-
 /// Reads and analyses every backend source under `root/amplify` (not `node_modules`).
 pub fn scan(root: &Path) -> Result<Scan> {
     let dir = root.join(BACKEND_DIR);
@@ -163,14 +154,6 @@ mod tests {
         assert_eq!(line_of("a\nb\nc", 0), 1);
         assert_eq!(line_of("a\nb\nc", 2), 2);
         assert_eq!(line_of("a\nb\nc", 99), 3);
-    }
-
-    #[test]
-    fn root_is_found_from_inside_the_backend() {
-        let dir = tempfile::tempdir().unwrap();
-        let inner = dir.path().join("amplify/functions/f");
-        std::fs::create_dir_all(&inner).unwrap();
-        assert_eq!(find_root(&inner).as_deref(), Some(dir.path()));
     }
 
     #[test]

@@ -2,31 +2,32 @@
 //! value in the scope? Missing names are listed with file:line and the exit code is 3, so CI
 //! can stop a deploy. Literal credentials in function environments are warned about.
 
-use super::Context;
 use crate::amplify::ParameterScope;
 use crate::backend::{self, Location, Scan};
 use crate::cli::{AwsArgs, CheckArgs};
 use crate::effective;
 use crate::error::{Error, Result};
-use crate::project;
+use crate::output::{Output, Render};
 use crate::scope::ScopeKey;
-use serde_json::json;
+use crate::session::Context;
+use crate::ssm::remote::Remote;
+use serde::Serialize;
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
-pub fn run(cx: &Context, args: CheckArgs) -> Result<()> {
+pub fn run(cx: &Context, out: &Output, args: CheckArgs) -> Result<()> {
     let scope = cx.scope(&args.scope)?;
-    let root = backend::find_root(&cx.cwd)
-        .or_else(|| project::find_root(&cx.cwd))
-        .unwrap_or_else(|| cx.cwd.clone());
-    let scan = backend::scan(&root)?;
-    let vault = cx.open_vault()?;
-    let key = cx.unlock(&vault)?;
-    let plaintext = vault.read(&key)?;
-    let view = plaintext.view()?;
-    let own = cx
-        .app_identity(Some(&vault))
-        .ok()
-        .and_then(|app| scope.parameter_scope(&app).ok());
+    let root = cx.config.project_root.as_ref().unwrap_or(&cx.config.cwd);
+    let scan = backend::scan(root)?;
+    let vault = cx.vault()?;
+    let view = vault.view()?;
+    // --remote needs the SSM path: say exactly why it is unknown. Without --remote, paths are
+    // shown where they are known.
+    let own = match scope.parameter_scope(&cx.app_identity()?) {
+        Ok(own) => Some(own),
+        Err(e) if args.remote => return Err(e),
+        Err(_) => None,
+    };
 
     // Each name once, with every place that uses it.
     let mut uses: BTreeMap<&str, Vec<&Location>> = BTreeMap::new();
@@ -35,13 +36,8 @@ pub fn run(cx: &Context, args: CheckArgs) -> Result<()> {
     }
     let names: Vec<&str> = uses.keys().copied().collect();
     let missing_remote = match (args.remote, &own) {
-        (false, _) => None,
         (true, Some(own)) => Some(missing_remotely(&args.aws, own, &names)?),
-        (true, None) => {
-            return Err(Error::Usage(format!(
-                "--remote needs the SSM path of {scope}: pass --app-id (or --app-name for a sandbox)"
-            )));
-        }
+        _ => None,
     };
     let mut rows = Vec::new();
     let mut missing = Vec::new();
@@ -51,24 +47,41 @@ pub fn run(cx: &Context, args: CheckArgs) -> Result<()> {
         if resolved.is_none() || remote_found == Some(false) {
             missing.push(*name);
         }
-        rows.push(json!({
-            "remote": remote_found,
-            "name": name,
-            "found": resolved.is_some(),
-            "source": resolved.as_ref().map(|r| r.source_scope(&scope).to_string()),
-            "path": match (&resolved, &own) {
+        rows.push(Checked {
+            remote: remote_found,
+            name,
+            found: resolved.is_some(),
+            source: resolved
+                .as_ref()
+                .map(|r| r.source_scope(&scope).to_string()),
+            path: match (&resolved, &own) {
                 (Some(r), Some(own)) => Some(r.parameter_name(own)),
                 _ => None,
             },
-            "references": locations.iter().map(|l| json!({ "file": l.file, "line": l.line })).collect::<Vec<_>>(),
-        }));
+            references: locations.iter().map(|l| Reference::from(*l)).collect(),
+        });
     }
 
-    if cx.global.json {
-        print_json(&scope, &scan, rows, &missing);
-    } else {
-        print_text(&scope, &scan, &uses, &missing, missing_remote.as_deref());
-    }
+    out.emit(&Report {
+        scope: &scope,
+        files: scan.files,
+        secrets: rows,
+        missing: &missing,
+        dynamic: scan.dynamic.iter().map(Reference::from).collect(),
+        warnings: scan
+            .credentials
+            .iter()
+            .map(|c| Warning {
+                file: &c.at.file,
+                line: c.at.line,
+                key: &c.key,
+                reason: &c.reason,
+            })
+            .collect(),
+        scan: &scan,
+        uses: &uses,
+        missing_remote: missing_remote.as_deref(),
+    })?;
     if missing.is_empty() {
         return Ok(());
     }
@@ -90,59 +103,96 @@ pub fn run(cx: &Context, args: CheckArgs) -> Result<()> {
     )))
 }
 
-fn print_json(scope: &ScopeKey, scan: &Scan, rows: Vec<serde_json::Value>, missing: &[&str]) {
-    let location = |l: &Location| json!({ "file": l.file, "line": l.line });
-    super::print_json(&json!({
-        "scope": scope.to_string(),
-        "files": scan.files,
-        "secrets": rows,
-        "missing": missing,
-        "dynamic": scan.dynamic.iter().map(location).collect::<Vec<_>>(),
-        "warnings": scan.credentials.iter().map(|c| json!({
-            "file": c.at.file,
-            "line": c.at.line,
-            "key": c.key,
-            "reason": c.reason,
-        })).collect::<Vec<_>>(),
-    }));
+/// `--json`: `{"scope","files","secrets","missing","dynamic","warnings"}`.
+#[derive(Serialize)]
+struct Report<'a> {
+    #[serde(serialize_with = "crate::output::display")]
+    scope: &'a ScopeKey,
+    files: usize,
+    secrets: Vec<Checked<'a>>,
+    missing: &'a [&'a str],
+    dynamic: Vec<Reference<'a>>,
+    warnings: Vec<Warning<'a>>,
+    #[serde(skip)]
+    scan: &'a Scan,
+    #[serde(skip)]
+    uses: &'a BTreeMap<&'a str, Vec<&'a Location>>,
+    #[serde(skip)]
+    missing_remote: Option<&'a [&'a str]>,
 }
 
-fn print_text(
-    scope: &ScopeKey,
-    scan: &Scan,
-    uses: &BTreeMap<&str, Vec<&Location>>,
-    missing: &[&str],
-    missing_remote: Option<&[&str]>,
-) {
-    for credential in &scan.credentials {
-        eprintln!(
-            "warning: {}: environment {} holds a literal string and {}; Amplify writes environment values in plaintext into build artifacts: store it with 'ampsecret set {}' and use secret('{}')",
-            credential.at, credential.key, credential.reason, credential.key, credential.key
-        );
-    }
-    for at in &scan.dynamic {
-        eprintln!("warning: {at}: secret() with a computed name cannot be checked");
-    }
-    let fallback = if *scope == ScopeKey::Shared {
-        String::new()
-    } else {
-        " nor in shared".to_owned()
-    };
-    for name in missing {
-        let side = match missing_remote {
-            Some(remote) if remote.contains(name) => " in SSM",
-            _ => "",
-        };
-        for at in &uses[name] {
-            println!("{at}: {name} has no value{side} in {scope}{fallback}");
+#[derive(Serialize)]
+struct Checked<'a> {
+    name: &'a str,
+    found: bool,
+    remote: Option<bool>,
+    source: Option<String>,
+    path: Option<String>,
+    references: Vec<Reference<'a>>,
+}
+
+#[derive(Serialize)]
+struct Reference<'a> {
+    file: &'a str,
+    line: usize,
+}
+
+impl<'a> From<&'a Location> for Reference<'a> {
+    fn from(at: &'a Location) -> Self {
+        Reference {
+            file: &at.file,
+            line: at.line,
         }
     }
-    if missing.is_empty() {
-        eprintln!(
-            "All {} secrets used by the backend ({} files) have a value in {scope}.",
-            uses.len(),
-            scan.files
-        );
+}
+
+#[derive(Serialize)]
+struct Warning<'a> {
+    file: &'a str,
+    line: usize,
+    key: &'a str,
+    reason: &'a str,
+}
+
+impl Render for Report<'_> {
+    fn render(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        let scope = self.scope;
+        for credential in &self.scan.credentials {
+            writeln!(
+                err,
+                "warning: {}: environment {} holds a literal string and {}; Amplify writes environment values in plaintext into build artifacts: store it with 'ampsecret set {}' and use secret('{}')",
+                credential.at, credential.key, credential.reason, credential.key, credential.key
+            )?;
+        }
+        for at in &self.scan.dynamic {
+            writeln!(
+                err,
+                "warning: {at}: secret() with a computed name cannot be checked"
+            )?;
+        }
+        let fallback = if *scope == ScopeKey::Shared {
+            ""
+        } else {
+            " nor in shared"
+        };
+        for name in self.missing {
+            let side = match self.missing_remote {
+                Some(remote) if remote.contains(name) => " in SSM",
+                _ => "",
+            };
+            for at in &self.uses[name] {
+                writeln!(out, "{at}: {name} has no value{side} in {scope}{fallback}")?;
+            }
+        }
+        if self.missing.is_empty() {
+            writeln!(
+                err,
+                "All {} secrets used by the backend ({} files) have a value in {scope}.",
+                self.uses.len(),
+                self.scan.files
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -153,12 +203,12 @@ fn missing_remotely<'a>(
     own: &ParameterScope,
     names: &[&'a str],
 ) -> Result<Vec<&'a str>> {
-    let (runtime, ssm) = super::sync::connect(aws)?;
+    let remote = Remote::connect(aws)?;
     let fallback = effective::fallback_parameter_scope(own);
     let lookup = |scope: &ParameterScope, names: &[&'a str]| -> Result<Vec<&'a str>> {
         let paths: Vec<String> = names.iter().map(|n| scope.parameter_name(n)).collect();
-        let found = runtime
-            .block_on(ssm.existing(&paths))
+        let found = remote
+            .run(remote.ssm().existing(&paths))
             .map_err(|e| Error::Remote(format!("cannot read {} from SSM: {e}", scope.prefix())))?;
         Ok(names
             .iter()

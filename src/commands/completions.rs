@@ -1,188 +1,20 @@
-//! Shell completion. The scripts `ampsecret completions SHELL` prints are clap_complete's
-//! registration scripts: on TAB the shell runs `AMPSECRET_COMPLETE=SHELL ampsecret -- WORDS…`
-//! and [`answer_request`] replies, so secret and scope names come from the vault at that
-//! moment, which no static script could know.
-//!
-//! A completion request never prompts and never prints a value: it runs as `--no-input`,
-//! skips passphrase vaults (scrypt takes about a second by design; completion must answer
-//! in milliseconds) and completes nothing when the key is unavailable.
+//! `ampsecret completions SHELL`: print the shell's completion script.
 
-use super::Context;
-use crate::cli::{Cli, CompletionsArgs, GlobalArgs, ScopeArgs, Shell};
+use crate::cli::CompletionsArgs;
+use crate::cli::complete::script;
 use crate::error::Result;
-use crate::project::{self, GitHead};
-use crate::scope::ScopeKey;
-use crate::vault::{Encryption, VaultView};
-use clap::{ArgMatches, CommandFactory, FromArgMatches};
-use clap_complete::CompletionCandidate;
-use clap_complete::env::{self, EnvCompleter};
-use std::collections::BTreeMap;
-use std::ffi::OsString;
-use std::io::Write;
+use crate::output::{Output, Render};
+use std::io::{self, Write};
 
-/// The variable the registration scripts set to ask for candidates. Namespaced, because a
-/// stray `COMPLETE=1` in someone's environment must not turn every run into a completion.
-pub const REQUEST_ENV: &str = "AMPSECRET_COMPLETE";
-/// The binary the scripts call back: the one on PATH, so a script stays valid (and
-/// byte-identical to the committed copy) wherever the binary is installed.
-const BIN: &str = "ampsecret";
+/// The script; there is no JSON form, so it is always rendered.
+struct Script(Vec<u8>);
 
-pub fn run(args: CompletionsArgs) -> Result<()> {
-    std::io::stdout()
-        .write_all(&script(args.shell))
-        .map_err(|e| crate::Error::Other(format!("cannot write to standard output: {e}")))
-}
-
-/// The completion script for `shell`, exactly as committed in `completions/`.
-pub fn script(shell: Shell) -> Vec<u8> {
-    let completer: &dyn EnvCompleter = match shell {
-        Shell::Bash => &env::Bash,
-        Shell::Zsh => &env::Zsh,
-        Shell::Fish => &env::Fish,
-        Shell::Powershell => &env::Powershell,
-        Shell::Elvish => &env::Elvish,
-    };
-    let mut out = Vec::new();
-    completer
-        .write_registration(REQUEST_ENV, BIN, BIN, BIN, &mut out)
-        .expect("writing to a Vec cannot fail");
-    if let Shell::Zsh = shell {
-        // Installed in $fpath as `_ampsecret`, the file is autoloaded as the body of
-        // `_ampsecret` on the first TAB: it only registers the real function, so call it
-        // too, or that first TAB would complete nothing.
-        out.extend_from_slice(
-            b"if [[ \"${funcstack[1]-}\" == _ampsecret ]]; then\n    _clap_dynamic_completer_ampsecret \"$@\"\nfi\n",
-        );
-    }
-    out
-}
-
-/// Answers a completion request and exits, when this process is one; otherwise returns.
-/// Must run before anything is written to stdout.
-pub fn answer_request() {
-    clap_complete::CompleteEnv::with_factory(Cli::command)
-        .var(REQUEST_ENV)
-        .completer(BIN)
-        .complete();
-}
-
-/// Secret names for a NAME argument: those of the scope the command line selects, else
-/// (no scope can be inferred) of every scope, with the scopes as help.
-pub fn secret_names() -> Vec<CompletionCandidate> {
-    with_vault(|cx, scope, view| {
-        let only = cx.scope(scope).ok();
-        let mut names: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for s in &view.scopes {
-            if only.as_ref().is_none_or(|key| *key == s.key) {
-                for entry in &s.secrets {
-                    names.entry(entry.name).or_default().push(s.key.to_string());
-                }
-            }
-        }
-        names
-            .into_iter()
-            .map(|(name, scopes)| {
-                CompletionCandidate::new(name).help(Some(scopes.join(", ").into()))
-            })
-            .collect()
-    })
-}
-
-/// Branch names for `--branch`: the branch scopes in the vault and the current git branch.
-pub fn branch_names() -> Vec<CompletionCandidate> {
-    let mut names = with_vault(|_, _, view| {
-        scope_names(view, |key| match key {
-            ScopeKey::Branch(name) => Some(name.clone()),
-            _ => None,
-        })
-    });
-    let cwd = std::env::current_dir().unwrap_or_default();
-    if let GitHead::Branch(branch) = project::git_head(&cwd)
-        && !names.iter().any(|c| c.get_value() == branch.as_str())
-    {
-        names.push(CompletionCandidate::new(branch).help(Some("the git branch".into())));
-    }
-    names
-}
-
-/// Sandbox ids for `--sandbox=`: the sandbox scopes in the vault and your account name.
-pub fn sandbox_ids() -> Vec<CompletionCandidate> {
-    let mut ids = with_vault(|_, _, view| {
-        scope_names(view, |key| match key {
-            ScopeKey::Sandbox(id) => Some(id.clone()),
-            _ => None,
-        })
-    });
-    if let Some(user) = project::os_user_name()
-        && !ids.iter().any(|c| c.get_value() == user.as_str())
-    {
-        ids.push(CompletionCandidate::new(user).help(Some("your default sandbox".into())));
-    }
-    ids
-}
-
-fn scope_names(
-    view: &VaultView<'_>,
-    name: impl Fn(&ScopeKey) -> Option<String>,
-) -> Vec<CompletionCandidate> {
-    view.scopes
-        .iter()
-        .filter_map(|s| name(&s.key))
-        .map(|n| CompletionCandidate::new(n).help(Some("in the vault".into())))
-        .collect()
-}
-
-/// Runs `complete` on the decrypted vault the command line points at; empty when there is
-/// no vault or no key at hand.
-fn with_vault(
-    complete: impl FnOnce(&Context, &ScopeArgs, &VaultView<'_>) -> Vec<CompletionCandidate>,
-) -> Vec<CompletionCandidate> {
-    let Some((global, scope)) = words_so_far() else {
-        return Vec::new();
-    };
-    let Ok(cx) = Context::new(global) else {
-        return Vec::new();
-    };
-    let Ok(vault) = cx.open_vault() else {
-        return Vec::new();
-    };
-    if matches!(vault.config.encryption, Encryption::Passphrase) {
-        return Vec::new();
-    }
-    // A TAB must answer at once; a locked keyring gives no names rather than a stall.
-    crate::keystore::limit_keyring_wait(std::time::Duration::from_millis(300));
-    let Ok(plaintext) = cx.unlock(&vault).and_then(|key| vault.read(&key)) else {
-        return Vec::new();
-    };
-    match plaintext.view() {
-        Ok(view) => complete(&cx, &scope, &view),
-        Err(_) => Vec::new(),
+impl Render for Script {
+    fn render(&self, out: &mut dyn Write, _: &mut dyn Write) -> io::Result<()> {
+        out.write_all(&self.0)
     }
 }
 
-/// The global and scope flags on the command line being completed (the words after `--`
-/// in this process's arguments), parsed leniently: the line is unfinished by nature.
-fn words_so_far() -> Option<(GlobalArgs, ScopeArgs)> {
-    let words: Vec<OsString> = std::env::args_os()
-        .skip_while(|a| a != "--")
-        .skip(1)
-        .collect();
-    let matches = Cli::command()
-        .ignore_errors(true)
-        .try_get_matches_from(words)
-        .ok()?;
-    let mut sub: &ArgMatches = &matches;
-    while let Some((_, next)) = sub.subcommand() {
-        sub = next;
-    }
-    let mut global = GlobalArgs::from_arg_matches(sub).ok()?;
-    global.no_input = true;
-    // Read by id rather than `ScopeArgs::from_arg_matches`, which panics on a command
-    // without scope flags.
-    let scope = ScopeArgs {
-        branch: sub.try_get_one::<String>("branch").ok().flatten().cloned(),
-        sandbox: sub.try_get_one::<String>("sandbox").ok().flatten().cloned(),
-        shared: sub.try_get_one::<bool>("shared").ok().flatten() == Some(&true),
-    };
-    Some((global, scope))
+pub fn run(out: &Output, args: CompletionsArgs) -> Result<()> {
+    out.print(&Script(script(args.shell)))
 }

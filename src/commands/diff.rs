@@ -1,48 +1,76 @@
 //! `ampsecret diff`: how the vault and SSM differ, per name; never values.
 
-use super::Context;
-use super::sync::Session;
 use crate::cli::DiffArgs;
 use crate::error::Result;
+use crate::output::{Output, Render};
+use crate::session::Context;
 use crate::ssm::plan::Status;
-use serde_json::json;
+use crate::ssm::sync::SyncSession;
+use serde::Serialize;
+use std::io::{self, Write};
 
-pub fn run(cx: &Context, args: DiffArgs) -> Result<()> {
-    let session = Session::load(cx, &args.scope, &args.aws)?;
-    let compared = session.compare();
-    if cx.global.json {
-        let rows: Vec<_> = compared
-            .iter()
-            .map(|(name, status)| {
-                json!({
-                    "name": name,
-                    "status": status.as_str(),
-                    "path": session.parameter(name),
-                    "remote_version": session.remote.get(name).map(|r| r.version),
-                })
-            })
-            .collect();
-        super::print_json(&json!({
-            "scope": session.scope.to_string(),
-            "prefix": session.prefix,
-            "secrets": rows,
-        }));
-        return Ok(());
+/// `--json`: `{"scope","prefix","secrets":[{"name","status","path","remote_version"}]}`.
+#[derive(Serialize)]
+struct Differences {
+    scope: String,
+    prefix: String,
+    secrets: Vec<Difference>,
+}
+
+#[derive(Serialize)]
+struct Difference {
+    name: String,
+    #[serde(serialize_with = "status_name")]
+    status: Status,
+    path: String,
+    remote_version: Option<i64>,
+}
+
+fn status_name<S: serde::Serializer>(status: &Status, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(status.as_str())
+}
+
+impl Render for Differences {
+    fn render(&self, out: &mut dyn Write, _: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "{} ({})", self.prefix, self.scope)?;
+        if self.secrets.is_empty() {
+            writeln!(out, "  (no secrets on either side)")?;
+        }
+        for secret in &self.secrets {
+            let mark = match secret.status {
+                Status::Unchanged => "=",
+                Status::AddedHere | Status::DeletedRemote => "+",
+                Status::OnlyRemote => "-",
+                Status::ChangedHere => "~",
+                Status::ChangedThere => "<",
+                Status::Conflict => "!",
+            };
+            writeln!(
+                out,
+                "  {mark} {}  {}",
+                secret.name,
+                secret.status.describe()
+            )?;
+        }
+        Ok(())
     }
-    println!("{} ({})", session.prefix, session.scope);
-    if compared.is_empty() {
-        println!("  (no secrets on either side)");
-    }
-    for (name, status) in &compared {
-        let mark = match status {
-            Status::Unchanged => "=",
-            Status::AddedHere | Status::DeletedRemote => "+",
-            Status::OnlyRemote => "-",
-            Status::ChangedHere => "~",
-            Status::ChangedThere => "<",
-            Status::Conflict => "!",
-        };
-        println!("  {mark} {name}  {}", status.describe());
-    }
-    Ok(())
+}
+
+pub fn run(cx: &Context, out: &Output, args: DiffArgs) -> Result<()> {
+    let session = SyncSession::load(cx, &args.scope, &args.aws)?;
+    let secrets = session
+        .compare()
+        .into_iter()
+        .map(|(name, status)| Difference {
+            path: session.parameter(&name),
+            remote_version: session.parameters.get(&name).map(|r| r.version),
+            name,
+            status,
+        })
+        .collect();
+    out.emit(&Differences {
+        scope: session.scope.to_string(),
+        prefix: session.prefix.clone(),
+        secrets,
+    })
 }

@@ -1,33 +1,30 @@
 //! `ampsecret exec -- COMMAND`: run a command with the scope's effective secrets in its
-//! environment. ampsecret prints nothing of its own once the command starts, and exits with
-//! the command's status.
+//! environment. ampsecret prints nothing of its own once the command starts; the command's
+//! status becomes ampsecret's.
 
-use super::Context;
-use crate::amplify;
 use crate::child;
 use crate::cli::ExecArgs;
 use crate::effective;
 use crate::error::{Error, Result};
 use crate::keystore;
+use crate::session::{self, Context};
 use std::process::Command;
 
 /// Variables kept by `--pristine`.
 const PRISTINE_KEEP: [&str; 2] = ["PATH", "HOME"];
 
-pub fn run(cx: &Context, args: ExecArgs) -> Result<()> {
+/// Runs the command; `Ok` holds its exit status (128+N when killed by signal N).
+pub fn run(cx: &Context, args: ExecArgs) -> Result<i32> {
     let scope = cx.scope(&args.scope)?;
     let (program, program_args) = args
         .command
         .split_first()
         .ok_or_else(|| Error::Usage("no command given: write it after '--'".into()))?;
     for name in &args.strict {
-        amplify::validate_secret_name(name)
-            .map_err(|e| Error::Invalid(format!("--strict: secret name '{name}': {e}")))?;
+        session::check_name(name)?;
     }
-    let vault = cx.open_vault()?;
-    let key = cx.unlock(&vault)?;
-    let plaintext = vault.read(&key)?;
-    let view = plaintext.view()?;
+    let vault = cx.vault()?;
+    let view = vault.view()?;
     let resolved = effective::resolve_all(&view, &scope);
 
     let missing: Vec<&str> = args
@@ -66,7 +63,6 @@ pub fn run(cx: &Context, args: ExecArgs) -> Result<()> {
     );
     drop(resolved);
     drop(view);
-    drop(plaintext);
 
     let status = child::run(&mut command).map_err(|e| {
         let program = program.to_string_lossy();
@@ -77,9 +73,5 @@ pub fn run(cx: &Context, args: ExecArgs) -> Result<()> {
             _ => Error::Other(format!("cannot run {program}: {e}")),
         }
     })?;
-    match child::exit_code(status) {
-        0 => Ok(()),
-        // The command's own status; it has said what it had to say.
-        code => std::process::exit(code),
-    }
+    Ok(child::exit_code(status))
 }

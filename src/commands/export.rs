@@ -1,17 +1,49 @@
 //! `ampsecret export`: a scope's secrets (or its effective values) as dotenv, shell, JSON or
 //! GitHub Actions environment, on stdout.
 
-use super::Context;
-use super::read::write_stdout;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::effective;
 use crate::error::{Error, Result};
 use crate::formats::{self, dotenv, github, json, shell};
+use crate::output::{Output, Render};
 use crate::secret::SecretValue;
-use std::io::Write;
+use crate::session::Context;
+use std::io::{self, Write};
 
-pub fn run(cx: &Context, args: ExportArgs) -> Result<()> {
-    let format = match (args.format, cx.global.json) {
+/// The secrets in an export format (with `--json`, the JSON format).
+struct Exported<'a> {
+    format: ExportFormat,
+    secrets: Vec<(&'a str, SecretValue)>,
+    empty_warning: Option<String>,
+}
+
+impl Render for Exported<'_> {
+    fn render(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        if let Some(warning) = &self.empty_warning {
+            writeln!(err, "{warning}")?;
+        }
+        let items = self
+            .secrets
+            .iter()
+            .map(|(name, value)| (*name, value.expose()));
+        let text = match self.format {
+            ExportFormat::Dotenv => dotenv::render(items),
+            ExportFormat::Shell => shell::render(items),
+            ExportFormat::Json => json::render(items),
+            ExportFormat::Github => {
+                let rendered = github::render(items);
+                // The masks on stderr: the runner registers them without writing them into
+                // the env file.
+                err.write_all(rendered.masks.as_bytes())?;
+                rendered.env
+            }
+        };
+        out.write_all(text.as_bytes())
+    }
+}
+
+pub fn run(cx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
+    let format = match (args.format, out.json) {
         (Some(format), false) => format,
         (None, false) => ExportFormat::Dotenv,
         (None | Some(ExportFormat::Json), true) => ExportFormat::Json,
@@ -22,10 +54,8 @@ pub fn run(cx: &Context, args: ExportArgs) -> Result<()> {
         }
     };
     let scope = cx.scope(&args.scope)?;
-    let vault = cx.open_vault()?;
-    let key = cx.unlock(&vault)?;
-    let plaintext = vault.read(&key)?;
-    let view = plaintext.view()?;
+    let vault = cx.vault()?;
+    let view = vault.view()?;
     let secrets: Vec<(&str, SecretValue)> = if args.effective {
         effective::resolve_all(&view, &scope)
             .iter()
@@ -37,38 +67,29 @@ pub fn run(cx: &Context, args: ExportArgs) -> Result<()> {
         })
     };
     check_names(format, secrets.iter().map(|(name, _)| *name))?;
-    if secrets.is_empty() {
+    let empty_warning = secrets.is_empty().then(|| {
         let fallback = if args.effective { " or shared" } else { "" };
-        eprintln!("warning: no secrets in {scope}{fallback}; nothing to export");
-    }
-    let items = secrets.iter().map(|(name, value)| (*name, value.expose()));
-    let text = match format {
-        ExportFormat::Dotenv => dotenv::render(items),
-        ExportFormat::Shell => shell::render(items),
-        ExportFormat::Json => json::render(items),
-        ExportFormat::Github => {
-            let rendered = github::render(items);
-            // The masks first, on stderr: the runner registers them before anything else.
-            let mut err = std::io::stderr().lock();
-            err.write_all(rendered.masks.as_bytes())
-                .and_then(|()| err.flush())
-                .map_err(|e| Error::Other(format!("cannot write to standard error: {e}")))?;
-            rendered.env
-        }
-    };
-    write_stdout(text.as_bytes(), false)
+        format!("warning: no secrets in {scope}{fallback}; nothing to export")
+    });
+    out.print(&Exported {
+        format,
+        secrets,
+        empty_warning,
+    })
 }
 
 /// Refuses names the format's consumer cannot hold as variables, naming them all.
 fn check_names<'a>(format: ExportFormat, names: impl Iterator<Item = &'a str>) -> Result<()> {
-    let (fits, rule): (fn(&str) -> bool, &str) = match format {
+    let (fits, rule, label): (fn(&str) -> bool, &str, &str) = match format {
         ExportFormat::Shell => (
             formats::is_shell_name,
             "shell variables are letters, digits and '_', not starting with a digit",
+            "shell",
         ),
         ExportFormat::Dotenv => (
             dotenv::is_name,
             "dotenv names are letters, digits, '_' and '.', not starting with a digit",
+            "dotenv",
         ),
         ExportFormat::Json | ExportFormat::Github => return Ok(()),
     };
@@ -77,11 +98,7 @@ fn check_names<'a>(format: ExportFormat, names: impl Iterator<Item = &'a str>) -
         return Ok(());
     }
     Err(Error::Invalid(format!(
-        "{} cannot be exported as {}: {rule}; use --format json",
-        bad.join(", "),
-        match format {
-            ExportFormat::Shell => "shell",
-            _ => "dotenv",
-        }
+        "{} cannot be exported as {label}: {rule}; use --format json",
+        bad.join(", ")
     )))
 }

@@ -2,15 +2,15 @@
 //! parsed and checked before anything is written, the plan is shown (names only) and
 //! confirmed, and the change is one vault update.
 
-use super::Context;
 use crate::cli::{ImportArgs, ImportFormat};
 use crate::error::{Error, Result};
 use crate::formats::{self, Entry, Problem, dotenv, json};
-use crate::prompt;
+use crate::output::{Output, Render};
 use crate::scope::ScopeKey;
-use crate::secret::STANDARD_TIER_MAX;
-use serde_json::json;
-use std::io::Read;
+use crate::secret::{advanced_tier_warning, needs_advanced_tier};
+use crate::session::{self, Context, OpenVault};
+use serde::Serialize;
+use std::io::{self, Read, Write};
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -25,9 +25,9 @@ enum Change {
     Unchanged,
 }
 
-pub fn run(cx: &Context, args: ImportArgs) -> Result<()> {
+pub fn run(cx: &Context, out: &Output, args: ImportArgs) -> Result<()> {
     let scope = cx.scope(&args.scope)?;
-    let vault = cx.open_vault()?;
+    cx.require_vault_dir()?;
     let shown = args.file.display().to_string();
     let text = read_input(&args.file)?;
     let format = args.format.unwrap_or_else(|| guess_format(&args.file));
@@ -47,48 +47,54 @@ pub fn run(cx: &Context, args: ImportArgs) -> Result<()> {
         )));
     }
     // The full SSM name must be valid too (length, depth), as `set` checks.
-    let parameter_scope = scope.parameter_scope(&cx.app_identity(Some(&vault))?)?;
+    let parameter_scope = scope.parameter_scope(&cx.app_identity()?)?;
     for entry in &entries {
-        super::checked_parameter(&parameter_scope, &scope, &entry.name)?;
+        session::checked_parameter(&parameter_scope, &entry.name)?;
     }
 
-    let key = cx.unlock(&vault)?;
-    let plan = plan(&vault, &key, &scope, &entries)?;
-    let count = |c: Change| plan.iter().filter(|(_, change)| *change == c).count();
-    let pending = count(Change::Added) + count(Change::Changed);
-
+    let vault = cx.vault()?;
+    let plan = plan(&vault, &scope, &entries)?;
+    let mut report = Imported {
+        scope,
+        file: shown,
+        added: names(&plan, Change::Added),
+        changed: names(&plan, Change::Changed),
+        unchanged: names(&plan, Change::Unchanged),
+        applied: false,
+    };
+    let pending = report.added.len() + report.changed.len();
     if args.dry_run || pending == 0 {
-        report(cx, &scope, &shown, &plan, false);
-        return Ok(());
+        return out.emit(&report);
     }
-    if !args.yes {
-        if !cx.interactive {
-            return Err(Error::Usage(
-                "import asks for confirmation, and there is no terminal to ask on: pass --yes (or --dry-run to see the plan)".into(),
-            ));
-        }
-        print_plan(&scope, &shown, &plan);
-        let question = format!("Import {pending} secret(s) into {scope}?");
-        if !prompt::confirm(&question, false)? {
-            return Err(Error::Cancelled);
-        }
+    if !out.json {
+        out.print(&PlanView(&report))?;
     }
-    for entry in &entries {
-        if entry.value.len() > STANDARD_TIER_MAX {
-            super::warn_advanced_tier(&entry.name, entry.value.len());
-        }
+    let question = format!(
+        "Import {} into {}?",
+        crate::output::count(pending, "secret"),
+        report.scope
+    );
+    cx.confirm(args.yes, "import", true, &question)?;
+    for entry in entries
+        .iter()
+        .filter(|e| needs_advanced_tier(e.value.len()))
+    {
+        out.message(format_args!(
+            "{}",
+            advanced_tier_warning(&entry.name, entry.value.len())
+        ));
     }
-    let now = super::now();
-    vault.update(&key, |v| {
+    let now = crate::vault::now();
+    vault.dir.update(vault.key, |v| {
         for (entry, (_, change)) in entries.iter().zip(&plan) {
             if *change != Change::Unchanged {
-                v.set(&scope, &entry.name, entry.value.clone(), now);
+                v.set(&report.scope, &entry.name, entry.value.clone(), now);
             }
         }
         Ok(())
     })?;
-    report(cx, &scope, &shown, &plan, true);
-    Ok(())
+    report.applied = true;
+    out.emit(&report)
 }
 
 /// `-` is standard input; anything else a file, read whole into wiped memory.
@@ -138,13 +144,11 @@ fn refuse(shown: &str, problems: &[Problem]) -> Error {
 
 /// What each entry would do to the scope, in file order.
 fn plan<'e>(
-    vault: &crate::vault::VaultDir,
-    key: &crate::vault::Key,
+    vault: &OpenVault<'_>,
     scope: &ScopeKey,
     entries: &'e [Entry],
 ) -> Result<Vec<(&'e str, Change)>> {
-    let plaintext = vault.read(key)?;
-    let view = plaintext.view()?;
+    let view = vault.view()?;
     Ok(entries
         .iter()
         .map(|entry| {
@@ -158,53 +162,67 @@ fn plan<'e>(
         .collect())
 }
 
-fn print_plan(scope: &ScopeKey, shown: &str, plan: &[(&str, Change)]) {
-    eprintln!("Import into {scope} from {shown}:");
-    for (name, change) in plan {
-        let (mark, what) = match change {
-            Change::Added => ('+', "new"),
-            Change::Changed => ('~', "changed"),
-            Change::Unchanged => ('=', "unchanged"),
-        };
-        eprintln!("  {mark} {name} ({what})");
+fn names(plan: &[(&str, Change)], which: Change) -> Vec<String> {
+    plan.iter()
+        .filter(|(_, change)| *change == which)
+        .map(|(name, _)| (*name).to_owned())
+        .collect()
+}
+
+/// `--json`: `{"scope","file","added","changed","unchanged","applied"}`.
+#[derive(Serialize)]
+struct Imported {
+    #[serde(serialize_with = "crate::output::display")]
+    scope: ScopeKey,
+    file: String,
+    added: Vec<String>,
+    changed: Vec<String>,
+    unchanged: Vec<String>,
+    applied: bool,
+}
+
+impl Imported {
+    fn counts(&self) -> String {
+        format!(
+            "{} new, {} changed, {} unchanged",
+            self.added.len(),
+            self.changed.len(),
+            self.unchanged.len()
+        )
     }
 }
 
-fn report(cx: &Context, scope: &ScopeKey, shown: &str, plan: &[(&str, Change)], applied: bool) {
-    let names = |c: Change| -> Vec<&str> {
-        plan.iter()
-            .filter(|(_, change)| *change == c)
-            .map(|(name, _)| *name)
-            .collect()
-    };
-    let (added, changed, unchanged) = (
-        names(Change::Added),
-        names(Change::Changed),
-        names(Change::Unchanged),
-    );
-    if cx.global.json {
-        super::print_json(&json!({
-            "scope": scope.to_string(),
-            "file": shown,
-            "added": added,
-            "changed": changed,
-            "unchanged": unchanged,
-            "applied": applied,
-        }));
-        return;
+/// The plan: every name with what importing it does.
+struct PlanView<'a>(&'a Imported);
+
+impl Render for PlanView<'_> {
+    fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        let report = self.0;
+        writeln!(err, "Import into {} from {}:", report.scope, report.file)?;
+        let rows = [
+            ('+', "new", &report.added),
+            ('~', "changed", &report.changed),
+            ('=', "unchanged", &report.unchanged),
+        ];
+        for (mark, what, names) in rows {
+            for name in names {
+                writeln!(err, "  {mark} {name} ({what})")?;
+            }
+        }
+        Ok(())
     }
-    let counts = format!(
-        "{} new, {} changed, {} unchanged",
-        added.len(),
-        changed.len(),
-        unchanged.len()
-    );
-    if applied {
-        eprintln!("Imported into {scope}: {counts}.");
-    } else if added.is_empty() && changed.is_empty() {
-        eprintln!("Nothing to import into {scope}: {counts}.");
-    } else {
-        print_plan(scope, shown, plan);
-        eprintln!("Dry run: {counts}; nothing was changed.");
+}
+
+impl Render for Imported {
+    fn render(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        let counts = self.counts();
+        if self.applied {
+            writeln!(err, "Imported into {}: {counts}.", self.scope)
+        } else if self.added.is_empty() && self.changed.is_empty() {
+            writeln!(err, "Nothing to import into {}: {counts}.", self.scope)
+        } else {
+            PlanView(self).render(out, err)?;
+            writeln!(err, "Dry run: {counts}; nothing was changed.")
+        }
     }
 }

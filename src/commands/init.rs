@@ -1,47 +1,68 @@
 //! `ampsecret init`: create the vault and its key.
 
-use super::Context;
 use crate::amplify;
 use crate::cli::InitArgs;
 use crate::error::{Error, Result};
 use crate::keystore::{self, KeyLocation};
+use crate::output::{Output, Render};
+use crate::session::Context;
 use crate::vault::config::CONFIG_FORMAT;
 use crate::vault::{Config, Encryption, Key, VaultDir};
 use age::x25519;
-use serde_json::json;
+use serde::Serialize;
+use std::io::{self, Write};
 
-pub fn run(cx: &Context, args: InitArgs) -> Result<()> {
-    let (vault, _key, location) = create(cx, args.passphrase)?;
-    let dir = vault.dir().display().to_string();
-    if cx.global.json {
-        super::print_json(&json!({
-            "vault": dir,
-            "encryption": if args.passphrase { "passphrase" } else { "x25519" },
-            "recipients": vault.config.recipients,
-            "app_id": vault.config.app_id,
-            "key_location": location.as_ref().map(KeyLocation::kind),
-        }));
-    } else {
-        match &location {
-            Some(location) => eprintln!(
-                "Created the vault at {dir}; its key is in {}.",
-                location.describe()
+/// `--json`: `{"vault","encryption","recipients","app_id","key_location"}`.
+#[derive(Serialize)]
+struct Created {
+    vault: String,
+    encryption: &'static str,
+    recipients: Vec<String>,
+    app_id: Option<String>,
+    key_location: Option<&'static str>,
+    #[serde(skip)]
+    key_described: Option<String>,
+}
+
+impl Render for Created {
+    fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        match &self.key_described {
+            Some(location) => writeln!(
+                err,
+                "Created the vault at {}; its key is in {location}.",
+                self.vault
             ),
-            None => eprintln!("Created the passphrase vault at {dir}."),
+            None => writeln!(err, "Created the passphrase vault at {}.", self.vault),
         }
     }
-    Ok(())
+}
+
+pub fn run(cx: &Context, out: &Output, args: InitArgs) -> Result<()> {
+    let (vault, _key, location) = create(cx, out, args.passphrase)?;
+    out.emit(&Created {
+        vault: vault.dir().display().to_string(),
+        encryption: if args.passphrase {
+            "passphrase"
+        } else {
+            "x25519"
+        },
+        recipients: vault.config.recipients.clone(),
+        app_id: vault.config.app_id.clone(),
+        key_location: location.as_ref().map(KeyLocation::kind),
+        key_described: location.as_ref().map(KeyLocation::describe),
+    })
 }
 
 /// Creates the vault (shared with `set`'s first-run offer). Returns where the key went, or
 /// `None` for a passphrase vault.
 pub(super) fn create(
     cx: &Context,
+    out: &Output,
     passphrase: bool,
 ) -> Result<(VaultDir, Key, Option<KeyLocation>)> {
-    let dir = cx.vault_dir();
-    VaultDir::ensure_absent(&dir)?;
-    if let Some(app_id) = &cx.global.app_id {
+    let dir = &cx.config.vault_dir;
+    VaultDir::ensure_absent(dir)?;
+    if let Some(app_id) = &cx.config.app_id {
         amplify::validate_app_id(app_id)
             .map_err(|e| Error::Invalid(format!("app id '{app_id}': {e}")))?;
     }
@@ -56,10 +77,10 @@ pub(super) fn create(
                 let identity = x25519::Identity::generate();
                 let (location, fallback) = keystore::store_identity(&vault_id, &identity)?;
                 if let Some(reason) = fallback {
-                    eprintln!(
+                    out.message(format_args!(
                         "note: no usable OS keyring ({reason}); the key is in {} (0600). Back it up: without it the vault cannot be opened.",
                         location.describe()
-                    );
+                    ));
                 }
                 (identity, location)
             }
@@ -74,7 +95,7 @@ pub(super) fn create(
     let config = Config {
         format: CONFIG_FORMAT,
         vault_id,
-        app_id: cx.global.app_id.clone(),
+        app_id: cx.config.app_id.clone(),
         encryption: if passphrase {
             Encryption::Passphrase
         } else {
@@ -82,6 +103,6 @@ pub(super) fn create(
         },
         recipients,
     };
-    let vault = VaultDir::create(&dir, config, &key)?;
+    let vault = VaultDir::create(dir, config, &key)?;
     Ok((vault, key, location))
 }

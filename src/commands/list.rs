@@ -1,38 +1,153 @@
 //! `ampsecret list`: names, scopes and times; never values. With `--effective`, what a
 //! deployment of the scope resolves and where each value comes from.
 
-use super::Context;
 use crate::cli::ListArgs;
 use crate::effective;
 use crate::error::Result;
+use crate::output::{self, Output, Render};
 use crate::scope::ScopeKey;
-use crate::vault::VaultView;
-use serde_json::json;
-use std::io::Write;
+use crate::session::Context;
+use serde::Serialize;
+use std::io::{self, Write};
 
-pub fn run(cx: &Context, args: ListArgs) -> Result<()> {
+/// One secret (`--json` shape: name, scope, path, created, updated, synced). Rows borrow
+/// from the decrypted vault: a 10,000-secret list stays small.
+#[derive(Serialize)]
+struct Row<'a> {
+    name: &'a str,
+    scope: &'a str,
+    path: Option<String>,
+    #[serde(serialize_with = "output::rfc3339")]
+    created: u64,
+    #[serde(serialize_with = "output::rfc3339")]
+    updated: u64,
+    synced: bool,
+}
+
+/// One effective name (`--json`: name, scope, source, path, shadows_shared, updated).
+#[derive(Serialize)]
+struct EffectiveRow<'a> {
+    name: &'a str,
+    scope: &'a str,
+    source: String,
+    path: Option<String>,
+    shadows_shared: bool,
+    #[serde(serialize_with = "output::rfc3339")]
+    updated: u64,
+}
+
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Listing<'a> {
+    rows: Vec<Row<'a>>,
+    #[serde(skip)]
+    only: Option<&'a ScopeKey>,
+}
+
+#[derive(Serialize)]
+#[serde(transparent)]
+struct EffectiveListing<'a> {
+    rows: Vec<EffectiveRow<'a>>,
+    #[serde(skip)]
+    scope: &'a ScopeKey,
+}
+
+impl Render for Listing<'_> {
+    fn render(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        if self.rows.is_empty() {
+            return match self.only {
+                Some(scope) => writeln!(
+                    err,
+                    "No secrets in {scope}. Add one with 'ampsecret set NAME'."
+                ),
+                None => writeln!(
+                    err,
+                    "The vault is empty. Add a secret with 'ampsecret set NAME'."
+                ),
+            };
+        }
+        let name_width = width(self.rows.iter().map(|r| r.name), "NAME");
+        let scope_width = width(self.rows.iter().map(|r| r.scope), "SCOPE");
+        writeln!(
+            out,
+            "{:name_width$}  {:scope_width$}  UPDATED",
+            "NAME", "SCOPE"
+        )?;
+        for row in &self.rows {
+            let updated = output::timestamp(row.updated);
+            writeln!(
+                out,
+                "{:name_width$}  {:scope_width$}  {updated}",
+                row.name, row.scope
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Render for EffectiveListing<'_> {
+    fn render(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        if self.rows.is_empty() {
+            return writeln!(
+                err,
+                "No secrets in {} or shared. Add one with 'ampsecret set NAME'.",
+                self.scope
+            );
+        }
+        let name_width = width(self.rows.iter().map(|r| r.name), "NAME");
+        let source_width = width(self.rows.iter().map(|r| r.source.as_str()), "SOURCE");
+        writeln!(
+            out,
+            "{:name_width$}  {:source_width$}  NOTE",
+            "NAME", "SOURCE"
+        )?;
+        for row in &self.rows {
+            let note = if row.shadows_shared {
+                "shadows shared"
+            } else {
+                ""
+            };
+            let line = format!(
+                "{:name_width$}  {:source_width$}  {note}",
+                row.name, row.source
+            );
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+/// The width of a column: its longest cell or its heading.
+fn width<'a>(cells: impl Iterator<Item = &'a str>, heading: &str) -> usize {
+    cells.map(str::len).max().unwrap_or(0).max(heading.len())
+}
+
+pub fn run(cx: &Context, out: &Output, args: ListArgs) -> Result<()> {
     let only = if args.all {
         None
     } else {
         Some(cx.scope(&args.scope)?)
     };
-    let vault = cx.open_vault()?;
-    let key = cx.unlock(&vault)?;
-    let plaintext = vault.read(&key)?;
-    let view = plaintext.view()?;
+    let vault = cx.vault()?;
+    let view = vault.view()?;
     // Paths are shown where the app's identity is known; listing works without it.
-    let app = cx.app_identity(Some(&vault)).unwrap_or_default();
+    let app = cx.app_identity().unwrap_or_default();
 
     if let (true, Some(scope)) = (args.effective, &only) {
-        let rows = effective_rows(&view, scope, &app);
-        if cx.global.json {
-            super::print_json(&serde_json::Value::Array(rows));
-        } else if rows.is_empty() {
-            eprintln!("No secrets in {scope} or shared. Add one with 'ampsecret set NAME'.");
-        } else {
-            print_effective_table(&rows);
-        }
-        return Ok(());
+        let own = scope.parameter_scope(&app).ok();
+        let label = scope.to_string();
+        let rows = effective::resolve_all(&view, scope)
+            .iter()
+            .map(|r| EffectiveRow {
+                name: r.name,
+                scope: &label,
+                source: r.source_scope(scope).to_string(),
+                path: own.as_ref().map(|own| r.parameter_name(own)),
+                shadows_shared: r.shadows_shared,
+                updated: r.entry.updated,
+            })
+            .collect();
+        return out.emit(&EffectiveListing { rows, scope });
     }
 
     let scopes: Vec<_> = view
@@ -41,8 +156,7 @@ pub fn run(cx: &Context, args: ListArgs) -> Result<()> {
         .filter(|s| only.as_ref().is_none_or(|key| *key == s.key))
         .map(|s| (s, s.key.to_string(), s.key.parameter_scope(&app).ok()))
         .collect();
-    // Typed rows borrowing from the decrypted vault: a 10,000-secret list stays small.
-    let rows: Vec<Row<'_>> = scopes
+    let rows = scopes
         .iter()
         .flat_map(|(scope, label, parameter_scope)| {
             scope.secrets.iter().map(move |entry| Row {
@@ -50,7 +164,7 @@ pub fn run(cx: &Context, args: ListArgs) -> Result<()> {
                 scope: label,
                 path: parameter_scope
                     .as_ref()
-                    .filter(|_| cx.global.json)
+                    .filter(|_| out.json)
                     .map(|p| p.parameter_name(entry.name)),
                 created: entry.created,
                 updated: entry.updated,
@@ -58,115 +172,8 @@ pub fn run(cx: &Context, args: ListArgs) -> Result<()> {
             })
         })
         .collect();
-
-    if cx.global.json {
-        let mut out = std::io::stdout().lock();
-        serde_json::to_writer(&mut out, &rows)
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(out))
-            .map_err(|e| crate::Error::Other(format!("cannot write to standard output: {e}")))?;
-    } else if rows.is_empty() {
-        eprintln!("{}", empty_message(only.as_ref()));
-    } else {
-        print_table(&rows)?;
-    }
-    Ok(())
-}
-
-/// One secret in `list`'s output (`--json` shape: name, scope, path, created, updated, synced).
-#[derive(serde::Serialize)]
-struct Row<'a> {
-    name: &'a str,
-    scope: &'a str,
-    path: Option<String>,
-    #[serde(serialize_with = "rfc3339")]
-    created: u64,
-    #[serde(serialize_with = "rfc3339")]
-    updated: u64,
-    synced: bool,
-}
-
-fn rfc3339<S: serde::Serializer>(
-    secs: &u64,
-    serializer: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    serializer.collect_str(&super::timestamp(*secs))
-}
-
-/// One row per effective name: where its value comes from, and whether it hides a shared one.
-fn effective_rows(
-    view: &VaultView<'_>,
-    scope: &ScopeKey,
-    app: &crate::scope::AppIdentity,
-) -> Vec<serde_json::Value> {
-    let own = scope.parameter_scope(app).ok();
-    effective::resolve_all(view, scope)
-        .iter()
-        .map(|r| {
-            json!({
-                "name": r.name,
-                "scope": scope.to_string(),
-                "source": r.source_scope(scope).to_string(),
-                "path": own.as_ref().map(|own| r.parameter_name(own)),
-                "shadows_shared": r.shadows_shared,
-                "updated": super::timestamp(r.entry.updated),
-            })
-        })
-        .collect()
-}
-
-fn print_effective_table(rows: &[serde_json::Value]) {
-    let cell = |row: &serde_json::Value, key: &str| row[key].as_str().unwrap_or("").to_owned();
-    let width = |key: &str, min: usize| {
-        rows.iter()
-            .map(|r| cell(r, key).len())
-            .max()
-            .unwrap_or(min)
-            .max(min)
-    };
-    let (name_width, source_width) = (width("name", 4), width("source", 6));
-    println!("{:name_width$}  {:source_width$}  NOTE", "NAME", "SOURCE");
-    for row in rows {
-        let note = if row["shadows_shared"] == true {
-            "shadows shared"
-        } else {
-            ""
-        };
-        let line = format!(
-            "{:name_width$}  {:source_width$}  {note}",
-            cell(row, "name"),
-            cell(row, "source"),
-        );
-        println!("{}", line.trim_end());
-    }
-}
-
-fn empty_message(only: Option<&ScopeKey>) -> String {
-    match only {
-        Some(scope) => format!("No secrets in {scope}. Add one with 'ampsecret set NAME'."),
-        None => "The vault is empty. Add a secret with 'ampsecret set NAME'.".into(),
-    }
-}
-
-fn print_table(rows: &[Row<'_>]) -> Result<()> {
-    let name_width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0).max(4);
-    let scope_width = rows.iter().map(|r| r.scope.len()).max().unwrap_or(0).max(5);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut write = || -> std::io::Result<()> {
-        writeln!(
-            out,
-            "{:name_width$}  {:scope_width$}  UPDATED",
-            "NAME", "SCOPE"
-        )?;
-        for row in rows {
-            let updated = super::timestamp(row.updated);
-            writeln!(
-                out,
-                "{:name_width$}  {:scope_width$}  {updated}",
-                row.name, row.scope
-            )?;
-        }
-        out.flush()
-    };
-    write().map_err(|e| crate::Error::Other(format!("cannot write to standard output: {e}")))
+    out.emit(&Listing {
+        rows,
+        only: only.as_ref(),
+    })
 }

@@ -1,50 +1,46 @@
 //! `ampsecret push`: write a scope's secrets to SSM.
 
-use super::Context;
-use super::sync::{self, Session, count};
 use crate::cli::{PushArgs, Tier};
 use crate::error::{Error, Result};
-use crate::prompt;
-use crate::secret::STANDARD_TIER_MAX;
+use crate::output::{Output, Render, count};
+use crate::secret::needs_advanced_tier;
+use crate::session::Context;
 use crate::ssm::engine::{Apply, Outcome, PutJob};
 use crate::ssm::governor::{Governor, Limits};
-use crate::ssm::plan::{self, Action, Decisions, Planned, Resolution, Status, Step};
+use crate::ssm::plan::{self, Action, Direction, Status, Step};
+use crate::ssm::sync::{self, SyncSession};
 use aws_sdk_ssm::types::ParameterTier;
-use serde_json::{Value, json};
+use serde::Serialize;
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
-pub fn run(cx: &Context, args: PushArgs) -> Result<()> {
-    let session = Session::load(cx, &args.scope, &args.aws)?;
+pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
+    let session = SyncSession::load(cx, &args.scope, &args.aws)?;
     let compared = session.compare();
     let statuses: Vec<(&str, Status)> = compared.iter().map(|(n, s)| (n.as_str(), *s)).collect();
-    let default = sync::flag_resolution(&args.conflicts, Resolution::KeepLocal);
-    let steps = match plan::plan_push(&statuses, args.prune, default, &Decisions::new()) {
-        Planned::Ready(steps) => steps,
-        Planned::Undecided(names) => {
-            let decisions = sync::decide(cx, &names, &compared, "pushing")?;
-            match plan::plan_push(&statuses, args.prune, default, &decisions) {
-                Planned::Ready(steps) => steps,
-                Planned::Undecided(_) => unreachable!("every undecided name was decided"),
-            }
-        }
-    };
+    let decisions = sync::decide(cx, &statuses, Direction::Push, &args.conflicts)?;
+    let steps = plan::plan_push(&statuses, args.prune, &decisions);
 
     let changes: Vec<&Step> = steps
         .iter()
         .filter(|s| matches!(s.action, Action::Put | Action::Delete))
         .collect();
-    let needs_confirmation = !changes.is_empty() && !args.yes && !args.dry_run;
-    if needs_confirmation && !cx.interactive {
-        return Err(Error::Usage(
-            "push changes SSM and there is no terminal to confirm on: pass --yes (or --dry-run to preview)".into(),
-        ));
+    let needs_confirmation = !changes.is_empty() && !args.dry_run;
+    if needs_confirmation && !args.yes && !cx.config.interactive {
+        return Err(Error::NeedsYes {
+            command: "push",
+            preview: true,
+        });
     }
-    if !cx.global.json {
-        print_plan(&session, &changes, args.tier);
+    if !out.json {
+        out.print(&PlanView {
+            session: &session,
+            changes: &changes,
+            tier: args.tier,
+        })?;
     }
     if args.dry_run {
-        let report = report(&session, &steps, &[], true);
-        return finish(cx, &session, report, &[]);
+        return finish(out, &session, &steps, &[], true);
     }
     if needs_confirmation {
         let question = format!(
@@ -52,9 +48,7 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<()> {
             count(changes.len(), "change"),
             session.prefix
         );
-        if !prompt::confirm(&question, false)? {
-            return Err(Error::Cancelled);
-        }
+        cx.confirm(args.yes, "push", true, &question)?;
     }
 
     let jobs: Vec<PutJob> = changes
@@ -77,16 +71,15 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<()> {
         .collect();
     let governor = Governor::new(Limits::writes(args.max_tps));
     let apply = Apply {
-        ssm: &session.ssm,
+        ssm: session.remote.ssm(),
         governor: &governor,
         concurrency: usize::from(args.concurrency),
         kms_key_id: args.kms_key_id.as_deref(),
-        show_progress: !cx.global.json,
+        show_progress: !out.json,
     };
-    let outcomes = session.runtime.block_on(apply.run(jobs, deletes));
+    let outcomes = session.remote.run(apply.run(jobs, deletes));
     record_sync(&session, &steps, &outcomes)?;
-    let report = report(&session, &steps, &outcomes, false);
-    finish(cx, &session, report, &outcomes)
+    finish(out, &session, &steps, &outcomes, false)
 }
 
 /// SSM tier for a value: the flag, else Advanced when the value needs it, else none sent
@@ -96,46 +89,61 @@ fn tier_for(flag: Option<Tier>, len: usize) -> Option<ParameterTier> {
         Some(Tier::Standard) => Some(ParameterTier::Standard),
         Some(Tier::Advanced) => Some(ParameterTier::Advanced),
         Some(Tier::IntelligentTiering) => Some(ParameterTier::IntelligentTiering),
-        None if len > STANDARD_TIER_MAX => Some(ParameterTier::Advanced),
+        None if needs_advanced_tier(len) => Some(ParameterTier::Advanced),
         None => None,
     }
 }
 
-fn print_plan(session: &Session, changes: &[&Step], tier: Option<Tier>) {
-    if changes.is_empty() {
-        eprintln!(
-            "SSM {} matches the vault's {}; nothing to push.",
-            session.prefix, session.scope
-        );
-        return;
-    }
-    eprintln!("Plan for {} ({}):", session.prefix, session.scope);
-    for step in changes {
-        let (mark, what) = match (step.action, step.status) {
-            (Action::Delete, _) => ("-", "delete (only in SSM)".to_owned()),
-            (_, Status::AddedHere) => ("+", "create".to_owned()),
-            (_, Status::DeletedRemote) => (
-                "+",
-                "re-create (deleted in SSM since the last sync)".to_owned(),
-            ),
-            (_, status) => ("~", format!("update ({})", status.describe())),
-        };
-        let advanced = session
-            .local
-            .get(&step.name)
-            .is_some_and(|(v, _)| v.len() > STANDARD_TIER_MAX);
-        let note = if advanced && tier.is_none() {
-            ", Advanced tier: value over 4 KB"
-        } else {
-            ""
-        };
-        eprintln!("  {mark} {}  {what}{note}", step.name);
+/// The plan a person confirms: one line per change.
+struct PlanView<'a> {
+    session: &'a SyncSession<'a>,
+    changes: &'a [&'a Step],
+    tier: Option<Tier>,
+}
+
+impl Render for PlanView<'_> {
+    fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        let session = self.session;
+        if self.changes.is_empty() {
+            return writeln!(
+                err,
+                "SSM {} matches the vault's {}; nothing to push.",
+                session.prefix, session.scope
+            );
+        }
+        writeln!(err, "Plan for {} ({}):", session.prefix, session.scope)?;
+        for step in self.changes {
+            let (mark, what) = match (step.action, step.status) {
+                (Action::Delete, _) => ("-", "delete (only in SSM)".to_owned()),
+                (_, Status::AddedHere) => ("+", "create".to_owned()),
+                (_, Status::DeletedRemote) => (
+                    "+",
+                    "re-create (deleted in SSM since the last sync)".to_owned(),
+                ),
+                (_, status) => ("~", format!("update ({})", status.describe())),
+            };
+            let advanced = session
+                .local
+                .get(&step.name)
+                .is_some_and(|(v, _)| needs_advanced_tier(v.len()));
+            let note = if advanced && self.tier.is_none() {
+                ", Advanced tier: value over 4 KB"
+            } else {
+                ""
+            };
+            writeln!(err, "  {mark} {}  {what}{note}", step.name)?;
+        }
+        Ok(())
     }
 }
 
 /// Records what SSM now holds for every name written or already equal, unless the vault
 /// changed that secret meanwhile (then its next push will tell).
-fn record_sync(session: &Session, steps: &[Step], outcomes: &[(String, Outcome)]) -> Result<()> {
+fn record_sync(
+    session: &SyncSession<'_>,
+    steps: &[Step],
+    outcomes: &[(String, Outcome)],
+) -> Result<()> {
     let mut records = Vec::new();
     for (name, outcome) in outcomes {
         if let Outcome::Written { version } = outcome {
@@ -149,20 +157,21 @@ fn record_sync(session: &Session, steps: &[Step], outcomes: &[(String, Outcome)]
             records.push((
                 step.name.clone(),
                 digest,
-                session.remote[&step.name].version,
+                session.parameters[&step.name].version,
             ));
         }
     }
     if records.is_empty() {
         return Ok(());
     }
-    session.vault.update(&session.key, |vault| {
+    let vault = &session.vault;
+    vault.dir.update(vault.key, |v| {
         for (name, digest, version) in records {
-            let unchanged_meanwhile = vault
+            let unchanged_meanwhile = v
                 .get(&session.scope, &name)
                 .is_some_and(|e| e.value.digest() == digest);
             if unchanged_meanwhile {
-                vault.set_sync(
+                v.set_sync(
                     &session.scope,
                     &name,
                     Some(session.sync_state(&name, digest, version)),
@@ -173,58 +182,7 @@ fn record_sync(session: &Session, steps: &[Step], outcomes: &[(String, Outcome)]
     })
 }
 
-/// The machine-readable account of a push: applied, skipped and failed names.
-fn report(
-    session: &Session,
-    steps: &[Step],
-    outcomes: &[(String, Outcome)],
-    dry_run: bool,
-) -> Value {
-    let by_name: BTreeMap<&str, &Step> = steps.iter().map(|s| (s.name.as_str(), s)).collect();
-    let mut applied = Vec::new();
-    let mut failed = Vec::new();
-    for (name, outcome) in outcomes {
-        let action = by_name
-            .get(name.as_str())
-            .map_or("update", |step| action_label(step));
-        match outcome {
-            Outcome::Written { version } => {
-                applied.push(json!({"name": name, "action": action, "version": version}))
-            }
-            Outcome::Deleted => applied.push(json!({"name": name, "action": "delete"})),
-            Outcome::Failed(error) => {
-                failed.push(json!({"name": name, "action": action, "error": error.to_string()}));
-            }
-        }
-    }
-    let sort = |v: &mut Vec<Value>| v.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-    sort(&mut applied);
-    sort(&mut failed);
-    let skipped: Vec<Value> = steps
-        .iter()
-        .filter(|s| matches!(s.action, Action::Skip | Action::RecordSync))
-        .map(|s| json!({"name": s.name, "status": s.status.as_str()}))
-        .collect();
-    let planned: Vec<Value> = steps
-        .iter()
-        .filter(|s| matches!(s.action, Action::Put | Action::Delete))
-        .map(|s| json!({"name": s.name, "status": s.status.as_str(), "action": if s.action == Action::Delete { "delete" } else { "put" }}))
-        .collect();
-    json!({
-        "scope": session.scope.to_string(),
-        "prefix": session.prefix,
-        "dry_run": dry_run,
-        "planned": planned,
-        "applied": applied,
-        "skipped": skipped,
-        "failed": failed,
-        "api_calls": session.ssm.calls(),
-    })
-}
-
-/// Prints the report and turns failures into the exit code: partial (7) when anything was
-/// applied, remote (6) when nothing was.
-/// What a planned change does to SSM, as the report names it.
+/// What a planned change does to SSM, as the plan and the report name it.
 fn action_label(step: &Step) -> &'static str {
     match (step.action, step.status) {
         (Action::Delete, _) => "delete",
@@ -233,44 +191,139 @@ fn action_label(step: &Step) -> &'static str {
     }
 }
 
-fn finish(
-    cx: &Context,
-    session: &Session,
-    report: Value,
-    outcomes: &[(String, Outcome)],
-) -> Result<()> {
-    let mut failed: Vec<&str> = outcomes
-        .iter()
-        .filter(|(_, o)| matches!(o, Outcome::Failed(_)))
-        .map(|(name, _)| name.as_str())
-        .collect();
-    failed.sort_unstable();
-    let applied = outcomes.len() - failed.len();
-    if cx.global.json {
-        super::print_json(&report);
-    } else {
-        for (name, outcome) in outcomes {
-            if let Outcome::Failed(error) = outcome {
-                eprintln!("  ! {name}  failed: {error}");
-            }
+/// `--json`: what was planned, applied, skipped and failed, and the API calls made.
+#[derive(Serialize)]
+struct Pushed {
+    scope: String,
+    prefix: String,
+    dry_run: bool,
+    planned: Vec<Planned>,
+    applied: Vec<Applied>,
+    skipped: Vec<Skipped>,
+    failed: Vec<Failed>,
+    api_calls: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Serialize)]
+struct Planned {
+    name: String,
+    status: &'static str,
+    action: &'static str,
+}
+
+#[derive(Serialize)]
+struct Applied {
+    name: String,
+    action: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct Skipped {
+    name: String,
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+struct Failed {
+    name: String,
+    action: &'static str,
+    error: String,
+}
+
+impl Render for Pushed {
+    fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        for failed in &self.failed {
+            writeln!(err, "  ! {}  failed: {}", failed.name, failed.error)?;
         }
-        if !outcomes.is_empty() {
-            eprintln!(
+        let attempted = self.applied.len() + self.failed.len();
+        if attempted > 0 {
+            writeln!(
+                err,
                 "Applied {} to {}; {} failed.",
-                count(applied, "change"),
-                session.prefix,
-                failed.len()
-            );
+                count(self.applied.len(), "change"),
+                self.prefix,
+                self.failed.len()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Prints the report and turns failures into the exit code: partial (7) when anything was
+/// applied, remote (6) when nothing was.
+fn finish(
+    out: &Output,
+    session: &SyncSession<'_>,
+    steps: &[Step],
+    outcomes: &[(String, Outcome)],
+    dry_run: bool,
+) -> Result<()> {
+    let by_name: BTreeMap<&str, &Step> = steps.iter().map(|s| (s.name.as_str(), s)).collect();
+    let label = |name: &str| {
+        by_name
+            .get(name)
+            .map_or("update", |step| action_label(step))
+    };
+    let mut applied = Vec::new();
+    let mut failed = Vec::new();
+    for (name, outcome) in outcomes {
+        match outcome {
+            Outcome::Written { version } => applied.push(Applied {
+                name: name.clone(),
+                action: label(name),
+                version: Some(*version),
+            }),
+            Outcome::Deleted => applied.push(Applied {
+                name: name.clone(),
+                action: "delete",
+                version: None,
+            }),
+            Outcome::Failed(error) => failed.push(Failed {
+                name: name.clone(),
+                action: label(name),
+                error: error.to_string(),
+            }),
         }
     }
-    match (failed.len(), applied) {
+    applied.sort_by(|a, b| a.name.cmp(&b.name));
+    failed.sort_by(|a, b| a.name.cmp(&b.name));
+    let report = Pushed {
+        scope: session.scope.to_string(),
+        prefix: session.prefix.clone(),
+        dry_run,
+        planned: steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Put | Action::Delete))
+            .map(|s| Planned {
+                name: s.name.clone(),
+                status: s.status.as_str(),
+                action: action_label(s),
+            })
+            .collect(),
+        skipped: steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Skip | Action::RecordSync))
+            .map(|s| Skipped {
+                name: s.name.clone(),
+                status: s.status.as_str(),
+            })
+            .collect(),
+        api_calls: session.remote.ssm().calls(),
+        applied,
+        failed,
+    };
+    out.emit(&report)?;
+    let failed: Vec<&str> = report.failed.iter().map(|f| f.name.as_str()).collect();
+    match (failed.len(), report.applied.len()) {
         (0, _) => Ok(()),
         (_, 0) => Err(Error::Remote(format!(
             "no change was applied; {} failed ({}); fix the cause and re-run",
             failed.len(),
             failed.join(", ")
         ))),
-        (n, _) => Err(Error::Partial(format!(
+        (n, applied) => Err(Error::Partial(format!(
             "{n} of {} changes failed ({}); the rest were applied; re-run to retry",
             n + applied,
             failed.join(", ")

@@ -1,42 +1,48 @@
 //! `ampsecret remove NAME`: delete a secret from the vault, after confirming.
 
-use super::Context;
-use super::read::not_found;
 use crate::cli::RemoveArgs;
 use crate::error::{Error, Result};
-use crate::prompt;
-use serde_json::json;
+use crate::output::{Output, Render};
+use crate::scope::ScopeKey;
+use crate::session::{self, Context};
+use serde::Serialize;
+use std::io::{self, Write};
 
-pub fn run(cx: &Context, args: RemoveArgs) -> Result<()> {
+/// `--json`: `{"name","scope","removed":true}`.
+#[derive(Serialize)]
+struct Removed {
+    name: String,
+    #[serde(serialize_with = "crate::output::display")]
+    scope: ScopeKey,
+    removed: bool,
+}
+
+impl Render for Removed {
+    fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        writeln!(err, "Removed {} from {}.", self.name, self.scope)
+    }
+}
+
+pub fn run(cx: &Context, out: &Output, args: RemoveArgs) -> Result<()> {
     let scope = cx.scope(&args.scope)?;
-    super::check_secret_name(&args.name)?;
-    let vault = cx.open_vault()?;
-    let key = cx.unlock(&vault)?;
-    if vault.read(&key)?.view()?.get(&scope, &args.name).is_none() {
-        return Err(not_found(&scope, &args.name));
+    session::check_name(&args.name)?;
+    let vault = cx.vault()?;
+    let not_found = || Error::SecretNotFound {
+        scope: scope.clone(),
+        name: args.name.clone(),
+        effective: false,
+    };
+    if vault.view()?.get(&scope, &args.name).is_none() {
+        return Err(not_found());
     }
-    if !args.yes {
-        if !cx.interactive {
-            return Err(Error::Usage(
-                "remove asks for confirmation, and there is no terminal to ask on: pass --yes"
-                    .into(),
-            ));
-        }
-        if !prompt::confirm(&format!("Remove {} from {scope}?", args.name), false)? {
-            return Err(Error::Cancelled);
-        }
-    }
-    vault.update(&key, |v| {
-        v.remove(&scope, &args.name)
-            .map(drop)
-            .ok_or_else(|| not_found(&scope, &args.name))
+    let question = format!("Remove {} from {scope}?", args.name);
+    cx.confirm(args.yes, "remove", false, &question)?;
+    vault.dir.update(vault.key, |v| {
+        v.remove(&scope, &args.name).map(drop).ok_or_else(not_found)
     })?;
-    if cx.global.json {
-        super::print_json(
-            &json!({ "name": args.name, "scope": scope.to_string(), "removed": true }),
-        );
-    } else {
-        eprintln!("Removed {} from {scope}.", args.name);
-    }
-    Ok(())
+    out.emit(&Removed {
+        name: args.name,
+        scope,
+        removed: true,
+    })
 }

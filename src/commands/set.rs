@@ -1,76 +1,93 @@
 //! `ampsecret set NAME`: store a value from a hidden prompt, stdin or a file.
 
-use super::Context;
 use crate::cli::SetArgs;
 use crate::error::{Error, Result};
+use crate::output::{Output, Render};
 use crate::prompt;
-use crate::secret::{ADVANCED_TIER_MAX, SecretValue};
-use serde_json::json;
-use std::io::Read;
+use crate::scope::ScopeKey;
+use crate::secret::{ADVANCED_TIER_MAX, SecretValue, advanced_tier_warning};
+use crate::session::{self, Context};
+use serde::Serialize;
+use std::io::{self, Read, Write};
 use zeroize::Zeroizing;
 
-pub fn run(cx: &Context, args: SetArgs) -> Result<()> {
-    let scope = cx.scope(&args.scope)?;
-    let existing = match cx.open_vault() {
-        Ok(vault) => Some(vault),
-        Err(Error::NotFound(_)) if cx.interactive => None,
-        Err(e) => return Err(e),
-    };
-    let (_, parameter) = cx.parameter(existing.as_ref(), &scope, &args.name)?;
+/// `--json`: `{"name","scope","path","created"}`.
+#[derive(Serialize)]
+struct Stored {
+    name: String,
+    #[serde(serialize_with = "crate::output::display")]
+    scope: ScopeKey,
+    path: Option<String>,
+    created: bool,
+}
 
-    // Unlock and ask about overwriting before the value is typed, not after.
-    let unlocked = match existing {
-        Some(vault) => {
-            let key = cx.unlock(&vault)?;
-            if cx.interactive && !args.yes {
-                let exists = vault.read(&key)?.view()?.get(&scope, &args.name).is_some();
-                if exists
-                    && !prompt::confirm(
-                        &format!("{} already exists in {scope}. Overwrite it?", args.name),
-                        false,
-                    )?
-                {
-                    return Err(Error::Cancelled);
-                }
-            }
-            Some((vault, key))
-        }
-        None => None,
+impl Render for Stored {
+    fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        let verb = if self.created { "Stored" } else { "Updated" };
+        writeln!(err, "{verb} {} in {}.", self.name, self.scope)
+    }
+}
+
+pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
+    let scope = cx.scope(&args.scope)?;
+    session::check_name(&args.name)?;
+    let exists = cx.vault_dir()?.is_some();
+    if !exists && !cx.config.interactive {
+        return Err(Error::NoVault {
+            dir: cx.config.vault_dir.clone(),
+        });
+    }
+    // The full SSM name is checked when the app's identity is known; a vault without an
+    // app id still stores secrets (push names what is missing).
+    let path = match cx.parameter(&scope, &args.name) {
+        Ok((_, path)) => Some(path),
+        Err(e @ (Error::ParameterName { .. } | Error::Invalid(_))) => return Err(e),
+        Err(_) => None,
     };
+
+    // Ask about overwriting before the value is typed, not after.
+    if exists && cx.config.interactive && !args.yes {
+        let vault = cx.vault()?;
+        if vault.view()?.get(&scope, &args.name).is_some()
+            && !prompt::confirm(
+                &format!("{} already exists in {scope}. Overwrite it?", args.name),
+                false,
+            )?
+        {
+            return Err(Error::Cancelled);
+        }
+    }
 
     let value = read_value(cx, &args)?;
     let advanced = value
         .validate()
         .map_err(|e| Error::Invalid(format!("value for {}: {e}", args.name)))?;
     if advanced {
-        super::warn_advanced_tier(&args.name, value.len());
+        out.message(format_args!(
+            "{}",
+            advanced_tier_warning(&args.name, value.len())
+        ));
     }
 
-    let (vault, key) = match unlocked {
-        Some(unlocked) => unlocked,
-        None => {
-            let question = format!("No vault at {}. Create one?", cx.vault_dir().display());
-            if !prompt::confirm(&question, true)? {
-                return Err(Error::Cancelled);
-            }
-            let (vault, key, _) = super::init::create(cx, false)?;
-            (vault, key)
-        }
-    };
-
-    let created = vault.update(&key, |v| Ok(v.set(&scope, &args.name, value, super::now())))?;
-    if cx.global.json {
-        super::print_json(&json!({
-            "name": args.name,
-            "scope": scope.to_string(),
-            "path": parameter,
-            "created": created,
-        }));
+    let store =
+        |v: &mut crate::vault::Vault| Ok(v.set(&scope, &args.name, value, crate::vault::now()));
+    let created = if exists {
+        let vault = cx.vault()?;
+        vault.dir.update(vault.key, store)?
     } else {
-        let verb = if created { "Stored" } else { "Updated" };
-        eprintln!("{verb} {} in {scope}.", args.name);
-    }
-    Ok(())
+        let question = format!("No vault at {}. Create one?", cx.config.vault_dir.display());
+        if !prompt::confirm(&question, true)? {
+            return Err(Error::Cancelled);
+        }
+        let (dir, key, _) = super::init::create(cx, out, false)?;
+        dir.update(&key, store)?
+    };
+    out.emit(&Stored {
+        name: args.name,
+        scope,
+        path,
+        created,
+    })
 }
 
 /// The value, from `--stdin`, `--file` or a hidden prompt; never from argv.
@@ -89,7 +106,7 @@ fn read_value(cx: &Context, args: &SetArgs) -> Result<SecretValue> {
         let file = std::fs::File::open(path)
             .map_err(|e| Error::NotFound(format!("cannot open --file {}: {e}", path.display())))?;
         read_capped(file, &path.display().to_string())?
-    } else if cx.interactive {
+    } else if cx.config.interactive {
         return prompt::hidden_value(&args.name);
     } else {
         return Err(Error::Usage(

@@ -8,20 +8,26 @@ use zeroize::Zeroizing;
 
 /// Renders `items` (already in name order) as a pretty-printed object.
 pub fn render<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>) -> Zeroizing<String> {
-    let mut out = Zeroizing::new(String::from("{"));
-    let mut first = true;
-    for (name, value) in items {
-        out.push_str(if first { "\n  " } else { ",\n  " });
-        first = false;
-        // Serialising a &str cannot fail.
-        let name = serde_json::to_string(name).unwrap_or_default();
-        let value = Zeroizing::new(serde_json::to_string(value).unwrap_or_default());
-        out.push_str(&name);
-        out.push_str(": ");
-        out.push_str(&value);
+    let items: Vec<(&str, &str)> = items.into_iter().collect();
+    // JSON escapes a character in at most six bytes (\u001f); reserving the worst case up
+    // front means the buffer never reallocates and leaves no unwiped copy behind.
+    let capacity: usize = 4 + items
+        .iter()
+        .map(|(n, v)| 6 * (n.len() + v.len()) + 10)
+        .sum::<usize>();
+    let mut out = Zeroizing::new(Vec::with_capacity(capacity));
+    out.push(b'{');
+    for (i, (name, value)) in items.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n  " } else { b",\n  " });
+        // Writing a &str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, name);
+        out.extend_from_slice(b": ");
+        let _ = serde_json::to_writer(&mut *out, value);
     }
-    out.push_str(if first { "}\n" } else { "\n}\n" });
-    out
+    out.extend_from_slice(if items.is_empty() { b"}\n" } else { b"\n}\n" });
+    debug_assert!(out.len() <= capacity);
+    // The bytes are JSON text, UTF-8 by construction; moving them keeps one buffer.
+    Zeroizing::new(String::from_utf8(std::mem::take(&mut *out)).unwrap_or_default())
 }
 
 /// Parses `{"NAME": "value", …}`. Every value must be a string; a name may appear once.

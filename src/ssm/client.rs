@@ -2,6 +2,7 @@
 //! (`@aws-amplify/backend-secret`), each retried and, for writes, paced by the governor.
 
 use super::governor::{self, Failure, Governor};
+use crate::cli::AwsArgs;
 use crate::secret::SecretValue;
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
@@ -15,13 +16,6 @@ use std::time::{Duration, Instant};
 pub const AMPLIFY_DESCRIPTION: &str = "Amplify Secret";
 /// SSM's limit on names per GetParameters / DeleteParameters call.
 pub const BATCH_LIMIT: usize = 10;
-
-/// Where and how to reach SSM.
-#[derive(Debug, Clone, Default)]
-pub struct ClientOptions {
-    pub profile: Option<String>,
-    pub region: Option<String>,
-}
 
 /// A failed call, after retries: what SSM (or the network) said, without any value.
 #[derive(Debug, Clone)]
@@ -105,12 +99,12 @@ impl Ssm {
     /// Loads configuration from the standard chain: flags, environment (including
     /// `AWS_ENDPOINT_URL_SSM` / `AWS_ENDPOINT_URL`), profiles, SSO, credential processes.
     /// The SDK's own retries are off: the governor retries, so it sees every throttle.
-    pub async fn connect(options: &ClientOptions) -> Result<Ssm, String> {
+    pub async fn connect(aws: &AwsArgs) -> Result<Ssm, String> {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(profile) = &options.profile {
+        if let Some(profile) = &aws.profile {
             loader = loader.profile_name(profile);
         }
-        if let Some(region) = &options.region {
+        if let Some(region) = &aws.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
         }
         let shared = loader.load().await;

@@ -1,7 +1,11 @@
-//! Sync with SSM Parameter Store: what differs ([`plan`]), how calls are paced and retried
-//! ([`governor`]), the calls themselves ([`client`]) and applying a push ([`engine`]).
+//! Sync with SSM Parameter Store: what differs ([`plan`], pure), one scope loaded from both
+//! sides and the decisions a plan needs ([`sync`]), the connection ([`remote`]), how calls
+//! are paced and retried ([`governor`]), the calls themselves ([`client`]) and applying a
+//! push ([`engine`]).
 
 pub mod client;
 pub mod engine;
 pub mod governor;
 pub mod plan;
+pub mod remote;
+pub mod sync;

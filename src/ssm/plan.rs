@@ -136,104 +136,87 @@ pub struct Step {
     pub action: Action,
 }
 
-/// A plan, or the names that need a decision first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Planned {
-    Ready(Vec<Step>),
-    /// These names need `--keep-local`, `--keep-remote` or an answer at a prompt.
-    Undecided(Vec<String>),
-}
-
 /// Decisions for names that need one, from flags or prompts.
 pub type Decisions = BTreeMap<String, Resolution>;
 
-/// Which statuses a push must not act on without a decision: overwriting SSM would lose an
-/// edit made there.
-pub fn push_needs_decision(status: Status) -> bool {
-    matches!(status, Status::Conflict | Status::ChangedThere)
+/// Which way values move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The vault into SSM.
+    Push,
+    /// SSM into the vault.
+    Pull,
 }
 
-/// Which statuses a pull must not act on without a decision: overwriting the vault would
-/// lose a local edit.
-pub fn pull_needs_decision(status: Status) -> bool {
-    matches!(status, Status::Conflict | Status::ChangedHere)
+impl Direction {
+    /// Whether acting on `status` would lose an edit made on the side being overwritten:
+    /// then it needs a decision (a flag or an answer) first.
+    pub fn needs_decision(self, status: Status) -> bool {
+        match self {
+            Direction::Push => matches!(status, Status::Conflict | Status::ChangedThere),
+            Direction::Pull => matches!(status, Status::Conflict | Status::ChangedHere),
+        }
+    }
+
+    /// What `resolution` means when this direction "wins" (`--force`).
+    pub fn winner(self) -> Resolution {
+        match self {
+            Direction::Push => Resolution::KeepLocal,
+            Direction::Pull => Resolution::KeepRemote,
+        }
+    }
 }
 
-/// Plans a push. `default` resolves every undecided name (from `--keep-local` etc.);
-/// `decisions` holds per-name answers.
-pub fn plan_push(
-    compared: &[(&str, Status)],
-    prune: bool,
-    default: Option<Resolution>,
-    decisions: &Decisions,
-) -> Planned {
-    plan(
-        compared,
-        default,
-        decisions,
-        push_needs_decision,
-        |status, resolution| match status {
-            Status::Unchanged => Action::RecordSync,
-            Status::AddedHere | Status::DeletedRemote | Status::ChangedHere => Action::Put,
-            Status::OnlyRemote if prune => Action::Delete,
-            Status::OnlyRemote => Action::Skip,
-            Status::ChangedThere | Status::Conflict => match resolution {
-                Some(Resolution::KeepLocal) => Action::Put,
-                Some(Resolution::KeepRemote) | None => Action::Skip,
-            },
+/// The names that need a decision before a plan in `direction`, in name order.
+pub fn undecided<'a>(compared: &[(&'a str, Status)], direction: Direction) -> Vec<&'a str> {
+    compared
+        .iter()
+        .filter(|(_, status)| direction.needs_decision(*status))
+        .map(|(name, _)| *name)
+        .collect()
+}
+
+/// Plans a push. A name that needs a decision and has none in `decisions` is skipped:
+/// nothing is overwritten without one.
+pub fn plan_push(compared: &[(&str, Status)], prune: bool, decisions: &Decisions) -> Vec<Step> {
+    plan(compared, decisions, |status, resolution| match status {
+        Status::Unchanged => Action::RecordSync,
+        Status::AddedHere | Status::DeletedRemote | Status::ChangedHere => Action::Put,
+        Status::OnlyRemote if prune => Action::Delete,
+        Status::OnlyRemote => Action::Skip,
+        Status::ChangedThere | Status::Conflict => match resolution {
+            Some(Resolution::KeepLocal) => Action::Put,
+            Some(Resolution::KeepRemote) | None => Action::Skip,
         },
-    )
+    })
 }
 
 /// Plans a pull: SSM into the vault. Names deleted in SSM are kept in the vault.
-pub fn plan_pull(
-    compared: &[(&str, Status)],
-    default: Option<Resolution>,
-    decisions: &Decisions,
-) -> Planned {
-    plan(
-        compared,
-        default,
-        decisions,
-        pull_needs_decision,
-        |status, resolution| match status {
-            Status::Unchanged => Action::RecordSync,
-            Status::OnlyRemote | Status::ChangedThere => Action::Store,
-            Status::AddedHere | Status::DeletedRemote => Action::Skip,
-            Status::ChangedHere | Status::Conflict => match resolution {
-                Some(Resolution::KeepRemote) => Action::Store,
-                Some(Resolution::KeepLocal) | None => Action::Skip,
-            },
+pub fn plan_pull(compared: &[(&str, Status)], decisions: &Decisions) -> Vec<Step> {
+    plan(compared, decisions, |status, resolution| match status {
+        Status::Unchanged => Action::RecordSync,
+        Status::OnlyRemote | Status::ChangedThere => Action::Store,
+        Status::AddedHere | Status::DeletedRemote => Action::Skip,
+        Status::ChangedHere | Status::Conflict => match resolution {
+            Some(Resolution::KeepRemote) => Action::Store,
+            Some(Resolution::KeepLocal) | None => Action::Skip,
         },
-    )
+    })
 }
 
 fn plan(
     compared: &[(&str, Status)],
-    default: Option<Resolution>,
     decisions: &Decisions,
-    needs_decision: fn(Status) -> bool,
     action: impl Fn(Status, Option<Resolution>) -> Action,
-) -> Planned {
-    let mut steps = Vec::new();
-    let mut undecided = Vec::new();
-    for &(name, status) in compared {
-        let resolution = decisions.get(name).copied().or(default);
-        if needs_decision(status) && resolution.is_none() {
-            undecided.push(name.to_owned());
-            continue;
-        }
-        steps.push(Step {
+) -> Vec<Step> {
+    compared
+        .iter()
+        .map(|&(name, status)| Step {
             name: name.to_owned(),
             status,
-            action: action(status, resolution),
-        });
-    }
-    if undecided.is_empty() {
-        Planned::Ready(steps)
-    } else {
-        Planned::Undecided(undecided)
-    }
+            action: action(status, decisions.get(name).copied()),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -291,27 +274,29 @@ mod tests {
         ]
     }
 
-    fn actions(planned: Planned) -> Vec<(String, Action)> {
-        match planned {
-            Planned::Ready(steps) => steps.into_iter().map(|s| (s.name, s.action)).collect(),
-            Planned::Undecided(names) => panic!("undecided: {names:?}"),
-        }
+    fn actions(steps: Vec<Step>) -> Vec<(String, Action)> {
+        steps.into_iter().map(|s| (s.name, s.action)).collect()
+    }
+
+    fn all(names: &[&str], resolution: Resolution) -> Decisions {
+        names
+            .iter()
+            .map(|n| ((*n).to_owned(), resolution))
+            .collect()
     }
 
     #[test]
     fn push_never_overwrites_a_remote_edit_without_a_decision() {
-        let none = Decisions::new();
-        assert_eq!(
-            plan_push(&sample(), false, None, &none),
-            Planned::Undecided(vec!["BOTH".into(), "THERE".into()])
-        );
+        assert_eq!(undecided(&sample(), Direction::Push), ["BOTH", "THERE"]);
+        use Action::*;
+        let undecided_skip = actions(plan_push(&sample(), false, &Decisions::new()));
+        assert!(undecided_skip.contains(&("BOTH".into(), Skip)));
+        assert!(undecided_skip.contains(&("THERE".into(), Skip)));
         let keep_local = actions(plan_push(
             &sample(),
             false,
-            Some(Resolution::KeepLocal),
-            &none,
+            &all(&["BOTH", "THERE"], Resolution::KeepLocal),
         ));
-        use Action::*;
         assert_eq!(
             keep_local,
             [
@@ -328,7 +313,7 @@ mod tests {
         let mut decisions = Decisions::new();
         decisions.insert("BOTH".into(), Resolution::KeepRemote);
         decisions.insert("THERE".into(), Resolution::KeepLocal);
-        let mixed = actions(plan_push(&sample(), true, None, &decisions));
+        let mixed = actions(plan_push(&sample(), true, &decisions));
         assert!(mixed.contains(&("BOTH".into(), Skip)));
         assert!(mixed.contains(&("THERE".into(), Put)));
         assert!(
@@ -339,13 +324,12 @@ mod tests {
 
     #[test]
     fn pull_never_overwrites_a_local_edit_without_a_decision() {
-        let none = Decisions::new();
-        assert_eq!(
-            plan_pull(&sample(), None, &none),
-            Planned::Undecided(vec!["BOTH".into(), "HERE".into()])
-        );
+        assert_eq!(undecided(&sample(), Direction::Pull), ["BOTH", "HERE"]);
         use Action::*;
-        let keep_remote = actions(plan_pull(&sample(), Some(Resolution::KeepRemote), &none));
+        let keep_remote = actions(plan_pull(
+            &sample(),
+            &all(&["BOTH", "HERE"], Resolution::KeepRemote),
+        ));
         assert_eq!(
             keep_remote,
             [
@@ -359,7 +343,10 @@ mod tests {
             ]
             .map(|(n, a)| (n.to_owned(), a))
         );
-        let keep_local = actions(plan_pull(&sample(), Some(Resolution::KeepLocal), &none));
+        let keep_local = actions(plan_pull(
+            &sample(),
+            &all(&["BOTH", "HERE"], Resolution::KeepLocal),
+        ));
         assert!(keep_local.contains(&("HERE".into(), Skip)));
         assert!(
             keep_local.contains(&("THERE".into(), Store)),

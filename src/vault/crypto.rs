@@ -5,8 +5,10 @@ use age::x25519;
 use std::io::{Read, Write};
 use zeroize::Zeroizing;
 
-/// Environment variable that lowers scrypt's work factor. For tests only: the default (18)
-/// costs about a second per unlock by design.
+/// Environment variable that lowers scrypt's work factor, read by debug builds only (the
+/// test suite's): the default (18) costs about a second per unlock by design, and a release
+/// binary must not let its environment weaken a passphrase vault.
+#[cfg(debug_assertions)]
 pub const SCRYPT_WORK_FACTOR_ENV: &str = "AMPSECRET_SCRYPT_WORK_FACTOR";
 
 /// What the vault is encrypted to.
@@ -37,7 +39,8 @@ pub enum CryptoError {
     Io(#[from] std::io::Error),
 }
 
-fn scrypt_work_factor() -> Option<u8> {
+#[cfg(debug_assertions)]
+fn test_work_factor() -> Option<u8> {
     std::env::var(SCRYPT_WORK_FACTOR_ENV)
         .ok()?
         .parse()
@@ -45,9 +48,23 @@ fn scrypt_work_factor() -> Option<u8> {
         .filter(|n| (1..=30).contains(n))
 }
 
+#[cfg(not(debug_assertions))]
+fn test_work_factor() -> Option<u8> {
+    None
+}
+
 /// Encrypts `plaintext`. The output is ciphertext only; no plaintext touches a buffer that is
 /// not wiped.
 pub fn seal(plaintext: &[u8], to: Seal<'_>) -> Result<Vec<u8>, CryptoError> {
+    seal_with_work_factor(plaintext, to, test_work_factor())
+}
+
+/// [`seal`], with scrypt's work factor lowered to `work_factor` when given (tests only).
+fn seal_with_work_factor(
+    plaintext: &[u8],
+    to: Seal<'_>,
+    work_factor: Option<u8>,
+) -> Result<Vec<u8>, CryptoError> {
     let encryptor = match to {
         Seal::Recipients(recipients) => {
             if recipients.is_empty() {
@@ -58,7 +75,7 @@ pub fn seal(plaintext: &[u8], to: Seal<'_>) -> Result<Vec<u8>, CryptoError> {
         }
         Seal::Passphrase(passphrase) => {
             let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
-            if let Some(n) = scrypt_work_factor() {
+            if let Some(n) = work_factor {
                 recipient.set_work_factor(n);
             }
             age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
@@ -136,10 +153,8 @@ mod tests {
 
     #[test]
     fn passphrase_round_trip() {
-        // SAFETY: unit tests in this module are the only readers of the variable.
-        unsafe { std::env::set_var(SCRYPT_WORK_FACTOR_ENV, "2") };
         let pass = SecretString::from("correct horse".to_owned());
-        let sealed = seal(b"payload", Seal::Passphrase(&pass)).unwrap();
+        let sealed = seal_with_work_factor(b"payload", Seal::Passphrase(&pass), Some(2)).unwrap();
         let opened = unseal(&sealed, Unseal::Passphrase(&pass)).unwrap();
         assert_eq!(&opened[..], b"payload");
         let wrong = SecretString::from("wrong".to_owned());

@@ -21,6 +21,14 @@ use zeroize::Zeroizing;
 /// Files that must never be committed: the lock and leftovers of a killed writer.
 const GITIGNORE: &str = "vault.lock\n.tmp-*\n";
 
+/// The current time in Unix seconds: what the vault records as a secret's creation, update
+/// and sync time.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// The key material that opens a vault.
 pub enum Key {
     Identities(Vec<x25519::Identity>),
@@ -52,10 +60,9 @@ impl VaultDir {
         };
         let config_path = files.config();
         let Some(text) = store::read_optional(&config_path)? else {
-            return Err(Error::NotFound(format!(
-                "no vault at {}: run 'ampsecret init' first (or pass --vault)",
-                dir.display()
-            )));
+            return Err(Error::NoVault {
+                dir: dir.to_path_buf(),
+            });
         };
         let text = String::from_utf8(text)
             .map_err(|_| Error::Key(format!("{} is not UTF-8 text", config_path.display())))?;

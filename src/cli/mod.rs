@@ -1,48 +1,15 @@
-//! The command-line interface, declared with clap. Completions and man pages are generated
-//! from this definition, so every flag's help line is also its documentation.
+//! The command line: its arguments (this module), their documentation ([`docs`]), shell
+//! completion ([`complete`]) and the manual pages ([`man`]), all from one clap definition.
 
-use crate::commands::completions::{branch_names, sandbox_ids, secret_names};
+pub mod complete;
+pub mod docs;
+pub mod man;
+
+use crate::scope::Requested;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::ArgValueCandidates;
+use complete::{branch_names, sandbox_ids, secret_names};
 use std::path::PathBuf;
-
-/// The environment table, shared by `--help` and the man page.
-macro_rules! environment_table {
-    () => {
-        "Environment:
-  AMPSECRET_VAULT          vault directory (like --vault)
-  AMPSECRET_IDENTITY       the age secret key (AGE-SECRET-KEY-1…), for CI
-  AMPSECRET_IDENTITY_FILE  a file holding the age secret key
-  AMPSECRET_PASSPHRASE     the passphrase of a passphrase vault, for CI
-  AMPSECRET_NO_KEYRING     set to 1 to skip the OS keyring (use the identity file)
-  AMPSECRET_NO_INPUT       set to 1 to never prompt (like --no-input)
-  AWS_APP_ID               Amplify app id (like --app-id)
-  AWS_BRANCH               default branch scope (set by Amplify Hosting)
-  AWS_PROFILE, AWS_REGION  AWS profile and region for push, pull and diff
-  AWS_ENDPOINT_URL_SSM     SSM endpoint override (also AWS_ENDPOINT_URL)
-  NO_COLOR                 disable colour"
-    };
-}
-
-/// The exit-code table (keep in step with `error::exit`).
-macro_rules! exit_code_table {
-    () => {
-        "Exit codes:
-  0    success
-  1    unexpected failure (I/O, lock, bug)
-  2    usage error, or input needed where no prompt is allowed
-  3    not found (secret, scope or vault)
-  4    cannot decrypt: no key, wrong key, damaged vault or newer format
-  5    invalid input: a name or value that Amplify or SSM refuses
-  6    remote error: SSM unreachable or refused; nothing applied
-  7    partial: some remote changes applied, some not (re-run converges)
-  8    conflict: both sides changed a secret and no resolution was chosen
-  130  cancelled at a prompt; nothing changed"
-    };
-}
-
-pub const ENVIRONMENT: &str = environment_table!();
-pub const EXIT_CODES: &str = exit_code_table!();
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,7 +19,7 @@ pub const EXIT_CODES: &str = exit_code_table!();
     long_about = "A local, age-encrypted vault for AWS Amplify Gen 2 secrets, per branch, per sandbox \
 and shared by the whole app, that maps every name to exactly the SSM parameter Amplify reads.",
     after_help = "Run 'ampsecret help <command>' for examples.",
-    after_long_help = concat!(environment_table!(), "\n\n", exit_code_table!()),
+    after_long_help = docs::top_after_long_help(),
     propagate_version = true,
     infer_subcommands = false
 )]
@@ -114,121 +81,110 @@ pub struct ScopeArgs {
     pub shared: bool,
 }
 
+impl ScopeArgs {
+    /// The scope these flags name, if any.
+    pub fn requested(&self) -> Option<Requested> {
+        if self.shared {
+            Some(Requested::Shared)
+        } else if let Some(id) = &self.sandbox {
+            Some(Requested::Sandbox(
+                Some(id.clone()).filter(|id| !id.is_empty()),
+            ))
+        } else {
+            self.branch.clone().map(Requested::Branch)
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the vault and its key
     #[command(
-        after_long_help = "Examples:\n  ampsecret init --app-id d1a2b3c4d5e6f7\n  AMPSECRET_PASSPHRASE=… ampsecret init --passphrase --app-id d1a2b3c4d5e6f7"
+        after_long_help = docs::after_long_help("init")
     )]
     Init(InitArgs),
 
     /// Store a secret (hidden prompt, --stdin or --file; never from the command line)
     #[command(
-        after_long_help = "Examples:\n  ampsecret set MY_API_KEY\n  echo -n \"$TOKEN\" | ampsecret set STRIPE_KEY --stdin --shared\n  ampsecret set TLS_KEY --file key.pem --branch main"
+        after_long_help = docs::after_long_help("set")
     )]
     Set(SetArgs),
 
     /// Print a secret's value
     #[command(
-        after_long_help = "Prints the value exactly; a newline is added only on a terminal.\n\nExamples:\n  ampsecret get MY_API_KEY --branch main\n  ampsecret get MY_API_KEY --sandbox --json\n  ampsecret get MY_API_KEY --effective --branch main"
+        after_long_help = docs::after_long_help("get")
     )]
     Get(GetArgs),
 
     /// List secret names, scopes and update times (never values)
     #[command(
-        after_long_help = "With --effective, each name is shown with where a deployment of the scope takes its value \
-from: the scope itself, else the shared scope (a sandbox falls back to the vault's shared scope; in SSM \
-that is /amplify/shared/<package.json name>).\n\nExamples:\n  ampsecret list --branch main\n  ampsecret list --all --json\n  ampsecret list --effective --branch main"
+        after_long_help = docs::after_long_help("list")
     )]
     List(ListArgs),
 
     /// Delete a secret from the vault
     #[command(
         visible_alias = "rm",
-        after_long_help = "Examples:\n  ampsecret remove MY_API_KEY\n  ampsecret remove MY_API_KEY --shared --yes"
+        after_long_help = docs::after_long_help("remove")
     )]
     Remove(RemoveArgs),
 
     /// Print the SSM parameter name Amplify uses for a secret
     #[command(
-        after_long_help = "Examples:\n  ampsecret path MY_API_KEY --branch feature/login\n  ampsecret path --prefix --sandbox"
+        after_long_help = docs::after_long_help("path")
     )]
     Path(PathArgs),
 
     /// Show how the vault and SSM differ (names and states; never values)
     #[command(
-        after_long_help = "States: unchanged, only in the vault, only in SSM, changed in the vault, changed in SSM, changed on both sides, deleted in SSM.\n\nExamples:\n  ampsecret diff --branch main\n  ampsecret diff --sandbox --json"
+        after_long_help = docs::after_long_help("diff")
     )]
     Diff(DiffArgs),
 
     /// Write the scope's secrets to SSM under Amplify's paths (plan, confirm, apply)
     #[command(
-        after_long_help = "Writes SecureString parameters exactly as Amplify does. Unchanged secrets are skipped; a secret changed in SSM since the last sync is never overwritten without --keep-local or --force.\n\nExamples:\n  ampsecret push --branch main\n  ampsecret push --shared --yes --json\n  ampsecret push --sandbox --dry-run\n  ampsecret push --branch main --prune"
+        after_long_help = docs::after_long_help("push")
     )]
     Push(PushArgs),
 
     /// Bring the scope's secrets from SSM into the vault
     #[command(
-        after_long_help = "A secret changed in the vault since the last sync is never overwritten without --keep-remote or --force.\n\nExamples:\n  ampsecret pull --sandbox\n  ampsecret pull --branch main --keep-remote --json"
+        after_long_help = docs::after_long_help("pull")
     )]
     Pull(PullArgs),
     /// Run a command with the scope's effective secrets as environment variables
     #[command(
-        after_long_help = "Each effective secret (the scope's value, else the shared one) becomes an environment \
-variable of COMMAND, over any variable of the same name. AMPSECRET_IDENTITY and AMPSECRET_PASSPHRASE are not \
-passed on. ampsecret prints nothing itself when COMMAND starts; it exits with COMMAND's status (128+N when \
-COMMAND is killed by signal N), and forwards SIGINT, SIGTERM and SIGHUP sent to it.\n\nExamples:\n  \
-ampsecret exec -- npm run dev\n  ampsecret exec --branch main --strict DATABASE_URL -- node scripts/migrate.js\n  \
-ampsecret exec --sandbox --pristine -- env"
+        after_long_help = docs::after_long_help("exec")
     )]
     Exec(ExecArgs),
 
     /// Print a scope's secrets as dotenv, shell, JSON or GitHub Actions environment
     #[command(
-        after_long_help = "Values are quoted so that each format's consumer reads them back exactly: dotenv \
-parsers, 'set -a; source FILE' in bash, JSON parsers, and the $GITHUB_ENV file of GitHub Actions. With \
---format github the values go to stdout in $GITHUB_ENV's NAME<<DELIMITER form and the ::add-mask:: \
-commands (one per line of each value) go to stderr, where the runner reads them without writing them \
-into the env file.\n\nExamples:\n  ampsecret export --branch main > .env.local\n  \
-ampsecret export --format shell --effective > secrets.sh && (set -a; . ./secrets.sh; ./run.sh)\n  \
-ampsecret export --format github --effective --branch \"$GITHUB_REF_NAME\" >> \"$GITHUB_ENV\"\n  \
-ampsecret export --format json --shared | jq keys"
+        after_long_help = docs::after_long_help("export")
     )]
     Export(ExportArgs),
 
     /// Store the secrets of a dotenv or JSON file in a scope, after showing a plan
     #[command(
-        after_long_help = "The whole file is read and checked first: a line that does not parse, a name Amplify \
-refuses or a value SSM refuses stops the import with its line number, and nothing is stored. The plan \
-(added, changed, unchanged; never values) is shown and confirmed on a terminal; elsewhere pass --yes. \
-Dotenv values are taken literally: '$' substitution is refused, not expanded.\n\nExamples:\n  \
-ampsecret import .env.production --branch main\n  ampsecret import secrets.json --format json --shared --yes\n  \
-ampsecret import .env --sandbox --dry-run"
+        after_long_help = docs::after_long_help("import")
     )]
     Import(ImportArgs),
 
     /// Check that every secret() of the amplify/ backend has a value in a scope
     #[command(
-        after_long_help = "Reads the backend sources under amplify/ (.ts, .tsx, .js, .mjs, .cjs, .mts, .cts) \
-with a JavaScript/TypeScript parser, finds every secret('NAME') of @aws-amplify/backend and reports, \
-with file:line, each name without an effective value in the scope (the scope's value, else the shared \
-one). Exits 3 when one is missing, so CI can stop a deploy. Also warns where a defineFunction \
-environment holds a literal that looks like a credential: Amplify writes those in plaintext into build \
-artifacts.\n\nExamples:\n  ampsecret check --branch main\n  ampsecret check --sandbox --json"
+        after_long_help = docs::after_long_help("check")
     )]
     Check(CheckArgs),
 
     /// Print a shell completion script
     #[command(
-        after_long_help = "On TAB the script asks ampsecret for candidates, so secret names (of the scope the \
-line selects) and the vault's branches and sandboxes complete too; never values, and never a prompt. \
-For zsh, put the file in a directory of $fpath.\n\nExamples:\n  ampsecret completions bash > ~/.local/share/bash-completion/completions/ampsecret\n  ampsecret completions zsh > ~/.zfunc/_ampsecret\n  ampsecret completions fish > ~/.config/fish/completions/ampsecret.fish"
+        after_long_help = docs::after_long_help("completions")
     )]
     Completions(CompletionsArgs),
 
     /// Print or install the manual pages
     #[command(
-        after_long_help = "Without --dir, prints ampsecret(1) for reading with 'man -l -'.\n\nExamples:\n  ampsecret man --dir ~/.local/share/man/man1\n  ampsecret man | man -l -"
+        after_long_help = docs::after_long_help("man")
     )]
     Man(ManArgs),
 }
@@ -485,6 +441,9 @@ pub struct PullArgs {
     pub aws: AwsArgs,
     #[command(flatten)]
     pub conflicts: ConflictArgs,
+    /// Store without asking (required without a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
     /// Show the plan and change nothing
     #[arg(long)]
     pub dry_run: bool,

@@ -1,0 +1,314 @@
+//! The documentation tables that `--help`, the man pages and the README's checks all read:
+//! environment variables, files, and each command's prose and examples. Data, not text to
+//! parse back.
+
+use crate::error::EXIT_CODES;
+
+/// Every environment variable ampsecret reads, once each.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    ("AMPSECRET_VAULT", "vault directory (like --vault)"),
+    (
+        "AMPSECRET_IDENTITY",
+        "the age secret key (AGE-SECRET-KEY-1...), for CI",
+    ),
+    (
+        "AMPSECRET_IDENTITY_FILE",
+        "a file holding the age secret key",
+    ),
+    (
+        "AMPSECRET_PASSPHRASE",
+        "the passphrase of a passphrase vault, for CI",
+    ),
+    (
+        "AMPSECRET_NO_KEYRING",
+        "1: skip the OS keyring and use the identity file",
+    ),
+    ("AMPSECRET_NO_INPUT", "1: never prompt (like --no-input)"),
+    (
+        "AMPSECRET_COMPLETE",
+        "set by the completion scripts to ask for candidates; not for direct use",
+    ),
+    ("AWS_APP_ID", "Amplify app id (like --app-id)"),
+    (
+        "AWS_BRANCH",
+        "default branch scope (set by Amplify Hosting)",
+    ),
+    (
+        "AWS_PROFILE",
+        "AWS profile for push, pull, diff and check --remote (like --profile)",
+    ),
+    (
+        "AWS_REGION",
+        "AWS region of the SSM parameters (like --region)",
+    ),
+    (
+        "AWS_ENDPOINT_URL_SSM",
+        "another endpoint for SSM only (an emulator, a VPC endpoint)",
+    ),
+    ("AWS_ENDPOINT_URL", "another endpoint for every AWS service"),
+    ("NO_COLOR", "no colour"),
+];
+
+/// The files ampsecret reads and writes.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        ".ampsecret/config.toml",
+        "the vault's settings: format, vault id, app id, recipients (plain text; commit it)",
+    ),
+    (
+        ".ampsecret/vault.age",
+        "the secrets, age-encrypted (commit it)",
+    ),
+    (
+        ".ampsecret/vault.lock",
+        "taken while the vault is written (ignored by git)",
+    ),
+    (
+        "$XDG_CONFIG_HOME/ampsecret/identities/<vault id>.txt",
+        "the vault's key when no OS keyring is usable (mode 0600; back it up). \
+         $XDG_CONFIG_HOME defaults to ~/.config; on macOS the directory is \
+         ~/Library/Application Support",
+    ),
+];
+
+/// What a command's help says beyond its flags.
+pub struct CommandDoc {
+    pub name: &'static str,
+    /// Paragraphs after the one-line summary (may be empty).
+    pub prose: &'static str,
+    pub examples: &'static [&'static str],
+}
+
+/// Every command's prose and examples, in the order `--help` lists the commands.
+pub const COMMANDS: &[CommandDoc] = &[
+    CommandDoc {
+        name: "init",
+        prose: "",
+        examples: &[
+            "ampsecret init --app-id d1a2b3c4d5e6f7",
+            "AMPSECRET_PASSPHRASE=… ampsecret init --passphrase --app-id d1a2b3c4d5e6f7",
+        ],
+    },
+    CommandDoc {
+        name: "set",
+        prose: "",
+        examples: &[
+            "ampsecret set MY_API_KEY",
+            "echo -n \"$TOKEN\" | ampsecret set STRIPE_KEY --stdin --shared",
+            "ampsecret set TLS_KEY --file key.pem --branch main",
+        ],
+    },
+    CommandDoc {
+        name: "get",
+        prose: "Prints the value exactly; a newline is added only on a terminal.",
+        examples: &[
+            "ampsecret get MY_API_KEY --branch main",
+            "ampsecret get MY_API_KEY --sandbox --json",
+            "ampsecret get MY_API_KEY --effective --branch main",
+        ],
+    },
+    CommandDoc {
+        name: "list",
+        prose: "With --effective, each name is shown with where a deployment of the scope takes its value from: the scope itself, else the shared scope (a sandbox falls back to the vault's shared scope; in SSM that is /amplify/shared/<package.json name>).",
+        examples: &[
+            "ampsecret list --branch main",
+            "ampsecret list --all --json",
+            "ampsecret list --effective --branch main",
+        ],
+    },
+    CommandDoc {
+        name: "remove",
+        prose: "",
+        examples: &[
+            "ampsecret remove MY_API_KEY",
+            "ampsecret remove MY_API_KEY --shared --yes",
+        ],
+    },
+    CommandDoc {
+        name: "path",
+        prose: "",
+        examples: &[
+            "ampsecret path MY_API_KEY --branch feature/login",
+            "ampsecret path --prefix --sandbox",
+        ],
+    },
+    CommandDoc {
+        name: "diff",
+        prose: "States: unchanged, only in the vault, only in SSM, changed in the vault, changed in SSM, changed on both sides, deleted in SSM.",
+        examples: &[
+            "ampsecret diff --branch main",
+            "ampsecret diff --sandbox --json",
+        ],
+    },
+    CommandDoc {
+        name: "push",
+        prose: "Writes SecureString parameters exactly as Amplify does. Unchanged secrets are skipped; a secret changed in SSM since the last sync is never overwritten without --keep-local or --force.",
+        examples: &[
+            "ampsecret push --branch main",
+            "ampsecret push --shared --yes --json",
+            "ampsecret push --sandbox --dry-run",
+            "ampsecret push --branch main --prune",
+        ],
+    },
+    CommandDoc {
+        name: "pull",
+        prose: "A secret changed in the vault since the last sync is never overwritten without --keep-remote or --force.",
+        examples: &[
+            "ampsecret pull --sandbox",
+            "ampsecret pull --branch main --keep-remote --yes --json",
+        ],
+    },
+    CommandDoc {
+        name: "exec",
+        prose: "Each effective secret (the scope's value, else the shared one) becomes an environment variable of COMMAND, over any variable of the same name. AMPSECRET_IDENTITY and AMPSECRET_PASSPHRASE are not passed on. ampsecret prints nothing itself when COMMAND starts; it exits with COMMAND's status (128+N when COMMAND is killed by signal N), and forwards SIGINT, SIGTERM and SIGHUP sent to it.",
+        examples: &[
+            "ampsecret exec -- npm run dev",
+            "ampsecret exec --branch main --strict DATABASE_URL -- node scripts/migrate.js",
+            "ampsecret exec --sandbox --pristine -- env",
+        ],
+    },
+    CommandDoc {
+        name: "export",
+        prose: "Values are quoted so that each format's consumer reads them back exactly: dotenv parsers, 'set -a; source FILE' in bash, JSON parsers, and the $GITHUB_ENV file of GitHub Actions. With --format github the values go to stdout in $GITHUB_ENV's NAME<<DELIMITER form and the ::add-mask:: commands (one per line of each value) go to stderr, where the runner reads them without writing them into the env file.",
+        examples: &[
+            "ampsecret export --branch main > .env.local",
+            "ampsecret export --format shell --effective > secrets.sh && (set -a; . ./secrets.sh; ./run.sh)",
+            "ampsecret export --format github --effective --branch \"$GITHUB_REF_NAME\" >> \"$GITHUB_ENV\"",
+            "ampsecret export --format json --shared | jq keys",
+        ],
+    },
+    CommandDoc {
+        name: "import",
+        prose: "The whole file is read and checked first: a line that does not parse, a name Amplify refuses or a value SSM refuses stops the import with its line number, and nothing is stored. The plan (added, changed, unchanged; never values) is shown and confirmed on a terminal; elsewhere pass --yes. Dotenv values are taken literally: '$' substitution is refused, not expanded.",
+        examples: &[
+            "ampsecret import .env.production --branch main",
+            "ampsecret import secrets.json --format json --shared --yes",
+            "ampsecret import .env --sandbox --dry-run",
+        ],
+    },
+    CommandDoc {
+        name: "check",
+        prose: "Reads the backend sources under amplify/ (.ts, .tsx, .js, .mjs, .cjs, .mts, .cts) with a JavaScript/TypeScript parser, finds every secret('NAME') of @aws-amplify/backend and reports, with file:line, each name without an effective value in the scope (the scope's value, else the shared one). Exits 3 when one is missing, so CI can stop a deploy. Also warns where a defineFunction environment holds a literal that looks like a credential: Amplify writes those in plaintext into build artifacts.",
+        examples: &[
+            "ampsecret check --branch main",
+            "ampsecret check --sandbox --json",
+        ],
+    },
+    CommandDoc {
+        name: "completions",
+        prose: "On TAB the script asks ampsecret for candidates, so secret names (of the scope the line selects) and the vault's branches and sandboxes complete too; never values, and never a prompt. For zsh, put the file in a directory of $fpath.",
+        examples: &[
+            "ampsecret completions bash > ~/.local/share/bash-completion/completions/ampsecret",
+            "ampsecret completions zsh > ~/.zfunc/_ampsecret",
+            "ampsecret completions fish > ~/.config/fish/completions/ampsecret.fish",
+        ],
+    },
+    CommandDoc {
+        name: "man",
+        prose: "Without --dir, prints ampsecret(1) for reading with 'man -l -'.",
+        examples: &[
+            "ampsecret man --dir ~/.local/share/man/man1",
+            "ampsecret man | man -l -",
+        ],
+    },
+];
+
+/// The documentation of command `name`.
+pub fn command(name: &str) -> &'static CommandDoc {
+    COMMANDS
+        .iter()
+        .find(|doc| doc.name == name)
+        .unwrap_or_else(|| panic!("no documentation for command {name}"))
+}
+
+/// The text `ampsecret help COMMAND` shows after the flags: prose, then examples.
+pub fn after_long_help(name: &str) -> String {
+    let doc = command(name);
+    let mut text = String::new();
+    if !doc.prose.is_empty() {
+        text.push_str(doc.prose);
+        text.push_str("\n\n");
+    }
+    text.push_str("Examples:");
+    for example in doc.examples {
+        text.push_str("\n  ");
+        text.push_str(example);
+    }
+    text
+}
+
+/// The text `ampsecret --help` shows last: the environment and the exit codes.
+pub fn top_after_long_help() -> String {
+    let mut text = String::from("Environment:");
+    let width = ENVIRONMENT
+        .iter()
+        .map(|(var, _)| var.len())
+        .max()
+        .unwrap_or(0);
+    for (var, what) in ENVIRONMENT {
+        text.push_str(&format!("\n  {var:width$}  {what}"));
+    }
+    text.push_str("\n\nExit codes:");
+    for (code, what) in EXIT_CODES {
+        text.push_str(&format!("\n  {code:<4} {what}"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rows of the README table under `heading`: the first cell of each, unquoted.
+    fn readme_table(heading: &str) -> Vec<String> {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let section = readme
+            .split(&format!("\n## {heading}\n"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("README has a {heading} section"));
+        section
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .skip(2)
+            .map(|row| {
+                row.split('|')
+                    .nth(1)
+                    .unwrap()
+                    .trim()
+                    .trim_matches('`')
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn readme_lists_every_variable_once() {
+        let documented: Vec<&str> = ENVIRONMENT.iter().map(|(var, _)| *var).collect();
+        let mut readme = readme_table("Environment");
+        assert_eq!(readme, documented);
+        readme.sort();
+        readme.dedup();
+        assert_eq!(readme.len(), documented.len(), "each variable once");
+    }
+
+    #[test]
+    fn readme_lists_every_exit_code() {
+        let documented: Vec<String> = EXIT_CODES.iter().map(|(c, _)| c.to_string()).collect();
+        assert_eq!(readme_table("Exit codes"), documented);
+    }
+
+    #[test]
+    fn every_command_has_examples() {
+        for doc in COMMANDS {
+            assert!(!doc.examples.is_empty(), "{}", doc.name);
+            assert!(
+                doc.examples
+                    .iter()
+                    .all(|e| e.starts_with("ampsecret ") || e.contains(" ampsecret ")),
+                "{}",
+                doc.name
+            );
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! `ampsecret get NAME`: print one value, the scope's own or (with `--effective`) the one a
+//! deployment resolves.
+
+use crate::cli::GetArgs;
+use crate::effective::{self, Resolved, Source};
+use crate::error::{Error, Result};
+use crate::output::{self, Output, Render};
+use crate::secret::SecretValue;
+use crate::session::Context;
+use serde::Serialize;
+use std::io::{self, IsTerminal, Write};
+
+/// `--json`: `{"name","scope","path","created","updated"[,"source","shadows_shared"],"value"}`.
+#[derive(Serialize)]
+struct Got<'a> {
+    name: &'a str,
+    scope: String,
+    path: Option<String>,
+    #[serde(serialize_with = "output::rfc3339")]
+    created: u64,
+    #[serde(serialize_with = "output::rfc3339")]
+    updated: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shadows_shared: Option<bool>,
+    #[serde(serialize_with = "output::expose")]
+    value: SecretValue,
+}
+
+impl Render for Got<'_> {
+    /// The value exactly; a newline only for a person at a terminal.
+    fn render(&self, out: &mut dyn Write, _: &mut dyn Write) -> io::Result<()> {
+        out.write_all(self.value.expose().as_bytes())?;
+        if io::stdout().is_terminal() {
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+}
+
+pub fn run(cx: &Context, out: &Output, args: GetArgs) -> Result<()> {
+    let name = &args.target.name;
+    let scope = cx.scope(&args.target.scope)?;
+    crate::session::check_name(name)?;
+    let vault = cx.vault()?;
+    let view = vault.view()?;
+    let not_found = || Error::SecretNotFound {
+        scope: scope.clone(),
+        name: name.clone(),
+        effective: args.effective,
+    };
+    let resolved = if args.effective {
+        effective::resolve(&view, &scope, name).ok_or_else(not_found)?
+    } else {
+        let entry = view.get(&scope, name).ok_or_else(not_found)?;
+        Resolved {
+            name: entry.name,
+            entry,
+            source: Source::Own,
+            shadows_shared: false,
+        }
+    };
+    let path = cx
+        .parameter(&scope, name)
+        .ok()
+        .map(|(own, _)| resolved.parameter_name(&own));
+    out.emit(&Got {
+        name,
+        scope: scope.to_string(),
+        path,
+        created: resolved.entry.created,
+        updated: resolved.entry.updated,
+        source: args
+            .effective
+            .then(|| resolved.source_scope(&scope).to_string()),
+        shadows_shared: args.effective.then_some(resolved.shadows_shared),
+        value: resolved.entry.value(),
+    })
+}

@@ -1,0 +1,80 @@
+//! The invocation, resolved once at start from the global flags and the environment: where
+//! the project and its vault are, whether prompts are allowed, how output is shown, the app's
+//! identity in Amplify and what a scope defaults to. Immutable once built.
+
+use crate::cli::GlobalArgs;
+use crate::error::{Error, Result};
+use crate::project;
+use crate::scope::{AppIdentity, Defaults};
+use crate::{amplify, prompt};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub cwd: PathBuf,
+    /// The project root (see [`project::find_root`]), if there is one.
+    pub project_root: Option<PathBuf>,
+    /// `--vault`, else `.ampsecret` at the project root (or here).
+    pub vault_dir: PathBuf,
+    /// Print JSON on stdout (and errors as JSON).
+    pub json: bool,
+    pub verbose: u8,
+    /// Prompts are allowed: a terminal is attached and `--no-input` is off.
+    pub interactive: bool,
+    /// `--app-id` or `$AWS_APP_ID`; the vault's config supplies one otherwise.
+    pub app_id: Option<String>,
+    /// `--app-name`, else the project's package.json `"name"`; `Err` holds why package.json
+    /// could not be read, reported only when a command needs the name.
+    pub app_name: Result<Option<String>, String>,
+    pub scope_defaults: Defaults,
+}
+
+impl Config {
+    pub fn new(global: &GlobalArgs) -> Result<Config> {
+        let cwd = std::env::current_dir()
+            .map_err(|e| Error::Other(format!("cannot read the current directory: {e}")))?;
+        let project_root = project::find_root(&cwd);
+        let vault_dir = match &global.vault {
+            Some(dir) => cwd.join(dir),
+            None => project_root
+                .clone()
+                .unwrap_or_else(|| cwd.clone())
+                .join(project::VAULT_DIR),
+        };
+        let app_name = match (&global.app_name, &project_root) {
+            (Some(name), _) => Ok(Some(name.clone())),
+            (None, Some(root)) => project::package_name(root).map_err(|e| e.to_string()),
+            (None, None) => Ok(None),
+        };
+        let scope_defaults = Defaults {
+            aws_branch: std::env::var("AWS_BRANCH").ok().filter(|b| !b.is_empty()),
+            git_head: project::git_head(&cwd),
+            os_user: crate::sys::os_user_name(),
+        };
+        Ok(Config {
+            interactive: prompt::can_prompt(global.no_input),
+            json: global.json,
+            verbose: global.verbose,
+            app_id: global.app_id.clone(),
+            cwd,
+            project_root,
+            vault_dir,
+            app_name,
+            scope_defaults,
+        })
+    }
+
+    /// The app's identity: the app id from the flags or environment, else `vault_app_id`
+    /// (the vault's config); the sandbox namespace from `--app-name` or package.json.
+    pub fn app_identity(&self, vault_app_id: Option<&str>) -> Result<AppIdentity> {
+        let app_id = self.app_id.as_deref().or(vault_app_id);
+        if let Some(id) = app_id {
+            amplify::validate_app_id(id)
+                .map_err(|e| Error::Invalid(format!("app id '{id}': {e}")))?;
+        }
+        Ok(AppIdentity {
+            app_id: app_id.map(str::to_owned),
+            app_name: self.app_name.clone().map_err(Error::Invalid)?,
+        })
+    }
+}

@@ -1,0 +1,197 @@
+//! What a command works with: the [`Config`] of this invocation, and the vault it points at,
+//! opened, unlocked and decrypted at most once however many times a command (or the scope
+//! picker before it) asks.
+
+use crate::amplify::ParameterScope;
+use crate::cli::ScopeArgs;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::keystore;
+use crate::prompt;
+use crate::scope::{self, AppIdentity, ScopeKey};
+use crate::vault::{Encryption, Key, Plaintext, VaultDir, VaultView};
+use age::secrecy::SecretString;
+use std::cell::OnceCell;
+
+pub struct Context {
+    pub config: Config,
+    /// The vault directory's config, read on first use; `None` when there is no vault.
+    opened: OnceCell<Option<VaultDir>>,
+    unlocked: OnceCell<Unlocked>,
+}
+
+/// The vault's key and its decrypted payload.
+struct Unlocked {
+    key: Key,
+    plaintext: Plaintext,
+}
+
+/// An unlocked vault: read it with [`OpenVault::view`], change it with [`VaultDir::update`].
+pub struct OpenVault<'a> {
+    pub dir: &'a VaultDir,
+    pub key: &'a Key,
+    plaintext: &'a Plaintext,
+}
+
+impl OpenVault<'_> {
+    /// The decrypted payload, parsed without copying.
+    pub fn view(&self) -> Result<VaultView<'_>> {
+        self.plaintext.view()
+    }
+}
+
+impl Context {
+    pub fn new(config: Config) -> Context {
+        Context {
+            config,
+            opened: OnceCell::new(),
+            unlocked: OnceCell::new(),
+        }
+    }
+
+    /// The vault directory, if one exists (its config is read; nothing is decrypted).
+    pub fn vault_dir(&self) -> Result<Option<&VaultDir>> {
+        if let Some(opened) = self.opened.get() {
+            return Ok(opened.as_ref());
+        }
+        let opened = match VaultDir::open(&self.config.vault_dir) {
+            Ok(dir) => Some(dir),
+            Err(Error::NoVault { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(self.opened.get_or_init(|| opened).as_ref())
+    }
+
+    /// The vault directory; a missing vault is an error that says how to create one.
+    pub fn require_vault_dir(&self) -> Result<&VaultDir> {
+        self.vault_dir()?.ok_or_else(|| Error::NoVault {
+            dir: self.config.vault_dir.clone(),
+        })
+    }
+
+    /// The unlocked, decrypted vault.
+    pub fn vault(&self) -> Result<OpenVault<'_>> {
+        let dir = self.require_vault_dir()?;
+        let unlocked = match self.unlocked.get() {
+            Some(unlocked) => unlocked,
+            None => {
+                let key = self.unlock(dir)?;
+                let plaintext = dir.read(&key)?;
+                self.unlocked.get_or_init(|| Unlocked { key, plaintext })
+            }
+        };
+        Ok(OpenVault {
+            dir,
+            key: &unlocked.key,
+            plaintext: &unlocked.plaintext,
+        })
+    }
+
+    /// The key that opens `vault`: from the environment, the keyring or the identity file;
+    /// for a passphrase vault, `AMPSECRET_PASSPHRASE` or a prompt.
+    fn unlock(&self, vault: &VaultDir) -> Result<Key> {
+        match vault.config.encryption {
+            Encryption::X25519 => {
+                let (identities, location) = keystore::find_identity(&vault.config.vault_id)?;
+                tracing::debug!("using the key from {}", location.describe());
+                Ok(Key::Identities(identities))
+            }
+            Encryption::Passphrase => self.passphrase(false).map(Key::Passphrase),
+        }
+    }
+
+    /// A vault passphrase: `AMPSECRET_PASSPHRASE`, else asked for (twice when `confirm`).
+    pub fn passphrase(&self, confirm: bool) -> Result<SecretString> {
+        if let Some(pass) = keystore::passphrase_from_env() {
+            return Ok(pass);
+        }
+        if !self.config.interactive {
+            return Err(Error::Key(format!(
+                "this vault needs a passphrase: set {} or run on a terminal",
+                keystore::PASSPHRASE_ENV
+            )));
+        }
+        Ok(SecretString::from(prompt::passphrase(confirm)?.to_string()))
+    }
+
+    /// The app's identity, with the vault's app id as the fallback.
+    pub fn app_identity(&self) -> Result<AppIdentity> {
+        let vault_app_id = self
+            .vault_dir()?
+            .and_then(|vault| vault.config.app_id.as_deref());
+        self.config.app_identity(vault_app_id)
+    }
+
+    /// The scope named by the flags, else `$AWS_BRANCH`, else the current git branch, else
+    /// (on a terminal) one the user picks from the vault's scopes.
+    pub fn scope(&self, args: &ScopeArgs) -> Result<ScopeKey> {
+        match scope::resolve(args.requested().as_ref(), &self.config.scope_defaults) {
+            Err(Error::NoScope { why }) if self.config.interactive => {
+                self.pick_scope()?.ok_or(Error::NoScope { why })
+            }
+            resolved => resolved,
+        }
+    }
+
+    /// Asks which of the vault's scopes to use; `None` when there is no vault or it is empty.
+    fn pick_scope(&self) -> Result<Option<ScopeKey>> {
+        if self.vault_dir()?.is_none() {
+            return Ok(None);
+        }
+        let vault = self.vault()?;
+        let view = vault.view()?;
+        let scopes: Vec<ScopeKey> = view.scopes.into_iter().map(|s| s.key).collect();
+        if scopes.is_empty() {
+            return Ok(None);
+        }
+        let labels: Vec<String> = scopes.iter().map(ToString::to_string).collect();
+        let choice = prompt::select("No scope given and no git branch. Which scope?", &labels)?;
+        Ok(scopes.into_iter().nth(choice))
+    }
+
+    /// Goes ahead when `yes`; otherwise asks `question` on a terminal ("no" cancels) and
+    /// tells a script to pass `--yes` (`preview`: the command has `--dry-run` too).
+    pub fn confirm(
+        &self,
+        yes: bool,
+        command: &'static str,
+        preview: bool,
+        question: &str,
+    ) -> Result<()> {
+        if yes {
+            return Ok(());
+        }
+        if !self.config.interactive {
+            return Err(Error::NeedsYes { command, preview });
+        }
+        if prompt::confirm(question, false)? {
+            Ok(())
+        } else {
+            Err(Error::Cancelled)
+        }
+    }
+
+    /// The SSM scope of `scope`, and the checked SSM name of `name` in it: fails before
+    /// anything is written when Amplify or SSM would refuse it.
+    pub fn parameter(&self, scope: &ScopeKey, name: &str) -> Result<(ParameterScope, String)> {
+        // A bad name is reported before a missing app id: it is the first thing to fix.
+        check_name(name)?;
+        let parameter_scope = scope.parameter_scope(&self.app_identity()?)?;
+        let full = checked_parameter(&parameter_scope, name)?;
+        Ok((parameter_scope, full))
+    }
+}
+
+/// The checked SSM name of `name` under an already-resolved scope (commands that check many
+/// names resolve the scope once).
+pub fn checked_parameter(parameter_scope: &ParameterScope, name: &str) -> Result<String> {
+    parameter_scope
+        .checked_parameter_name(name)
+        .map_err(|e| Error::parameter(name, e))
+}
+
+/// Checks a secret name against Amplify's rule `^[A-Za-z0-9_.-]+$`.
+pub fn check_name(name: &str) -> Result<()> {
+    crate::amplify::validate_secret_name(name)
+        .map_err(|e| Error::parameter(name, crate::amplify::ParameterError::Name(e)))
+}

@@ -1,0 +1,162 @@
+//! The only module with `unsafe` code: the few operating-system calls the standard library
+//! does not offer (the terminal's saved mode, signal handlers, the password database). Each is
+//! wrapped in a small safe function; the rest of the crate denies `unsafe`.
+#![allow(unsafe_code)]
+
+/// The OS account name from the password database, as Amplify's `os.userInfo().username`
+/// (deliberately not `$USER`).
+#[cfg(unix)]
+pub fn os_user_name() -> Option<String> {
+    // SAFETY: getpwuid_r writes into our buffer and `pwd`; we read pw_name only on success
+    // and copy it out before the buffer goes away.
+    unsafe {
+        let uid = libc::geteuid();
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut buf = vec![0 as libc::c_char; 4096];
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
+        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+            return None;
+        }
+        std::ffi::CStr::from_ptr(pwd.pw_name)
+            .to_str()
+            .ok()
+            .map(str::to_owned)
+    }
+}
+
+#[cfg(not(unix))]
+pub fn os_user_name() -> Option<String> {
+    std::env::var("USERNAME").ok()
+}
+
+/// While the returned guard lives, a Ctrl-C restores the terminal's mode (and cursor), says
+/// the command was cancelled and exits with `exit_code`. rpassword turns echo off, dialoguer
+/// raw mode and hides the cursor; SIGINT's default action would leave them so.
+#[cfg(unix)]
+pub fn restore_terminal_on_interrupt(exit_code: i32) -> impl Drop {
+    use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+    static SAVED_OK: AtomicBool = AtomicBool::new(false);
+    static EXIT_CODE: AtomicI32 = AtomicI32::new(1);
+    static mut SAVED: std::mem::MaybeUninit<libc::termios> = std::mem::MaybeUninit::uninit();
+
+    extern "C" fn on_sigint(_: libc::c_int) {
+        // Only async-signal-safe calls here: tcsetattr, write, _exit.
+        unsafe {
+            if SAVED_OK.load(Ordering::SeqCst) {
+                libc::tcsetattr(
+                    libc::STDIN_FILENO,
+                    libc::TCSANOW,
+                    (&raw const SAVED).cast::<libc::termios>(),
+                );
+            }
+            // Show the cursor again (dialoguer's select hides it); stderr is a terminal here.
+            let msg = b"\x1b[?25h\nerror: cancelled; nothing was changed\n";
+            libc::write(libc::STDERR_FILENO, msg.as_ptr().cast(), msg.len());
+            libc::_exit(EXIT_CODE.load(Ordering::SeqCst));
+        }
+    }
+
+    struct Restore(libc::sighandler_t);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: puts back the handler that was in place before.
+            unsafe { libc::signal(libc::SIGINT, self.0) };
+        }
+    }
+
+    EXIT_CODE.store(exit_code, Ordering::SeqCst);
+    // SAFETY: the saved termios is written once, before the handler that reads it is set.
+    unsafe {
+        let ok = libc::tcgetattr(libc::STDIN_FILENO, (&raw mut SAVED).cast::<libc::termios>()) == 0;
+        SAVED_OK.store(ok, Ordering::SeqCst);
+        let handler: extern "C" fn(libc::c_int) = on_sigint;
+        Restore(libc::signal(libc::SIGINT, handler as libc::sighandler_t))
+    }
+}
+
+#[cfg(not(unix))]
+pub fn restore_terminal_on_interrupt(_exit_code: i32) -> impl Drop {
+    struct Nothing;
+    impl Drop for Nothing {
+        fn drop(&mut self) {}
+    }
+    Nothing
+}
+
+/// Forwarding of SIGINT, SIGTERM and SIGHUP sent by another process to a child command.
+///
+/// A signal from the terminal (Ctrl-C, a hang-up) already reaches the child, which shares our
+/// process group, so only signals sent by a process (`kill`, a supervisor) are forwarded;
+/// forwarding the terminal's too would deliver them twice.
+#[cfg(unix)]
+pub mod forward {
+    use std::sync::atomic::{AtomicI32, Ordering};
+
+    const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+    /// The running child's pid (0: none yet).
+    static CHILD: AtomicI32 = AtomicI32::new(0);
+    /// A signal that arrived before the child existed, delivered once it does.
+    static PENDING: AtomicI32 = AtomicI32::new(0);
+
+    extern "C" fn on_signal(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+        // Async-signal-safe only: atomics and kill(2).
+        // SAFETY: the kernel passes a valid siginfo_t with SA_SIGINFO.
+        let sender = unsafe { info.as_ref().map_or(0, |i| i.si_pid()) };
+        if sender == 0 {
+            return; // from the terminal (the kernel): the child got it too
+        }
+        let child = CHILD.load(Ordering::SeqCst);
+        if child > 0 {
+            // SAFETY: kill is async-signal-safe; child is a pid we spawned.
+            unsafe { libc::kill(child, signal) };
+        } else {
+            PENDING.store(signal, Ordering::SeqCst);
+        }
+    }
+
+    /// Records the child's pid and delivers a signal that came before it existed.
+    pub fn set_child(pid: u32) {
+        let pid = i32::try_from(pid).unwrap_or(0);
+        CHILD.store(pid, Ordering::SeqCst);
+        let pending = PENDING.swap(0, Ordering::SeqCst);
+        if pid > 0 && pending != 0 {
+            // SAFETY: plain kill(2) on our own child.
+            unsafe { libc::kill(pid, pending) };
+        }
+    }
+
+    /// Restores the previous handlers when dropped.
+    pub struct Forwarding(Vec<(libc::c_int, libc::sigaction)>);
+
+    impl Drop for Forwarding {
+        fn drop(&mut self) {
+            for (signal, previous) in &self.0 {
+                // SAFETY: restoring a sigaction we saved.
+                unsafe { libc::sigaction(*signal, previous, std::ptr::null_mut()) };
+            }
+        }
+    }
+
+    /// Installs the forwarding handlers until the returned value is dropped.
+    pub fn install() -> Forwarding {
+        let mut saved = Vec::new();
+        for signal in SIGNALS {
+            // SAFETY: a zeroed sigaction is valid; we fill handler, flags and mask.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                let handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                    on_signal;
+                action.sa_sigaction = handler as libc::sighandler_t;
+                action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+                libc::sigemptyset(&mut action.sa_mask);
+                let mut previous: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(signal, &action, &mut previous) == 0 {
+                    saved.push((signal, previous));
+                }
+            }
+        }
+        Forwarding(saved)
+    }
+}
