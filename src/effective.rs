@@ -1,7 +1,7 @@
 //! Effective values: what a deployed backend resolves for each secret name. Pure; no I/O.
 //!
 //! Amplify reads a branch's (or sandbox's) own value first and falls back to the shared value
-//! (spec `amplify-paths.md` §6). The shared fallback is always
+//! (the resolution its function runtime does). The shared fallback is always
 //! `/amplify/shared/<the backend's namespace>`: the app id for a branch, the raw package.json
 //! name for a sandbox. Locally the vault has one shared scope, so a sandbox falls back to it
 //! too; [`fallback_parameter_scope`] gives the SSM path Amplify really reads.

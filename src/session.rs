@@ -149,8 +149,19 @@ impl Context {
         Ok(scopes.into_iter().nth(choice))
     }
 
+    /// Fails when a change needs consent that nobody can give: no `--yes` and no terminal
+    /// (`preview`: the command has `--dry-run` too). Checked before a plan is shown, so a
+    /// script gets one line.
+    pub fn require_consent(&self, yes: bool, command: &'static str, preview: bool) -> Result<()> {
+        if yes || self.config.interactive {
+            Ok(())
+        } else {
+            Err(Error::NeedsYes { command, preview })
+        }
+    }
+
     /// Goes ahead when `yes`; otherwise asks `question` on a terminal ("no" cancels) and
-    /// tells a script to pass `--yes` (`preview`: the command has `--dry-run` too).
+    /// tells a script to pass `--yes`.
     pub fn confirm(
         &self,
         yes: bool,
@@ -158,11 +169,9 @@ impl Context {
         preview: bool,
         question: &str,
     ) -> Result<()> {
+        self.require_consent(yes, command, preview)?;
         if yes {
             return Ok(());
-        }
-        if !self.config.interactive {
-            return Err(Error::NeedsYes { command, preview });
         }
         if prompt::confirm(question, false)? {
             Ok(())

@@ -313,9 +313,7 @@ fn import_confirms_on_a_terminal() {
 
     let before = p.snapshot();
     let mut s = session(&p);
-    let shown = s
-        .exp_string("Import 2 secret(s) into branch:main?")
-        .unwrap();
+    let shown = s.exp_string("Import 2 secrets into branch:main?").unwrap();
     assert!(
         shown.contains("~ OLD (changed)") && shown.contains("+ NEW (new)"),
         "{shown}"
@@ -327,8 +325,7 @@ fn import_confirms_on_a_terminal() {
     assert_eq!(p.snapshot(), before);
 
     let mut s = session(&p);
-    s.exp_string("Import 2 secret(s) into branch:main?")
-        .unwrap();
+    s.exp_string("Import 2 secrets into branch:main?").unwrap();
     s.send("y").unwrap();
     s.flush().unwrap();
     let (code, rest) = finish(s);

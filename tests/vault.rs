@@ -264,3 +264,44 @@ fn set_without_value_source_or_terminal_is_refused() {
     let p = Project::initialized();
     p.run(&["set", "K"]).fails(2).stderr_has("--stdin");
 }
+
+/// `ampsecret list --all | head -1` and `ampsecret export | head -1`: a reader that stops
+/// early is not a failure. The pipe is closed after one line, long before 5,000 rows are
+/// written, so the writer meets a closed pipe whatever the pipe's buffer size.
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+    let p = Project::initialized();
+    p.bulk_set((0..5000).map(|i| (format!("SECRET_{i:05}"), "v".repeat(40))));
+    for args in [
+        &["list", "--all"][..],
+        &["export"],
+        &["list", "--all", "--json"],
+    ] {
+        let mut child = Command::new(support::BIN)
+            .env_clear()
+            .envs(p.env_map())
+            .current_dir(p.root())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!first.is_empty(), "{args:?} printed nothing");
+        assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+}

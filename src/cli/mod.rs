@@ -402,8 +402,10 @@ pub struct DiffArgs {
     pub aws: AwsArgs,
 }
 
+/// What push and pull share: the scope, how to reach SSM, how to settle conflicts, and
+/// whether to ask before changing anything.
 #[derive(Debug, Args)]
-pub struct PushArgs {
+pub struct SyncArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
     #[command(flatten)]
@@ -416,6 +418,12 @@ pub struct PushArgs {
     /// Show the plan and change nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    #[command(flatten)]
+    pub sync: SyncArgs,
     /// Also delete parameters under the scope's prefix that the vault does not have
     #[arg(long)]
     pub prune: bool,
@@ -436,17 +444,7 @@ pub struct PushArgs {
 #[derive(Debug, Args)]
 pub struct PullArgs {
     #[command(flatten)]
-    pub scope: ScopeArgs,
-    #[command(flatten)]
-    pub aws: AwsArgs,
-    #[command(flatten)]
-    pub conflicts: ConflictArgs,
-    /// Store without asking (required without a terminal)
-    #[arg(short, long)]
-    pub yes: bool,
-    /// Show the plan and change nothing
-    #[arg(long)]
-    pub dry_run: bool,
+    pub sync: SyncArgs,
 }
 
 /// SSM parameter tiers.

@@ -66,6 +66,7 @@ pub fn run(cx: &Context, out: &Output, args: ImportArgs) -> Result<()> {
     if args.dry_run || pending == 0 {
         return out.emit(&report);
     }
+    cx.require_consent(args.yes, "import", true)?;
     if !out.json {
         out.print(&PlanView(&report))?;
     }

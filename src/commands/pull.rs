@@ -10,10 +10,10 @@ use serde::Serialize;
 use std::io::{self, Write};
 
 pub fn run(cx: &Context, out: &Output, args: PullArgs) -> Result<()> {
-    let session = SyncSession::load(cx, &args.scope, &args.aws)?;
+    let session = SyncSession::load(cx, &args.sync.scope, &args.sync.aws)?;
     let compared = session.compare();
     let statuses: Vec<(&str, Status)> = compared.iter().map(|(n, s)| (n.as_str(), *s)).collect();
-    let decisions = sync::decide(cx, &statuses, Direction::Pull, &args.conflicts)?;
+    let decisions = sync::decide(cx, &statuses, Direction::Pull, &args.sync.conflicts)?;
     let steps = plan::plan_pull(&statuses, &decisions);
     let planned: Vec<&str> = steps
         .iter()
@@ -21,22 +21,26 @@ pub fn run(cx: &Context, out: &Output, args: PullArgs) -> Result<()> {
         .map(|s| s.name.as_str())
         .collect();
 
+    let needs_confirmation = !args.sync.dry_run && !planned.is_empty();
+    if needs_confirmation {
+        cx.require_consent(args.sync.yes, "pull", true)?;
+    }
     if !out.json {
         out.print(&PlanView(&steps))?;
     }
-    if !args.dry_run && !planned.is_empty() {
+    if needs_confirmation {
         let question = format!(
             "Store {} from {} in {}?",
             count(planned.len(), "secret"),
             session.prefix,
             session.scope
         );
-        cx.confirm(args.yes, "pull", true, &question)?;
+        cx.confirm(args.sync.yes, "pull", true, &question)?;
     }
 
     let mut stored = Vec::new();
     let mut changed_meanwhile = Vec::new();
-    if !args.dry_run {
+    if !args.sync.dry_run {
         let vault = &session.vault;
         vault.dir.update(vault.key, |v| {
             let now = crate::vault::now();
@@ -70,7 +74,7 @@ pub fn run(cx: &Context, out: &Output, args: PullArgs) -> Result<()> {
     out.emit(&Pulled {
         scope: session.scope.to_string(),
         prefix: session.prefix.clone(),
-        dry_run: args.dry_run,
+        dry_run: args.sync.dry_run,
         planned: planned.iter().map(|n| (*n).to_owned()).collect(),
         stored,
         skipped: steps

@@ -15,22 +15,19 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
-    let session = SyncSession::load(cx, &args.scope, &args.aws)?;
+    let session = SyncSession::load(cx, &args.sync.scope, &args.sync.aws)?;
     let compared = session.compare();
     let statuses: Vec<(&str, Status)> = compared.iter().map(|(n, s)| (n.as_str(), *s)).collect();
-    let decisions = sync::decide(cx, &statuses, Direction::Push, &args.conflicts)?;
+    let decisions = sync::decide(cx, &statuses, Direction::Push, &args.sync.conflicts)?;
     let steps = plan::plan_push(&statuses, args.prune, &decisions);
 
     let changes: Vec<&Step> = steps
         .iter()
         .filter(|s| matches!(s.action, Action::Put | Action::Delete))
         .collect();
-    let needs_confirmation = !changes.is_empty() && !args.dry_run;
-    if needs_confirmation && !args.yes && !cx.config.interactive {
-        return Err(Error::NeedsYes {
-            command: "push",
-            preview: true,
-        });
+    let needs_confirmation = !changes.is_empty() && !args.sync.dry_run;
+    if needs_confirmation {
+        cx.require_consent(args.sync.yes, "push", true)?;
     }
     if !out.json {
         out.print(&PlanView {
@@ -39,7 +36,7 @@ pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
             tier: args.tier,
         })?;
     }
-    if args.dry_run {
+    if args.sync.dry_run {
         return finish(out, &session, &steps, &[], true);
     }
     if needs_confirmation {
@@ -48,7 +45,7 @@ pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
             count(changes.len(), "change"),
             session.prefix
         );
-        cx.confirm(args.yes, "push", true, &question)?;
+        cx.confirm(args.sync.yes, "push", true, &question)?;
     }
 
     let jobs: Vec<PutJob> = changes

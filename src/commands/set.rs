@@ -41,8 +41,12 @@ pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
     // app id still stores secrets (push names what is missing).
     let path = match cx.parameter(&scope, &args.name) {
         Ok((_, path)) => Some(path),
-        Err(e @ (Error::ParameterName { .. } | Error::Invalid(_))) => return Err(e),
-        Err(_) => None,
+        // The app id or package name is missing: say what push will need.
+        Err(Error::Usage(why)) => {
+            out.message(format_args!("note: stored locally only for now; {why}"));
+            None
+        }
+        Err(e) => return Err(e),
     };
 
     // Ask about overwriting before the value is typed, not after.

@@ -124,11 +124,6 @@ impl Vault {
         self.scopes.get(scope)
     }
 
-    /// Every scope with at least one secret, in order.
-    pub fn scopes(&self) -> impl Iterator<Item = (&ScopeKey, &BTreeMap<String, Entry>)> {
-        self.scopes.iter()
-    }
-
     /// Serialises the vault. The buffer is sized exactly up front so that no reallocation
     /// leaves an unwiped copy of the plaintext behind.
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
@@ -175,11 +170,6 @@ impl Vault {
             }
         }
         len
-    }
-
-    /// Parses a payload into an owned vault.
-    pub fn decode(bytes: &[u8]) -> Result<Vault, FormatError> {
-        Ok(VaultView::parse(bytes)?.to_vault())
     }
 }
 
@@ -237,10 +227,6 @@ impl EntryView<'_> {
     /// Copies the value out into wiped-on-drop memory.
     pub fn value(&self) -> SecretValue {
         SecretValue::new(self.value.to_owned())
-    }
-
-    pub fn value_len(&self) -> usize {
-        self.value.len()
     }
 
     fn to_entry(&self) -> Entry {
@@ -431,7 +417,7 @@ mod tests {
     fn round_trip() {
         let vault = sample();
         let bytes = vault.encode();
-        let back = Vault::decode(&bytes).unwrap();
+        let back = VaultView::parse(&bytes).unwrap().to_vault();
         assert_eq!(*back.encode(), *bytes);
         let main = ScopeKey::Branch("main".into());
         let entry = back.get(&main, "B_KEY").unwrap();
