@@ -3,7 +3,7 @@
 //! Secret Service may wait forever for an unlock prompt nobody can see.
 
 use crate::error::{Error, Result};
-use crate::vault::store;
+use crate::vault::{Key, store};
 use age::secrecy::{ExposeSecret, SecretString};
 use age::x25519;
 use std::path::{Path, PathBuf};
@@ -58,6 +58,45 @@ impl KeyLocation {
     }
 }
 
+/// Set to 1 to use `~/.ssh/id_ed25519` (or `id_rsa`) when no other key for the vault is found.
+pub const SSH_KEY_ENV: &str = "AMPSECRET_SSH_KEY";
+
+/// The key given by the environment, if any (`AMPSECRET_IDENTITY`, then `…_FILE`, which may
+/// also be an unencrypted OpenSSH private key).
+pub fn key_from_env() -> Result<Option<(Key, KeyLocation)>> {
+    if std::env::var_os(IDENTITY_ENV).is_none()
+        && let Some(path) = std::env::var_os(IDENTITY_FILE_ENV).map(PathBuf::from)
+        && let Some(key) = read_ssh_key(&path)?
+    {
+        return Ok(Some((key, KeyLocation::EnvironmentFile(path))));
+    }
+    Ok(identity_from_env()?.map(|(ids, location)| (Key::Identities(ids), location)))
+}
+
+/// An OpenSSH private key at `path`, if that is what the file holds.
+fn read_ssh_key(path: &Path) -> Result<Option<Key>> {
+    let Some(bytes) = store::read_optional(path)? else {
+        return Ok(None);
+    };
+    let bytes = Zeroizing::new(bytes);
+    if !bytes.starts_with(b"-----BEGIN OPENSSH PRIVATE KEY-----") {
+        return Ok(None);
+    }
+    let identity = age::ssh::Identity::from_buffer(&bytes[..], Some(path.display().to_string()))
+        .map_err(|e| Error::Key(format!("{} is not a usable SSH key: {e}", path.display())))?;
+    match identity {
+        age::ssh::Identity::Unencrypted(_) => Ok(Some(Key::Ssh(Box::new(identity)))),
+        age::ssh::Identity::Encrypted(_) => Err(Error::Key(format!(
+            "{} is passphrase-protected, which ampsecret cannot prompt for: use an unencrypted key or an age key",
+            path.display()
+        ))),
+        age::ssh::Identity::Unsupported(_) => Err(Error::Key(format!(
+            "{} is an SSH key type age cannot decrypt with: use ssh-ed25519, ssh-rsa or an age key",
+            path.display()
+        ))),
+    }
+}
+
 /// The key given by the environment, if any (`AMPSECRET_IDENTITY`, then `…_FILE`).
 pub fn identity_from_env() -> Result<Option<(Vec<x25519::Identity>, KeyLocation)>> {
     if let Some(text) = std::env::var_os(IDENTITY_ENV) {
@@ -85,8 +124,31 @@ pub fn identity_from_env() -> Result<Option<(Vec<x25519::Identity>, KeyLocation)
     Ok(None)
 }
 
-/// Finds this vault's key: environment, then keyring, then the identity file.
-pub fn find_identity(vault_id: &str) -> Result<(Vec<x25519::Identity>, KeyLocation)> {
+/// Finds this vault's key: environment, then keyring, then the identity file, then (when
+/// opted in with `AMPSECRET_SSH_KEY=1`) the user's SSH key.
+pub fn find_key(vault_id: &str) -> Result<(Key, KeyLocation)> {
+    if let Some(found) = key_from_env()? {
+        return Ok(found);
+    }
+    match find_identity(vault_id) {
+        Ok((ids, location)) => Ok((Key::Identities(ids), location)),
+        Err(not_found) => {
+            let opted_in = std::env::var_os(SSH_KEY_ENV).is_some_and(|v| v == "1");
+            if opted_in && let Some(home) = dirs::home_dir() {
+                for name in ["id_ed25519", "id_rsa"] {
+                    let path = home.join(".ssh").join(name);
+                    if let Some(key) = read_ssh_key(&path)? {
+                        return Ok((key, KeyLocation::IdentityFile(path)));
+                    }
+                }
+            }
+            Err(not_found)
+        }
+    }
+}
+
+/// Finds this vault's age key: environment, then keyring, then the identity file.
+fn find_identity(vault_id: &str) -> Result<(Vec<x25519::Identity>, KeyLocation)> {
     if let Some(found) = identity_from_env()? {
         return Ok(found);
     }

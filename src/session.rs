@@ -87,14 +87,19 @@ impl Context {
         })
     }
 
+    /// The vault's key, without decrypting vault.age (git's drivers read other versions).
+    pub fn key(&self) -> Result<Key> {
+        self.unlock(self.require_vault_dir()?)
+    }
+
     /// The key that opens `vault`: from the environment, the keyring or the identity file;
     /// for a passphrase vault, `AMPSECRET_PASSPHRASE` or a prompt.
     fn unlock(&self, vault: &VaultDir) -> Result<Key> {
         match vault.config.encryption {
             Encryption::X25519 => {
-                let (identities, location) = keystore::find_identity(&vault.config.vault_id)?;
+                let (key, location) = keystore::find_key(&vault.config.vault_id)?;
                 tracing::debug!("using the key from {}", location.describe());
-                Ok(Key::Identities(identities))
+                Ok(key)
             }
             Encryption::Passphrase => self.passphrase(false).map(Key::Passphrase),
         }

@@ -18,6 +18,9 @@ command -v bash >/dev/null || apt_packages+=(bash)
 command -v zsh >/dev/null || apt_packages+=(zsh)
 command -v fish >/dev/null || apt_packages+=(fish)
 command -v man >/dev/null || apt_packages+=(man-db groff-base)
+# Real git and SSH keys for the team-vault tests.
+command -v git >/dev/null || apt_packages+=(git)
+command -v ssh-keygen >/dev/null || apt_packages+=(openssh-client)
 if ((${#apt_packages[@]})); then
   log "installing ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive

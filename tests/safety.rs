@@ -186,11 +186,12 @@ fn payload_from_a_newer_version_is_refused() {
         .unwrap()
         .parse()
         .unwrap();
-    // A well-formed payload header claiming format version 2.
+    // A well-formed payload header claiming the next format version.
     let mut payload = b"AMPSVLT\n".to_vec();
-    payload.extend_from_slice(&2u16.to_le_bytes());
+    let next = ampsecret::vault::format::FORMAT_VERSION + 1;
+    payload.extend_from_slice(&next.to_le_bytes());
     payload.extend_from_slice(&0u32.to_le_bytes());
-    let sealed = seal(&payload, Seal::Recipients(&[recipient])).unwrap();
+    let sealed = seal(&payload, Seal::Recipients(&[&recipient])).unwrap();
     std::fs::write(vault_file(&p), &sealed).unwrap();
     rejected(&p, 4, "newer ampsecret", |p| p.run(&["get", "K"]));
     rejected(&p, 4, "newer ampsecret", |p| {

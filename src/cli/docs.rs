@@ -20,6 +20,10 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "the passphrase of a passphrase vault, for CI",
     ),
     (
+        "AMPSECRET_SSH_KEY",
+        "1: open the vault with ~/.ssh/id_ed25519 (or id_rsa) when no other key is found",
+    ),
+    (
         "AMPSECRET_NO_KEYRING",
         "1: skip the OS keyring and use the identity file",
     ),
@@ -209,6 +213,34 @@ pub const COMMANDS: &[CommandDoc] = &[
         examples: &[
             "ampsecret man --dir ~/.local/share/man/man1",
             "ampsecret man | man -l -",
+        ],
+    },
+    CommandDoc {
+        name: "recipients",
+        prose: "The vault is encrypted to its members' keys. The member list lives inside the encrypted vault, so only a member can change it; config.toml repeats the keys for review, and a key added there by hand is refused until a member adds it with 'recipients add'. Removing a member re-encrypts the vault without them and lists every secret they could read: rotate each at its source (list and diff mark them 'to rotate' until their value changes). You cannot remove the last member, nor yourself without --remove-myself.",
+        examples: &[
+            "ampsecret recipients list",
+            "ampsecret recipients add age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --name bob",
+            "ampsecret recipients add \"$(cat carol.pub)\" --name carol",
+            "ampsecret recipients remove bob",
+        ],
+    },
+    CommandDoc {
+        name: "join",
+        prose: "Run in a fresh clone of a project with a vault: makes your key for this vault (kept in the OS keyring, or a 0600 file) and prints the line to send to a member. Once they run it and commit, pull the commit and the vault opens. With an SSH key instead (AMPSECRET_SSH_KEY=1 or AMPSECRET_IDENTITY_FILE), send your public key line.",
+        examples: &["ampsecret join --name bob"],
+    },
+    CommandDoc {
+        name: "git-setup",
+        prose: "Adds '.ampsecret/vault.age merge=ampsecret diff=ampsecret' to .gitattributes (commit it) and the drivers to this clone's .git/config (each teammate runs this once; 'init' does it too). The merge driver merges two branches' vaults secret by secret: disjoint changes merge cleanly, and a real conflict fails the merge naming each secret, never a value, until 'ampsecret resolve' settles it. The diff driver shows which secrets a commit added, changed or removed. Running it again changes nothing.",
+        examples: &["ampsecret git-setup"],
+    },
+    CommandDoc {
+        name: "resolve",
+        prose: "After a git merge stopped on vault conflicts: keeps our value (--ours) or takes theirs (--theirs) for the named secrets, or all of them, keeping every change that merged cleanly. When none is left it stages the vault ('git add'); then commit the merge. Reading commands keep working meanwhile, with our values.",
+        examples: &[
+            "ampsecret resolve --theirs",
+            "ampsecret resolve STRIPE_KEY --ours",
         ],
     },
 ];

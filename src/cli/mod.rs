@@ -187,6 +187,99 @@ pub enum Command {
         after_long_help = docs::after_long_help("man")
     )]
     Man(ManArgs),
+
+    /// List, add or remove the members the vault is encrypted to
+    #[command(subcommand, after_long_help = docs::after_long_help("recipients"))]
+    Recipients(RecipientsCommand),
+
+    /// Make your key for this vault and print what to send to a member (run in a fresh clone)
+    #[command(after_long_help = docs::after_long_help("join"))]
+    Join(JoinArgs),
+
+    /// Register ampsecret's git merge and diff drivers for the vault in this repository
+    #[command(after_long_help = docs::after_long_help("git-setup"))]
+    GitSetup,
+
+    /// Settle the secrets a git merge left in conflict: ours or theirs
+    #[command(after_long_help = docs::after_long_help("resolve"))]
+    Resolve(ResolveArgs),
+
+    /// git's merge driver for vault.age (set up by git-setup)
+    #[command(hide = true)]
+    GitMergeDriver(MergeDriverArgs),
+
+    /// git's diff text conversion for vault.age (set up by git-setup)
+    #[command(hide = true)]
+    GitTextconv(TextconvArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecipientsCommand {
+    /// Every member: name and public key
+    List,
+    /// Add a member and re-encrypt the vault to them at once
+    Add(RecipientAddArgs),
+    /// Remove a member, re-encrypt without them, and list the secrets to rotate
+    Remove(RecipientRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RecipientAddArgs {
+    /// The member's public key: age1…, or an OpenSSH public key line (quote it)
+    #[arg(value_name = "KEY")]
+    pub key: String,
+    /// A name to know them by [default: the SSH key's comment, else member-N]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RecipientRemoveArgs {
+    /// The member's name or public key
+    #[arg(value_name = "NAME|KEY")]
+    pub member: String,
+    /// Remove without asking (required without a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Allow removing yourself (you will no longer be able to open the vault)
+    #[arg(long)]
+    pub remove_myself: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// Your name, as members will see it [default: your OS account name]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// Secret names to settle [default: every conflict]
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Keep this branch's value
+    #[arg(long, conflicts_with = "theirs", required_unless_present = "theirs")]
+    pub ours: bool,
+    /// Take the merged branch's value
+    #[arg(long)]
+    pub theirs: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeDriverArgs {
+    /// The common ancestor's version (%O)
+    pub base: PathBuf,
+    /// Our version, replaced by the merge (%A)
+    pub ours: PathBuf,
+    /// Their version (%B)
+    pub theirs: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct TextconvArgs {
+    /// The vault.age version to describe
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]

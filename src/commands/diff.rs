@@ -24,6 +24,8 @@ struct Difference {
     status: Status,
     path: String,
     remote_version: Option<i64>,
+    /// A removed member could read it: rotate it at its source.
+    to_rotate: bool,
 }
 
 fn status_name<S: serde::Serializer>(status: &Status, s: S) -> Result<S::Ok, S::Error> {
@@ -45,9 +47,10 @@ impl Render for Differences {
                 Status::ChangedThere => "<",
                 Status::Conflict => "!",
             };
+            let note = if secret.to_rotate { "; to rotate" } else { "" };
             writeln!(
                 out,
-                "  {mark} {}  {}",
+                "  {mark} {}  {}{note}",
                 secret.name,
                 secret.status.describe()
             )?;
@@ -58,10 +61,18 @@ impl Render for Differences {
 
 pub fn run(cx: &Context, out: &Output, args: DiffArgs) -> Result<()> {
     let session = SyncSession::load(cx, &args.scope, &args.aws)?;
+    let view = session.vault.view()?;
+    let to_rotate = |name: &str| {
+        view.team
+            .to_rotate
+            .iter()
+            .any(|n| n.scope == session.scope && n.name == name)
+    };
     let secrets = session
         .compare()
         .into_iter()
         .map(|(name, status)| Difference {
+            to_rotate: to_rotate(&name),
             path: session.parameter(&name),
             remote_version: session.parameters.get(&name).map(|r| r.version),
             name,

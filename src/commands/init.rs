@@ -20,6 +20,8 @@ struct Created {
     recipients: Vec<String>,
     app_id: Option<String>,
     key_location: Option<&'static str>,
+    /// ampsecret's git merge and diff drivers were registered (inside a git repository).
+    git_drivers: bool,
     #[serde(skip)]
     key_described: Option<String>,
 }
@@ -33,13 +35,32 @@ impl Render for Created {
                 self.vault
             ),
             None => writeln!(err, "Created the passphrase vault at {}.", self.vault),
+        }?;
+        if self.git_drivers {
+            writeln!(
+                err,
+                "Registered ampsecret's git merge and diff drivers; commit .gitattributes and .ampsecret/."
+            )?;
         }
+        Ok(())
     }
 }
 
 pub fn run(cx: &Context, out: &Output, args: InitArgs) -> Result<()> {
     let (vault, _key, location) = create(cx, out, args.passphrase)?;
+    // Inside a git repository the vault is meant to be shared: make merges and diffs work.
+    let git_drivers = super::git::in_repository(vault.dir())
+        && match super::git::register(vault.dir()) {
+            Ok(_) => true,
+            Err(e) => {
+                out.message(format_args!(
+                    "note: git drivers not registered ({e}); run 'ampsecret git-setup' later"
+                ));
+                false
+            }
+        };
     out.emit(&Created {
+        git_drivers,
         vault: vault.dir().display().to_string(),
         encryption: if args.passphrase {
             "passphrase"
@@ -70,27 +91,19 @@ pub(super) fn create(
     let (key, recipients, location) = if passphrase {
         (Key::Passphrase(cx.passphrase(true)?), Vec::new(), None)
     } else {
-        let (identity, location) = match keystore::identity_from_env()? {
-            // CI brings its own key: use it, and store nothing.
-            Some((mut ids, location)) => (ids.swap_remove(0), location),
+        let (key, location) = match keystore::key_from_env()? {
+            // CI (or an SSH key) brings its own key: use it, and store nothing.
+            Some(found) => found,
             None => {
-                let identity = x25519::Identity::generate();
-                let (location, fallback) = keystore::store_identity(&vault_id, &identity)?;
-                if let Some(reason) = fallback {
-                    out.message(format_args!(
-                        "note: no usable OS keyring ({reason}); the key is in {} (0600). Back it up: without it the vault cannot be opened.",
-                        location.describe()
-                    ));
-                }
-                (identity, location)
+                let (identity, location) = new_identity(out, &vault_id)?;
+                (Key::Identities(vec![identity]), location)
             }
         };
-        let recipient = identity.to_public().to_string();
-        (
-            Key::Identities(vec![identity]),
-            vec![recipient],
-            Some(location),
-        )
+        let recipient =
+            key.public_keys().into_iter().next().ok_or_else(|| {
+                Error::Key("the key given has no public key to encrypt to".into())
+            })?;
+        (key, vec![recipient], Some(location))
     };
     let config = Config {
         format: CONFIG_FORMAT,
@@ -105,4 +118,21 @@ pub(super) fn create(
     };
     let vault = VaultDir::create(dir, config, &key)?;
     Ok((vault, key, location))
+}
+
+/// Makes a new age key for vault `vault_id` and stores it (keyring, else a 0600 file, which
+/// is said once).
+pub(super) fn new_identity(
+    out: &Output,
+    vault_id: &str,
+) -> Result<(x25519::Identity, KeyLocation)> {
+    let identity = x25519::Identity::generate();
+    let (location, fallback) = keystore::store_identity(vault_id, &identity)?;
+    if let Some(reason) = fallback {
+        out.message(format_args!(
+            "note: no usable OS keyring ({reason}); the key is in {} (0600). Back it up: without it the vault cannot be opened.",
+            location.describe()
+        ));
+    }
+    Ok((identity, location))
 }

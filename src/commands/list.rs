@@ -22,6 +22,8 @@ struct Row<'a> {
     #[serde(serialize_with = "output::rfc3339")]
     updated: u64,
     synced: bool,
+    /// A removed member could read it: rotate it at its source.
+    to_rotate: bool,
 }
 
 /// One effective name (`--json`: name, scope, source, path, shadows_shared, updated).
@@ -68,16 +70,23 @@ impl Render for Listing<'_> {
         }
         let name_width = width(self.rows.iter().map(|r| r.name), "NAME");
         let scope_width = width(self.rows.iter().map(|r| r.scope), "SCOPE");
+        // A NOTE column only when a row has a note; RFC 3339 times are 20 characters.
+        let updated_heading = if self.rows.iter().any(|r| r.to_rotate) {
+            format!("{:20}  NOTE", "UPDATED")
+        } else {
+            "UPDATED".to_owned()
+        };
         writeln!(
             out,
-            "{:name_width$}  {:scope_width$}  UPDATED",
+            "{:name_width$}  {:scope_width$}  {updated_heading}",
             "NAME", "SCOPE"
         )?;
         for row in &self.rows {
             let updated = output::timestamp(row.updated);
+            let note = if row.to_rotate { "  to rotate" } else { "" };
             writeln!(
                 out,
-                "{:name_width$}  {:scope_width$}  {updated}",
+                "{:name_width$}  {:scope_width$}  {updated}{note}",
                 row.name, row.scope
             )?;
         }
@@ -156,10 +165,18 @@ pub fn run(cx: &Context, out: &Output, args: ListArgs) -> Result<()> {
         .filter(|s| only.as_ref().is_none_or(|key| *key == s.key))
         .map(|s| (s, s.key.to_string(), s.key.parameter_scope(&app).ok()))
         .collect();
+    let to_rotate: std::collections::HashSet<(&ScopeKey, &str)> = view
+        .team
+        .to_rotate
+        .iter()
+        .map(|n| (&n.scope, n.name.as_str()))
+        .collect();
+    let to_rotate = &to_rotate;
     let rows = scopes
         .iter()
         .flat_map(|(scope, label, parameter_scope)| {
             scope.secrets.iter().map(move |entry| Row {
+                to_rotate: to_rotate.contains(&(&scope.key, entry.name)),
                 name: entry.name,
                 scope: label,
                 path: parameter_scope

@@ -7,13 +7,16 @@ mod diff;
 mod exec;
 mod export;
 mod get;
+mod git;
 mod import;
 mod init;
+mod join;
 mod list;
 mod man;
 mod path;
 mod pull;
 mod push;
+mod recipients;
 mod remove;
 mod set;
 
@@ -45,6 +48,12 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Pull(args) => pull::run(&cx, &out, args),
         Command::Completions(args) => completions::run(&out, args),
         Command::Man(args) => man::run(&out, args),
+        Command::Recipients(command) => recipients::run(&cx, &out, command),
+        Command::Join(args) => join::run(&cx, &out, args),
+        Command::GitSetup => git::setup(&cx, &out),
+        Command::Resolve(args) => git::resolve(&cx, &out, args),
+        Command::GitTextconv(args) => git::textconv(&cx, args),
+        Command::GitMergeDriver(args) => return git::merge_driver(&cx, args),
         Command::Exec(args) => return exec::run(&cx, args),
     }?;
     Ok(0)

@@ -13,13 +13,16 @@ pub const SCRYPT_WORK_FACTOR_ENV: &str = "AMPSECRET_SCRYPT_WORK_FACTOR";
 
 /// What the vault is encrypted to.
 pub enum Seal<'a> {
-    Recipients(&'a [x25519::Recipient]),
+    /// Members' keys: age X25519 or SSH recipients.
+    Recipients(&'a [&'a dyn age::Recipient]),
     Passphrase(&'a SecretString),
 }
 
 /// What opens the vault.
 pub enum Unseal<'a> {
     Identities(&'a [x25519::Identity]),
+    /// A member whose key is an (unencrypted) SSH private key.
+    Ssh(&'a age::ssh::Identity),
     Passphrase(&'a SecretString),
 }
 
@@ -70,7 +73,7 @@ fn seal_with_work_factor(
             if recipients.is_empty() {
                 return Err(CryptoError::NoRecipients);
             }
-            age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+            age::Encryptor::with_recipients(recipients.iter().copied())
                 .map_err(|e| CryptoError::Damaged(e.to_string()))?
         }
         Seal::Passphrase(passphrase) => {
@@ -99,6 +102,12 @@ pub fn unseal(ciphertext: &[u8], with: Unseal<'_>) -> Result<Zeroizing<Vec<u8>>,
                 return Err(CryptoError::WantsPassphrase);
             }
             decryptor.decrypt(identities.iter().map(|i| i as &dyn age::Identity))
+        }
+        Unseal::Ssh(identity) => {
+            if decryptor.is_scrypt() {
+                return Err(CryptoError::WantsPassphrase);
+            }
+            decryptor.decrypt(std::iter::once(identity as &dyn age::Identity))
         }
         Unseal::Passphrase(passphrase) => {
             if !decryptor.is_scrypt() {
@@ -134,7 +143,8 @@ mod tests {
     fn x25519_round_trip_and_wrong_key() {
         let me = x25519::Identity::generate();
         let other = x25519::Identity::generate();
-        let sealed = seal(b"payload", Seal::Recipients(&[me.to_public()])).unwrap();
+        let public = me.to_public();
+        let sealed = seal(b"payload", Seal::Recipients(&[&public])).unwrap();
         assert!(!sealed.windows(7).any(|w| w == b"payload"));
         let opened = unseal(&sealed, Unseal::Identities(std::slice::from_ref(&me))).unwrap();
         assert_eq!(&opened[..], b"payload");

@@ -5,8 +5,14 @@
 //! copying, and only the owned [`Vault`] (used to change the vault) allocates per secret.
 //!
 //! ```text
-//! payload  = MAGIC version:u16 scope_count:u32 scope*
-//! scope    = kind:u8 name:str16 secret_count:u32 secret*      (kind 0 shared, 1 branch, 2 sandbox)
+//! payload  = MAGIC version:u16 [team] scope_count:u32 scope*  (team: version 2 and later)
+//! team     = token_count:u8 token:[u8;32]* member_count:u16 member*
+//!            notice_count:u32 notice* conflict_count:u32 conflict*
+//! member   = name:str16 recipient:str16
+//! notice   = scope_key name:str16 member:str16                 (a secret to rotate)
+//! conflict = scope_key name:str16 theirs_flag:u8 [theirs:str32] (an unresolved git merge)
+//! scope    = scope_key secret_count:u32 secret*
+//! scope_key = kind:u8 name:str16                               (kind 0 shared, 1 branch, 2 sandbox)
 //! secret   = name:str16 value:str32 created:u64 updated:u64 sync_flag:u8 [sync]
 //! sync     = parameter:str16 version:i64 digest:[u8;32] synced_at:u64
 //! str16    = len:u16 utf8-bytes            str32 = len:u32 utf8-bytes
@@ -20,9 +26,164 @@ use std::collections::BTreeMap;
 use zeroize::Zeroizing;
 
 const MAGIC: &[u8; 8] = b"AMPSVLT\n";
-/// The payload version this build reads and writes.
-pub const FORMAT_VERSION: u16 = 1;
+/// The payload version this build writes. Version 1 (no team section) is still read, and
+/// upgraded on the next write.
+pub const FORMAT_VERSION: u16 = 2;
 const DIGEST_LEN: usize = 32;
+/// Length of a membership token.
+pub const TOKEN_LEN: usize = 32;
+
+/// A random secret only members know: it is inside the encrypted payload, so a vault.age
+/// made by someone holding only the public keys cannot carry it.
+pub type Token = Zeroizing<[u8; TOKEN_LEN]>;
+
+/// Who the vault is encrypted to, as members added them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub name: String,
+    /// The public key: `age1…` or an OpenSSH public key (`ssh-ed25519 AAAA…`).
+    pub recipient: String,
+}
+
+/// A secret a removed member could read, to rotate at its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotateNotice {
+    pub scope: ScopeKey,
+    pub name: String,
+    /// The removed member's name.
+    pub member: String,
+}
+
+/// A secret a git merge could not decide: the vault holds our value (or none), this holds
+/// theirs (or `None`: they removed it).
+#[derive(Debug, Clone)]
+pub struct Conflict {
+    pub scope: ScopeKey,
+    pub name: String,
+    pub theirs: Option<SecretValue>,
+}
+
+/// Membership and its bookkeeping: authenticated by living inside the encrypted payload.
+#[derive(Debug, Clone, Default)]
+pub struct Team {
+    /// Membership tokens, the current one first, then every earlier one, so a machine that
+    /// trusted an earlier token can follow a rotation.
+    pub tokens: Vec<Token>,
+    pub members: Vec<Member>,
+    pub to_rotate: Vec<RotateNotice>,
+    pub conflicts: Vec<Conflict>,
+}
+
+impl Team {
+    fn encoded_len(&self) -> usize {
+        1 + self.tokens.len() * TOKEN_LEN
+            + 2
+            + self
+                .members
+                .iter()
+                .map(|m| 4 + m.name.len() + m.recipient.len())
+                .sum::<usize>()
+            + 4
+            + self
+                .to_rotate
+                .iter()
+                .map(|n| 3 + scope_parts(&n.scope).1.len() + 4 + n.name.len() + n.member.len())
+                .sum::<usize>()
+            + 4
+            + self
+                .conflicts
+                .iter()
+                .map(|c| {
+                    3 + scope_parts(&c.scope).1.len()
+                        + 2
+                        + c.name.len()
+                        + 1
+                        + c.theirs.as_ref().map_or(0, |v| 4 + v.len())
+                })
+                .sum::<usize>()
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(u8::try_from(self.tokens.len()).expect("a handful of tokens"));
+        for token in &self.tokens {
+            out.extend_from_slice(&token[..]);
+        }
+        let members = u16::try_from(self.members.len()).expect("members fit in u16");
+        out.extend_from_slice(&members.to_le_bytes());
+        for member in &self.members {
+            put_str16(out, &member.name);
+            put_str16(out, &member.recipient);
+        }
+        put_u32(out, self.to_rotate.len());
+        for notice in &self.to_rotate {
+            put_scope(out, &notice.scope);
+            put_str16(out, &notice.name);
+            put_str16(out, &notice.member);
+        }
+        put_u32(out, self.conflicts.len());
+        for conflict in &self.conflicts {
+            put_scope(out, &conflict.scope);
+            put_str16(out, &conflict.name);
+            match &conflict.theirs {
+                None => out.push(0),
+                Some(value) => {
+                    out.push(1);
+                    put_u32(out, value.len());
+                    out.extend_from_slice(value.expose().as_bytes());
+                }
+            }
+        }
+    }
+
+    fn parse(r: &mut Reader<'_>) -> Result<Team, FormatError> {
+        let mut team = Team::default();
+        for _ in 0..r.u8()? {
+            team.tokens.push(Zeroizing::new(r.array()?));
+        }
+        let members = u16::from_le_bytes(r.array()?);
+        for _ in 0..members {
+            let member = Member {
+                name: r.str16()?.to_owned(),
+                recipient: r.str16()?.to_owned(),
+            };
+            if team
+                .members
+                .iter()
+                .any(|m| m.name == member.name || m.recipient == member.recipient)
+            {
+                return Err(FormatError::Unordered);
+            }
+            team.members.push(member);
+        }
+        for _ in 0..r.u32()? {
+            team.to_rotate.push(RotateNotice {
+                scope: r.scope()?,
+                name: r.str16()?.to_owned(),
+                member: r.str16()?.to_owned(),
+            });
+        }
+        for _ in 0..r.u32()? {
+            let scope = r.scope()?;
+            let name = r.str16()?.to_owned();
+            let theirs = match r.u8()? {
+                0 => None,
+                1 => {
+                    let len = r.u32()?;
+                    let text =
+                        std::str::from_utf8(r.take(len)?).map_err(|_| FormatError::InvalidUtf8)?;
+                    Some(SecretValue::new(text.to_owned()))
+                }
+                _ => return Err(FormatError::UnknownTag),
+            };
+            team.conflicts.push(Conflict {
+                scope,
+                name,
+                theirs,
+            });
+        }
+        Ok(team)
+    }
+}
 
 /// What the last push or pull agreed with SSM about one secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +210,7 @@ pub struct Entry {
 #[derive(Debug, Clone, Default)]
 pub struct Vault {
     scopes: BTreeMap<ScopeKey, BTreeMap<String, Entry>>,
+    pub team: Team,
 }
 
 /// What went wrong reading a payload.
@@ -84,6 +246,10 @@ impl Vault {
                 if entry.value != value {
                     entry.value = value;
                     entry.updated = now;
+                    // A new value is the rotation a removed member's notice asked for.
+                    self.team
+                        .to_rotate
+                        .retain(|n| !(n.scope == *scope && n.name == name));
                 }
                 false
             }
@@ -109,8 +275,26 @@ impl Vault {
         }
     }
 
+    /// Every secret as (scope, name, entry), in order.
+    pub fn entries(&self) -> impl Iterator<Item = (&ScopeKey, &str, &Entry)> {
+        self.scopes
+            .iter()
+            .flat_map(|(scope, secrets)| secrets.iter().map(move |(n, e)| (scope, n.as_str(), e)))
+    }
+
+    /// Puts `entry` under `scope`/`name` as it is (metadata included): merges use it.
+    pub fn insert(&mut self, scope: &ScopeKey, name: &str, entry: Entry) {
+        self.scopes
+            .entry(scope.clone())
+            .or_default()
+            .insert(name.to_owned(), entry);
+    }
+
     /// Removes a secret, and its scope once empty.
     pub fn remove(&mut self, scope: &ScopeKey, name: &str) -> Option<Entry> {
+        self.team
+            .to_rotate
+            .retain(|n| !(n.scope == *scope && n.name == name));
         let secrets = self.scopes.get_mut(scope)?;
         let removed = secrets.remove(name);
         if secrets.is_empty() {
@@ -130,11 +314,10 @@ impl Vault {
         let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len()));
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        self.team.encode(&mut out);
         put_u32(&mut out, self.scopes.len());
         for (key, secrets) in &self.scopes {
-            let (kind, scope_name) = scope_parts(key);
-            out.push(kind);
-            put_str16(&mut out, scope_name);
+            put_scope(&mut out, key);
             put_u32(&mut out, secrets.len());
             for (name, entry) in secrets {
                 put_str16(&mut out, name);
@@ -159,7 +342,7 @@ impl Vault {
     }
 
     fn encoded_len(&self) -> usize {
-        let mut len = MAGIC.len() + 2 + 4;
+        let mut len = MAGIC.len() + 2 + self.team.encoded_len() + 4;
         for (key, secrets) in &self.scopes {
             len += 1 + 2 + scope_parts(key).1.len() + 4;
             for (name, entry) in secrets {
@@ -181,6 +364,12 @@ fn scope_parts(key: &ScopeKey) -> (u8, &str) {
     }
 }
 
+fn put_scope(out: &mut Vec<u8>, key: &ScopeKey) {
+    let (kind, scope_name) = scope_parts(key);
+    out.push(kind);
+    put_str16(out, scope_name);
+}
+
 /// Lengths are bounded by construction: names are checked before they reach the vault, and
 /// values by [`SecretValue::validate`]; a longer one is a bug, not input.
 fn put_str16(out: &mut Vec<u8>, s: &str) {
@@ -197,6 +386,7 @@ fn put_u32(out: &mut Vec<u8>, n: usize) {
 /// A parsed payload that borrows from the decrypted bytes: no per-secret allocation.
 #[derive(Debug)]
 pub struct VaultView<'a> {
+    pub team: Team,
     pub scopes: Vec<ScopeView<'a>>,
 }
 
@@ -248,29 +438,11 @@ impl<'a> VaultView<'a> {
     /// Parses and checks a whole payload.
     pub fn parse(bytes: &'a [u8]) -> Result<VaultView<'a>, FormatError> {
         let mut r = Reader { rest: bytes };
-        if r.take(MAGIC.len())? != MAGIC {
-            return Err(FormatError::BadMagic);
-        }
-        let version = u16::from_le_bytes(r.array()?);
-        if version != FORMAT_VERSION {
-            // Version 0 never existed; anything else is from the future.
-            return Err(if version > FORMAT_VERSION {
-                FormatError::NewerVersion(version)
-            } else {
-                FormatError::UnknownTag
-            });
-        }
+        let team = Self::header(&mut r)?;
         let scope_count = r.u32()?;
         let mut scopes: Vec<ScopeView<'a>> = Vec::with_capacity(scope_count.min(1024));
         for _ in 0..scope_count {
-            let kind = r.u8()?;
-            let scope_name = r.str16()?;
-            let key = match (kind, scope_name) {
-                (0, "") => ScopeKey::Shared,
-                (1, name) if !name.is_empty() => ScopeKey::Branch(name.to_owned()),
-                (2, id) if !id.is_empty() => ScopeKey::Sandbox(id.to_owned()),
-                _ => return Err(FormatError::UnknownTag),
-            };
+            let key = r.scope()?;
             if scopes.last().is_some_and(|prev| prev.key >= key) {
                 return Err(FormatError::Unordered);
             }
@@ -312,7 +484,26 @@ impl<'a> VaultView<'a> {
         if !r.rest.is_empty() {
             return Err(FormatError::TrailingBytes);
         }
-        Ok(VaultView { scopes })
+        Ok(VaultView { team, scopes })
+    }
+
+    /// The team section alone (membership checks need no secret parsed).
+    pub fn parse_team(bytes: &[u8]) -> Result<Team, FormatError> {
+        Self::header(&mut Reader { rest: bytes })
+    }
+
+    /// Magic, version and (from version 2) the team section.
+    fn header(r: &mut Reader<'_>) -> Result<Team, FormatError> {
+        if r.take(MAGIC.len())? != MAGIC {
+            return Err(FormatError::BadMagic);
+        }
+        match u16::from_le_bytes(r.array()?) {
+            1 => Ok(Team::default()),
+            FORMAT_VERSION => Team::parse(r),
+            // Version 0 never existed; anything else is from the future.
+            0 => Err(FormatError::UnknownTag),
+            newer => Err(FormatError::NewerVersion(newer)),
+        }
     }
 
     pub fn scope(&self, key: &ScopeKey) -> Option<&ScopeView<'a>> {
@@ -344,7 +535,10 @@ impl<'a> VaultView<'a> {
                 (s.key.clone(), secrets)
             })
             .collect();
-        Vault { scopes }
+        Vault {
+            scopes,
+            team: self.team.clone(),
+        }
     }
 }
 
@@ -382,6 +576,16 @@ impl<'a> Reader<'a> {
         let len = u16::from_le_bytes(self.array()?) as usize;
         std::str::from_utf8(self.take(len)?).map_err(|_| FormatError::InvalidUtf8)
     }
+
+    fn scope(&mut self) -> Result<ScopeKey, FormatError> {
+        let kind = self.u8()?;
+        Ok(match (kind, self.str16()?) {
+            (0, "") => ScopeKey::Shared,
+            (1, name) if !name.is_empty() => ScopeKey::Branch(name.to_owned()),
+            (2, id) if !id.is_empty() => ScopeKey::Sandbox(id.to_owned()),
+            _ => return Err(FormatError::UnknownTag),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -410,7 +614,89 @@ mod tests {
                 synced_at: 99,
             }),
         );
+        vault.team = Team {
+            tokens: vec![
+                Zeroizing::new([1; TOKEN_LEN]),
+                Zeroizing::new([2; TOKEN_LEN]),
+            ],
+            members: vec![
+                Member {
+                    name: "alice".into(),
+                    recipient: "age1alice".into(),
+                },
+                Member {
+                    name: "carol".into(),
+                    recipient: "ssh-ed25519 AAAAC3carol".into(),
+                },
+            ],
+            to_rotate: vec![RotateNotice {
+                scope: main.clone(),
+                name: "B_KEY".into(),
+                member: "bob".into(),
+            }],
+            conflicts: vec![
+                Conflict {
+                    scope: ScopeKey::Shared,
+                    name: "S".into(),
+                    theirs: Some(SecretValue::new("theirs".into())),
+                },
+                Conflict {
+                    scope: main,
+                    name: "A_KEY".into(),
+                    theirs: None,
+                },
+            ],
+        };
         vault
+    }
+
+    #[test]
+    fn the_team_round_trips_and_a_new_value_clears_its_rotation_notice() {
+        let mut vault = sample();
+        let bytes = vault.encode();
+        let team = VaultView::parse_team(&bytes).unwrap();
+        assert_eq!(team.tokens.len(), 2);
+        assert_eq!(team.members, vault.team.members);
+        assert_eq!(team.to_rotate, vault.team.to_rotate);
+        assert_eq!(
+            team.conflicts[0].theirs.as_ref().unwrap().expose(),
+            "theirs"
+        );
+        assert!(team.conflicts[1].theirs.is_none());
+        let main = ScopeKey::Branch("main".into());
+        vault.set(&main, "B_KEY", SecretValue::new("two\nlines ✓".into()), 20);
+        assert_eq!(
+            vault.team.to_rotate.len(),
+            1,
+            "the same value is no rotation"
+        );
+        vault.set(&main, "B_KEY", SecretValue::new("rotated".into()), 21);
+        assert!(vault.team.to_rotate.is_empty());
+    }
+
+    #[test]
+    fn a_version_1_payload_is_read_with_an_empty_team() {
+        let mut v1 = MAGIC.to_vec();
+        v1.extend_from_slice(&1u16.to_le_bytes());
+        v1.extend_from_slice(&1u32.to_le_bytes());
+        v1.push(0);
+        v1.extend_from_slice(&0u16.to_le_bytes());
+        v1.extend_from_slice(&1u32.to_le_bytes());
+        put_str16(&mut v1, "K");
+        v1.extend_from_slice(&1u32.to_le_bytes());
+        v1.push(b'v');
+        v1.extend_from_slice(&5u64.to_le_bytes());
+        v1.extend_from_slice(&6u64.to_le_bytes());
+        v1.push(0);
+        let view = VaultView::parse(&v1).unwrap();
+        assert!(view.team.tokens.is_empty() && view.team.members.is_empty());
+        assert_eq!(
+            view.get(&ScopeKey::Shared, "K").unwrap().value().expose(),
+            "v"
+        );
+        // Written again, it is version 2.
+        let upgraded = view.to_vault().encode();
+        assert_eq!(&upgraded[8..10], &FORMAT_VERSION.to_le_bytes());
     }
 
     #[test]
@@ -480,10 +766,10 @@ mod tests {
             FormatError::TrailingBytes
         );
         let mut newer = bytes.clone();
-        newer[8] = 2;
+        newer[8] = 3;
         assert_eq!(
             VaultView::parse(&newer).unwrap_err(),
-            FormatError::NewerVersion(2)
+            FormatError::NewerVersion(3)
         );
         let mut magic = bytes.clone();
         magic[0] = b'X';

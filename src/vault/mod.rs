@@ -4,17 +4,19 @@
 pub mod config;
 pub mod crypto;
 pub mod format;
+pub mod members;
+pub mod merge;
 pub mod store;
+pub mod trust;
 
 pub use config::{Config, Encryption};
-pub use format::{Entry, SyncState, Vault, VaultView};
+pub use format::{Entry, Member, SyncState, Team, Vault, VaultView};
 
 use crate::error::{Error, Result};
 use age::secrecy::SecretString;
 use age::x25519;
 use crypto::{CryptoError, Seal, Unseal};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use store::VaultFiles;
 use zeroize::Zeroizing;
 
@@ -32,7 +34,30 @@ pub fn now() -> u64 {
 /// The key material that opens a vault.
 pub enum Key {
     Identities(Vec<x25519::Identity>),
+    /// A member's SSH private key (unencrypted).
+    Ssh(Box<age::ssh::Identity>),
     Passphrase(SecretString),
+}
+
+impl Key {
+    /// The member key(s) this is the private half of, as stored in the member list.
+    pub fn public_keys(&self) -> Vec<String> {
+        match self {
+            Key::Identities(ids) => ids.iter().map(|i| i.to_public().to_string()).collect(),
+            Key::Ssh(identity) => age::ssh::Recipient::try_from((**identity).clone())
+                .map(|r| vec![r.to_string()])
+                .unwrap_or_default(),
+            Key::Passphrase(_) => Vec::new(),
+        }
+    }
+
+    fn unseal(&self) -> Unseal<'_> {
+        match self {
+            Key::Identities(ids) => Unseal::Identities(ids),
+            Key::Ssh(identity) => Unseal::Ssh(identity),
+            Key::Passphrase(pass) => Unseal::Passphrase(pass),
+        }
+    }
 }
 
 /// An opened vault directory: its config is read, its payload is not.
@@ -49,6 +74,83 @@ impl Plaintext {
     pub fn view(&self) -> Result<VaultView<'_>> {
         VaultView::parse(&self.0)
             .map_err(|e| Error::Key(format!("the vault payload is unreadable: {e}")))
+    }
+}
+
+/// Encrypts `vault` to its members (or with the passphrase).
+fn seal_vault(vault: &Vault, key: &Key) -> std::result::Result<Vec<u8>, CryptoError> {
+    let payload = vault.encode();
+    match key {
+        Key::Passphrase(pass) => crypto::seal(&payload, Seal::Passphrase(pass)),
+        Key::Identities(_) | Key::Ssh(_) => {
+            let recipients: Vec<Box<dyn age::Recipient + Send>> = vault
+                .team
+                .members
+                .iter()
+                .map(|m| members::recipient(&m.recipient))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(CryptoError::Damaged)?;
+            let refs: Vec<&dyn age::Recipient> = recipients
+                .iter()
+                .map(|r| r.as_ref() as &dyn age::Recipient)
+                .collect();
+            crypto::seal(&payload, Seal::Recipients(&refs))
+        }
+    }
+}
+
+impl Vault {
+    /// A vault written before members were recorded in the payload: its members are the
+    /// keys config.toml lists (trusted once, as the previous release did).
+    fn adopt_legacy_members(&mut self, config: &Config) {
+        if self.team.members.is_empty() && self.team.tokens.is_empty() {
+            self.team.members = config
+                .recipients
+                .iter()
+                .enumerate()
+                .map(|(i, recipient)| Member {
+                    name: format!("member-{}", i + 1),
+                    recipient: recipient.clone(),
+                })
+                .collect();
+        }
+    }
+
+    /// Refuses to write while config.toml's recipients differ from the members recorded in
+    /// the payload: a key added by editing config.toml was not added by a member.
+    pub fn check_members_mirror(&self, config: &Config, config_path: &Path) -> Result<()> {
+        if config.encryption != Encryption::X25519 {
+            return Ok(());
+        }
+        let members: Vec<&str> = self
+            .team
+            .members
+            .iter()
+            .map(|m| m.recipient.as_str())
+            .collect();
+        if let Some(extra) = config
+            .recipients
+            .iter()
+            .find(|r| !members.contains(&r.as_str()))
+        {
+            return Err(Error::Key(format!(
+                "{} lists the key {} that no member added with 'ampsecret recipients add', so nothing is written: review it (git log -p -- {}); if you trust it, run 'ampsecret recipients add {extra}'; if not, remove the line",
+                config_path.display(),
+                members::shorten(extra),
+                config_path.display()
+            )));
+        }
+        if let Some(missing) = members
+            .iter()
+            .find(|m| !config.recipients.iter().any(|r| r == *m))
+        {
+            return Err(Error::Key(format!(
+                "{} no longer lists the member key {}, but no member removed it: restore the line, or run 'ampsecret recipients remove {missing}'",
+                config_path.display(),
+                members::shorten(missing)
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -71,7 +173,7 @@ impl VaultDir {
     }
 
     /// Creates a new, empty vault. The payload is written before the config, so a vault
-    /// with a config is always complete.
+    /// with a config is always complete. The config's recipients become the first members.
     pub fn create(dir: &Path, config: Config, key: &Key) -> Result<VaultDir> {
         Self::ensure_absent(dir)?;
         let files = VaultFiles {
@@ -81,8 +183,29 @@ impl VaultDir {
         let vault = VaultDir { files, config };
         let _lock = store::lock(&vault.files.lock())?;
         store::write_atomic(&vault.files.gitignore(), GITIGNORE.as_bytes())?;
-        vault.write(&Vault::default(), key)?;
+        let mut initial = Vault::default();
+        let owner = crate::sys::os_user_name().unwrap_or_else(|| "owner".into());
+        initial.team.members = vault
+            .config
+            .recipients
+            .iter()
+            .enumerate()
+            .map(|(i, recipient)| Member {
+                name: if i == 0 {
+                    owner.clone()
+                } else {
+                    format!("member-{}", i + 1)
+                },
+                recipient: recipient.clone(),
+            })
+            .collect();
+        if vault.config.encryption == Encryption::X25519 {
+            initial.team.tokens.push(Zeroizing::new(rand::random()));
+        }
+        vault.write(&initial, key)?;
         store::write_atomic(&vault.files.config(), vault.config.to_toml().as_bytes())?;
+        // The creator's machine trusts its own vault from the start.
+        trust::check(&vault.config.vault_id, &initial.team, &vault.files.vault())?;
         Ok(vault)
     }
 
@@ -118,55 +241,103 @@ impl VaultDir {
                 self.files.config().display()
             ))
         })?;
-        let unseal = match key {
-            Key::Identities(ids) => Unseal::Identities(ids),
-            Key::Passphrase(pass) => Unseal::Passphrase(pass),
-        };
-        crypto::unseal(&ciphertext, unseal)
+        let plaintext = crypto::unseal(&ciphertext, key.unseal())
             .map(Plaintext)
-            .map_err(|e| self.crypto_error(e))
+            .map_err(|e| self.crypto_error(e))?;
+        self.check_authorship(&plaintext.0)?;
+        Ok(plaintext)
+    }
+
+    /// Refuses a payload not written by a member (see [`trust`]).
+    fn check_authorship(&self, plaintext: &[u8]) -> Result<()> {
+        let team = VaultView::parse_team(plaintext)
+            .map_err(|e| Error::Key(format!("the vault payload is unreadable: {e}")))?;
+        trust::check(&self.config.vault_id, &team, &self.files.vault())
     }
 
     /// Read–modify–write under the exclusive lock. Nothing is written if `change` fails or
     /// leaves the payload as it was.
     pub fn update<R>(&self, key: &Key, change: impl FnOnce(&mut Vault) -> Result<R>) -> Result<R> {
+        self.update_team(key, |vault| {
+            vault.check_members_mirror(&self.config, &self.files.config())?;
+            change(vault)
+        })
+    }
+
+    /// [`VaultDir::update`] without the member-list check: for the commands that change the
+    /// member list (and so the mirror in config.toml, which they rewrite).
+    pub fn update_team<R>(
+        &self,
+        key: &Key,
+        change: impl FnOnce(&mut Vault) -> Result<R>,
+    ) -> Result<R> {
         let _lock = store::lock(&self.files.lock())?;
         store::remove_stale_temporaries(&self.files.dir);
         let before = self.read(key)?;
         let mut vault = before.view()?.to_vault();
+        vault.adopt_legacy_members(&self.config);
         let result = change(&mut vault)?;
+        if vault.team.tokens.is_empty() && self.config.encryption == Encryption::X25519 {
+            vault.team.tokens.push(Zeroizing::new(rand::random()));
+        }
         if *vault.encode() != *before.0 {
             self.write(&vault, key)?;
+        } else {
+            self.write_members_mirror(&vault)?;
         }
         Ok(result)
     }
 
     fn write(&self, vault: &Vault, key: &Key) -> Result<()> {
-        let recipients;
-        let seal = match key {
-            Key::Passphrase(pass) => Seal::Passphrase(pass),
-            Key::Identities(_) => {
-                recipients = self.recipients()?;
-                Seal::Recipients(&recipients)
-            }
-        };
-        let ciphertext = crypto::seal(&vault.encode(), seal).map_err(|e| self.crypto_error(e))?;
-        store::write_atomic(&self.files.vault(), &ciphertext)
+        let ciphertext = seal_vault(vault, key).map_err(|e| self.crypto_error(e))?;
+        store::write_atomic(&self.files.vault(), &ciphertext)?;
+        self.write_members_mirror(vault)
     }
 
-    fn recipients(&self) -> Result<Vec<x25519::Recipient>> {
-        self.config
-            .recipients
+    /// Rewrites config.toml's recipients when they differ from the members (after a member
+    /// change; the payload is written first, so a crash between leaves a mismatch that the
+    /// next write reports rather than a vault encrypted to a list nobody agreed to).
+    fn write_members_mirror(&self, vault: &Vault) -> Result<()> {
+        let stored: Vec<String> = vault
+            .team
+            .members
             .iter()
-            .map(|text| {
-                x25519::Recipient::from_str(text).map_err(|_| {
-                    Error::Key(format!(
-                        "{}: recipient '{text}' is not an age X25519 public key (age1…); fix or remove it",
-                        self.files.config().display()
-                    ))
-                })
-            })
-            .collect()
+            .map(|m| m.recipient.clone())
+            .collect();
+        if self.config.encryption == Encryption::X25519 && stored != self.config.recipients {
+            let mut config = self.config.clone();
+            config.recipients = stored;
+            store::write_atomic(&self.files.config(), config.to_toml().as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Writes `vault` encrypted with `key` (to its members) to `path`, as the merge driver
+    /// does for git's result file.
+    pub fn write_to(vault: &Vault, key: &Key, path: &Path) -> Result<()> {
+        let ciphertext = seal_vault(vault, key)
+            .map_err(|e| Error::Key(format!("cannot encrypt {}: {e}", path.display())))?;
+        store::write_atomic(path, &ciphertext)
+    }
+
+    /// Decrypts another version of this vault (git's base, ours or theirs, or a commit's);
+    /// an empty file is an empty vault. Authorship is the caller's to check: an older version
+    /// rightly lacks tokens drawn since.
+    pub fn read_version(key: &Key, path: &Path) -> Result<Vault> {
+        let ciphertext = std::fs::read(path).map_err(Error::io("cannot read", path))?;
+        if ciphertext.is_empty() {
+            return Ok(Vault::default());
+        }
+        let plaintext = crypto::unseal(&ciphertext, key.unseal())
+            .map_err(|e| Error::Key(format!("cannot open {}: {e}", path.display())))?;
+        let view = VaultView::parse(&plaintext)
+            .map_err(|e| Error::Key(format!("{} is unreadable: {e}", path.display())))?;
+        Ok(view.to_vault())
+    }
+
+    /// Checks a version of this vault against what this machine trusts.
+    pub fn check_version(&self, version: &Vault, path: &Path) -> Result<()> {
+        trust::check(&self.config.vault_id, &version.team, path)
     }
 
     fn crypto_error(&self, error: CryptoError) -> Error {

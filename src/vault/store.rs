@@ -24,7 +24,11 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
 /// new file: write a 0600 temporary file beside it, fsync it, rename it over, fsync the
 /// directory. `bytes` must already be ciphertext or non-secret.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    // A bare file name (git hands its merge driver those) lives in the current directory.
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     // tempfile creates the file 0600 on Unix with a random name, so concurrent writers and
     // leftovers of a killed writer never collide with the real file.
     let mut temp = tempfile::Builder::new()

@@ -1,0 +1,232 @@
+//! Three-way merge of two versions of a vault (what git's merge driver does), secret by
+//! secret and member by member. Pure: no I/O, and values are compared, never shown.
+
+use super::format::{Conflict, Entry, Member, RotateNotice, Team, Token, Vault};
+use crate::scope::ScopeKey;
+use std::collections::BTreeSet;
+use zeroize::Zeroizing;
+
+/// Merges `ours` and `theirs`, which both started from `base`. Secrets both sides changed
+/// differently (or one changed and the other removed) keep our value and are listed in the
+/// result's `team.conflicts` with theirs.
+pub fn merge(base: &Vault, ours: &Vault, theirs: &Vault) -> Vault {
+    let mut merged = Vault::default();
+    let mut keys: BTreeSet<(ScopeKey, String)> = BTreeSet::new();
+    for vault in [base, ours, theirs] {
+        keys.extend(vault.entries().map(|(s, n, _)| (s.clone(), n.to_owned())));
+    }
+    let mut conflicts = Vec::new();
+    for (scope, name) in keys {
+        let (b, o, t) = (
+            base.get(&scope, &name),
+            ours.get(&scope, &name),
+            theirs.get(&scope, &name),
+        );
+        let chosen = if same(o, t) || same(t, b) {
+            o
+        } else if same(o, b) {
+            t
+        } else {
+            conflicts.push(Conflict {
+                scope: scope.clone(),
+                name: name.clone(),
+                theirs: t.map(|e| e.value.clone()),
+            });
+            o
+        };
+        if let Some(entry) = chosen {
+            merged.insert(&scope, &name, entry.clone());
+        }
+    }
+    merged.team = merge_team(&base.team, &ours.team, &theirs.team, ours, theirs);
+    merged.team.conflicts = conflicts;
+    merged
+}
+
+/// The same value, or absent on both.
+fn same(a: Option<&Entry>, b: Option<&Entry>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.value == b.value,
+        _ => false,
+    }
+}
+
+fn merge_team(base: &Team, ours: &Team, theirs: &Team, ov: &Vault, tv: &Vault) -> Team {
+    let has = |team: &Team, key: &str| team.members.iter().any(|m| m.recipient == key);
+    // A member stays unless one side removed them; one added on either side is in.
+    let mut members: Vec<Member> = Vec::new();
+    for member in ours.members.iter().chain(&theirs.members) {
+        let key = member.recipient.as_str();
+        let (b, o, t) = (has(base, key), has(ours, key), has(theirs, key));
+        if kept(b, o, t) && !has_member(&members, key) {
+            members.push(member.clone());
+        }
+    }
+    // A member dropped by the merge could read everything their side held: rotate it.
+    let mut to_rotate: Vec<RotateNotice> = Vec::new();
+    for (team, vault) in [(ours, ov), (theirs, tv)] {
+        for gone in team
+            .members
+            .iter()
+            .filter(|m| !has_member(&members, &m.recipient))
+        {
+            for (scope, name, _) in vault.entries() {
+                to_rotate.push(RotateNotice {
+                    scope: scope.clone(),
+                    name: name.to_owned(),
+                    member: gone.name.clone(),
+                });
+            }
+        }
+    }
+    to_rotate.extend(ours.to_rotate.iter().cloned());
+    to_rotate.extend(theirs.to_rotate.iter().cloned());
+    let mut seen = BTreeSet::new();
+    to_rotate.retain(|n| seen.insert((n.scope.clone(), n.name.clone())));
+
+    // The same current token on both sides: nobody was removed since they parted. Otherwise
+    // a fresh one, since a removed member knows the old ones.
+    let mut tokens: Vec<Token> = Vec::new();
+    let same_current = match (ours.tokens.first(), theirs.tokens.first()) {
+        (Some(a), Some(b)) => a[..] == b[..],
+        (None, None) => true,
+        _ => false,
+    };
+    if !same_current {
+        tokens.push(Zeroizing::new(rand::random()));
+    }
+    for token in ours.tokens.iter().chain(&theirs.tokens) {
+        if !tokens.iter().any(|t| t[..] == token[..]) {
+            tokens.push(token.clone());
+        }
+    }
+    Team {
+        tokens,
+        members,
+        to_rotate,
+        conflicts: Vec::new(),
+    }
+}
+
+/// Whether an item of a set (a member, a recipient) survives a three-way merge: one that
+/// was in the base stays only if neither side removed it; a new one from either side is in.
+pub fn kept(in_base: bool, in_ours: bool, in_theirs: bool) -> bool {
+    if in_base {
+        in_ours && in_theirs
+    } else {
+        in_ours || in_theirs
+    }
+}
+
+fn has_member(members: &[Member], key: &str) -> bool {
+    members.iter().any(|m| m.recipient == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::SecretValue;
+
+    fn vault(pairs: &[(&str, &str)]) -> Vault {
+        let mut v = Vault::default();
+        for (name, value) in pairs {
+            v.set(
+                &ScopeKey::Shared,
+                name,
+                SecretValue::new((*value).into()),
+                1,
+            );
+        }
+        v
+    }
+
+    fn values(v: &Vault) -> Vec<(String, String)> {
+        v.entries()
+            .map(|(_, n, e)| (n.to_owned(), e.value.expose().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn disjoint_changes_merge_and_real_conflicts_are_listed() {
+        let base = vault(&[("A", "1"), ("B", "1"), ("C", "1"), ("D", "1")]);
+        let ours = vault(&[
+            ("A", "2"),
+            ("B", "1"),
+            ("C", "ours"),
+            ("D", "ours"),
+            ("N1", "x"),
+        ]);
+        let theirs = vault(&[
+            ("A", "1"),
+            ("B", "2"),
+            ("C", "theirs"),
+            ("N2", "y"),
+            ("S", "z"),
+        ]);
+        let mut ours = ours;
+        ours.set(&ScopeKey::Shared, "S", SecretValue::new("z".into()), 2);
+        let merged = merge(&base, &ours, &theirs);
+        assert_eq!(
+            values(&merged),
+            [
+                ("A", "2"),
+                ("B", "2"),
+                ("C", "ours"),
+                ("D", "ours"),
+                ("N1", "x"),
+                ("N2", "y"),
+                ("S", "z"),
+            ]
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        );
+        let conflicts: Vec<(&str, Option<&str>)> = merged
+            .team
+            .conflicts
+            .iter()
+            .map(|c| (c.name.as_str(), c.theirs.as_ref().map(SecretValue::expose)))
+            .collect();
+        // C: both changed; D: ours changed what theirs removed.
+        assert_eq!(conflicts, [("C", Some("theirs")), ("D", None)]);
+    }
+
+    #[test]
+    fn members_merge_and_a_removal_draws_a_new_token() {
+        let member = |n: &str| Member {
+            name: n.into(),
+            recipient: format!("age1{n}"),
+        };
+        let token = Zeroizing::new([7u8; 32]);
+        let team = |names: &[&str], tokens: Vec<Token>| Team {
+            tokens,
+            members: names.iter().map(|n| member(n)).collect(),
+            ..Team::default()
+        };
+        let mut base = vault(&[("K", "1")]);
+        base.team = team(&["alice", "bob"], vec![token.clone()]);
+        let mut ours = base.clone();
+        ours.team = team(&["alice", "bob", "carol"], vec![token.clone()]);
+        let mut theirs = base.clone();
+        let rotated = Zeroizing::new([8u8; 32]);
+        theirs.team = team(&["alice"], vec![rotated.clone(), token.clone()]);
+        let merged = merge(&base, &ours, &theirs);
+        let names: Vec<&str> = merged
+            .team
+            .members
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect();
+        assert_eq!(names, ["alice", "carol"]);
+        assert_eq!(
+            merged.team.tokens.len(),
+            3,
+            "a fresh token, then both earlier ones"
+        );
+        assert!(merged.team.tokens[0][..] != token[..] && merged.team.tokens[0][..] != rotated[..]);
+        assert_eq!(merged.team.to_rotate.len(), 1);
+        assert_eq!(merged.team.to_rotate[0].member, "bob");
+        // No removal on either side: the token stays.
+        let again = merge(&base, &ours, &base);
+        assert_eq!(again.team.tokens.len(), 1);
+    }
+}

@@ -1,0 +1,99 @@
+//! Authorship: was this `vault.age` written by a member?
+//!
+//! age gives confidentiality, not authorship: anyone holding the (committed) public keys can
+//! encrypt a payload of their choosing to the members. So every payload carries a random
+//! membership token that only its readers know, re-drawn whenever a member is removed (the
+//! earlier ones are kept after it). This machine remembers a fingerprint of the token of the
+//! last vault it opened; a payload that carries neither that token nor, in its history, the
+//! one remembered was not written by a member and is refused. A refused payload changes
+//! nothing here, so the real vault opens as before once restored.
+//!
+//! A first-time cloner has nothing to compare with and trusts what it first opens; it can
+//! compare [`fingerprint`] with a teammate's (`ampsecret recipients list` shows it).
+
+use super::format::{Team, Token};
+use super::store;
+use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// A token's fingerprint: safe to store and show (it reveals nothing of the token).
+pub fn fingerprint(token: &Token) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"ampsecret membership token v1\0");
+    hash.update(&token[..]);
+    hex::encode(&hash.finalize()[..16])
+}
+
+/// Checks `team` (of the vault at `vault_path`) against what this machine remembers of vault
+/// `vault_id`, and remembers its current token once it passes.
+pub fn check(vault_id: &str, team: &Team, vault_path: &Path) -> Result<()> {
+    let Some(record) = record_path(vault_id) else {
+        return Ok(());
+    };
+    let remembered = store::read_optional(&record)?
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .map(|text| text.trim().to_owned());
+    let current = team.tokens.first().map(fingerprint);
+    if let Some(remembered) = &remembered {
+        let known = team.tokens.iter().any(|t| fingerprint(t) == *remembered);
+        if !known {
+            return Err(Error::Key(format!(
+                "{} was not written by a member of this vault (it lacks the membership token this machine last saw), so it is refused: restore it from a trusted commit (git log -- {}) and ask who changed it",
+                vault_path.display(),
+                vault_path.display()
+            )));
+        }
+    }
+    if let Some(current) = current
+        && remembered.as_deref() != Some(current.as_str())
+        && let Err(e) = remember(&record, &current)
+    {
+        tracing::debug!("cannot record the vault's membership token: {e}");
+    }
+    Ok(())
+}
+
+/// Whether two versions of a vault share a membership token: a branch being merged was
+/// written by someone who knew a token this side knows.
+pub fn shares_token(a: &Team, b: &Team) -> bool {
+    a.tokens
+        .iter()
+        .any(|t| b.tokens.iter().any(|u| t[..] == u[..]))
+}
+
+fn remember(record: &Path, fingerprint: &str) -> Result<()> {
+    if let Some(dir) = record.parent() {
+        store::create_private_dir(dir)?;
+    }
+    store::write_atomic(record, format!("{fingerprint}\n").as_bytes())
+}
+
+/// `$XDG_CONFIG_HOME/ampsecret/trust/<vault id>`, beside the identity files; `None` without a
+/// config directory or for an id that is not a plain hex name.
+fn record_path(vault_id: &str) -> Option<PathBuf> {
+    if vault_id.is_empty() || !vault_id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    Some(
+        dirs::config_dir()?
+            .join("ampsecret")
+            .join("trust")
+            .join(vault_id),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zeroize::Zeroizing;
+
+    #[test]
+    fn fingerprints_are_stable_and_distinct() {
+        let a = Zeroizing::new([1u8; 32]);
+        let b = Zeroizing::new([2u8; 32]);
+        assert_eq!(fingerprint(&a), fingerprint(&a.clone()));
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+        assert_eq!(fingerprint(&a).len(), 32);
+    }
+}

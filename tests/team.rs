@@ -1,0 +1,454 @@
+//! A vault a team shares through git, through the real binary, real git, real age keys and a
+//! real SSH key: members join, are added and removed; a hand-edited config.toml never adds a
+//! recipient; a forged vault.age is refused; branches merge secret by secret.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ampsecret");
+
+/// One person: their own HOME and config directory (so their own keys and trust records),
+/// working in `dir`.
+struct User {
+    home: PathBuf,
+}
+
+impl User {
+    fn new(root: &Path, name: &str) -> User {
+        let home = root.join(format!("home-{name}"));
+        std::fs::create_dir_all(&home).unwrap();
+        User { home }
+    }
+
+    fn command(&self, program: &str, dir: &Path) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("AMPSECRET_NO_KEYRING", "1")
+            // One scope whatever branch is checked out: the branches here are git's.
+            .env("AWS_BRANCH", "main")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .current_dir(dir);
+        command
+    }
+
+    /// `ampsecret ARGS` in `dir`, with `stdin`.
+    fn amp(&self, dir: &Path, args: &[&str], stdin: &str) -> Output {
+        use std::io::Write;
+        let mut child = self
+            .command(BIN, dir)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// `ampsecret ARGS`, which must succeed; its stdout.
+    fn ok(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self.amp(dir, args, "");
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    fn set(&self, dir: &Path, name: &str, value: &str) {
+        let out = self.amp(dir, &["set", name, "--stdin", "--yes"], value);
+        assert!(out.status.success(), "set {name}: {}", text(&out.stderr));
+    }
+
+    fn get(&self, dir: &Path, name: &str) -> String {
+        self.ok(dir, &["get", name])
+    }
+
+    fn git(&self, dir: &Path, args: &[&str]) -> Output {
+        self.command("git", dir).args(args).output().unwrap()
+    }
+
+    fn git_ok(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self.git(dir, args);
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Alice's repository with a vault holding two secrets, committed.
+fn alice_repo(root: &Path) -> (User, PathBuf) {
+    let alice = User::new(root, "alice");
+    let repo = root.join("alice-repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    alice.git_ok(&repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("package.json"), r#"{"name":"team-app"}"#).unwrap();
+    alice.ok(&repo, &["init", "--app-id", "d1a2b3c4d5e6f7"]);
+    alice.set(&repo, "DB_PASSWORD", "alice-db");
+    alice.set(&repo, "API_KEY", "alice-api");
+    alice.git_ok(&repo, &["add", "-A"]);
+    alice.git_ok(&repo, &["commit", "-qm", "vault"]);
+    (alice, repo)
+}
+
+/// Checks that no output of `out` holds any of `values`.
+fn shows_no_value(out: &Output, values: &[&str]) {
+    for value in values {
+        for stream in [&out.stdout, &out.stderr] {
+            assert!(!text(stream).contains(value), "{value} shown");
+        }
+    }
+}
+
+#[test]
+fn members_join_are_added_and_removed_and_the_removal_lists_what_to_rotate() {
+    let root = tempfile::tempdir().unwrap();
+    let (alice, repo) = alice_repo(root.path());
+
+    // Bob, with an age key: join in a fresh clone prints the line to send.
+    let bob = User::new(root.path(), "bob");
+    let bob_repo = root.path().join("bob-repo");
+    bob.git_ok(
+        root.path(),
+        &["clone", "-q", repo.to_str().unwrap(), "bob-repo"],
+    );
+    let line = bob.ok(&bob_repo, &["join", "--name", "bob"]);
+    assert!(line.starts_with("ampsecret recipients add 'age1"), "{line}");
+    let refused = bob.amp(&bob_repo, &["get", "DB_PASSWORD"], "");
+    assert_eq!(refused.status.code(), Some(4), "not a member yet");
+    let bob_key = line.split('\'').nth(1).unwrap().to_owned();
+    alice.ok(&repo, &["recipients", "add", &bob_key, "--name", "bob"]);
+
+    // Carol, with a real SSH ed25519 key.
+    let carol = User::new(root.path(), "carol");
+    let ssh_dir = carol.home.join(".ssh");
+    std::fs::create_dir_all(&ssh_dir).unwrap();
+    let keygen = carol
+        .command("ssh-keygen", &carol.home)
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "carol@laptop", "-f"])
+        .arg(ssh_dir.join("id_ed25519"))
+        .output()
+        .unwrap();
+    assert!(keygen.status.success(), "{}", text(&keygen.stderr));
+    let carol_pub = std::fs::read_to_string(ssh_dir.join("id_ed25519.pub")).unwrap();
+    alice.ok(&repo, &["recipients", "add", carol_pub.trim()]);
+    let listed = alice.ok(&repo, &["recipients", "list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let names: Vec<&str> = listed["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[1..], ["bob", "carol@laptop"], "{listed}");
+    assert_eq!(listed["members"][0]["you"], true);
+    alice.git_ok(&repo, &["commit", "-qam", "add bob and carol"]);
+
+    bob.git_ok(&bob_repo, &["pull", "-q", "--ff-only"]);
+    assert_eq!(bob.get(&bob_repo, "DB_PASSWORD"), "alice-db");
+    let carol_repo = root.path().join("carol-repo");
+    carol.git_ok(
+        root.path(),
+        &["clone", "-q", repo.to_str().unwrap(), "carol-repo"],
+    );
+    let with_ssh = |user: &User, args: &[&str]| {
+        user.command(BIN, &carol_repo)
+            .env("AMPSECRET_SSH_KEY", "1")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let got = with_ssh(&carol, &["get", "API_KEY"]);
+    assert!(got.status.success(), "{}", text(&got.stderr));
+    assert_eq!(text(&got.stdout), "alice-api");
+
+    // Removing Bob: the vault is re-encrypted without him, and what he could read is listed.
+    let removal = alice.amp(&repo, &["recipients", "remove", "bob", "--yes"], "");
+    assert!(removal.status.success(), "{}", text(&removal.stderr));
+    assert_eq!(
+        text(&removal.stdout),
+        "branch:main  API_KEY\nbranch:main  DB_PASSWORD\n"
+    );
+    shows_no_value(&removal, &["alice-db", "alice-api"]);
+    let listed = alice.ok(&repo, &["list"]);
+    assert!(listed.contains("to rotate"), "{listed}");
+    alice.git_ok(&repo, &["commit", "-qam", "remove bob"]);
+    bob.git_ok(&bob_repo, &["pull", "-q", "--ff-only"]);
+    let locked_out = bob.amp(&bob_repo, &["get", "DB_PASSWORD"], "");
+    assert_eq!(
+        locked_out.status.code(),
+        Some(4),
+        "{}",
+        text(&locked_out.stderr)
+    );
+    // A new value is the rotation: the mark goes.
+    alice.set(&repo, "DB_PASSWORD", "rotated-db");
+    let json = alice.ok(&repo, &["list", "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let marks: Vec<(String, bool)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_owned(),
+                r["to_rotate"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            ("API_KEY".to_owned(), true),
+            ("DB_PASSWORD".to_owned(), false)
+        ]
+    );
+
+    // Neither the last member nor yourself, by accident.
+    let my_name = listed_name_of_you(&alice, &repo);
+    let me_again = alice.amp(&repo, &["recipients", "remove", &my_name, "--yes"], "");
+    assert_eq!(
+        me_again.status.code(),
+        Some(2),
+        "{}",
+        text(&me_again.stderr)
+    );
+    assert!(text(&me_again.stderr).contains("--remove-myself"));
+}
+
+fn listed_name_of_you(user: &User, repo: &Path) -> String {
+    let listed: serde_json::Value =
+        serde_json::from_str(&user.ok(repo, &["recipients", "list", "--json"])).unwrap();
+    listed["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["you"] == true)
+        .unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn the_last_member_cannot_be_removed() {
+    let root = tempfile::tempdir().unwrap();
+    let (alice, repo) = alice_repo(root.path());
+    let name = listed_name_of_you(&alice, &repo);
+    let out = alice.amp(
+        &repo,
+        &["recipients", "remove", &name, "--yes", "--remove-myself"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("last member"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_hand_edited_config_never_adds_a_recipient() {
+    let root = tempfile::tempdir().unwrap();
+    let (alice, repo) = alice_repo(root.path());
+    let attacker = age::x25519::Identity::generate().to_public().to_string();
+    let config_path = repo.join(".ampsecret/config.toml");
+    let config = std::fs::read_to_string(&config_path).unwrap();
+    // One line in a pull request: the attacker's key beside the owner's.
+    let edited = config.replace("recipients = [", &format!("recipients = [\"{attacker}\", "));
+    assert_ne!(edited, config);
+    std::fs::write(&config_path, &edited).unwrap();
+    let vault_before = std::fs::read(repo.join(".ampsecret/vault.age")).unwrap();
+
+    let out = alice.amp(&repo, &["set", "NEW", "--stdin"], "value");
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let error = text(&out.stderr);
+    assert!(
+        error.contains(&attacker[..20]) && error.contains("recipients add"),
+        "{error}"
+    );
+    assert_eq!(
+        std::fs::read(repo.join(".ampsecret/vault.age")).unwrap(),
+        vault_before,
+        "nothing was encrypted to the extra key"
+    );
+    // Reading still works, and list warns.
+    assert_eq!(alice.get(&repo, "DB_PASSWORD"), "alice-db");
+    let listing = alice.amp(&repo, &["recipients", "list"], "");
+    assert!(text(&listing.stderr).contains("no member added"));
+
+    // Replacing the owner's key instead: still refused, and the owner can still read.
+    let owner_key = config
+        .lines()
+        .find(|l| l.contains("age1"))
+        .and_then(|l| l.split('"').nth(1))
+        .unwrap()
+        .to_owned();
+    std::fs::write(&config_path, config.replace(&owner_key, &attacker)).unwrap();
+    let out = alice.amp(&repo, &["set", "NEW", "--stdin"], "value");
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert_eq!(alice.get(&repo, "DB_PASSWORD"), "alice-db");
+}
+
+#[test]
+fn a_forged_vault_is_refused_and_does_not_poison_trust() {
+    use ampsecret::scope::ScopeKey;
+    use ampsecret::secret::SecretValue;
+    use ampsecret::vault::Vault;
+    use ampsecret::vault::crypto::{Seal, seal};
+
+    let root = tempfile::tempdir().unwrap();
+    let (alice, repo) = alice_repo(root.path());
+    let vault_path = repo.join(".ampsecret/vault.age");
+    let real = std::fs::read(&vault_path).unwrap();
+
+    // An attacker holding only the committed public key encrypts a payload of their own.
+    let config = std::fs::read_to_string(repo.join(".ampsecret/config.toml")).unwrap();
+    let public: age::x25519::Recipient = config
+        .lines()
+        .find(|l| l.contains("age1"))
+        .and_then(|l| l.split('"').nth(1))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut forged = Vault::default();
+    let main = ScopeKey::Branch("main".into());
+    forged.set(
+        &main,
+        "DB_PASSWORD",
+        SecretValue::new("attacker-db".into()),
+        1,
+    );
+    forged.set(
+        &main,
+        "BASH_ENV",
+        SecretValue::new("/tmp/evil.sh".into()),
+        1,
+    );
+    let sealed = seal(&forged.encode(), Seal::Recipients(&[&public])).unwrap();
+    std::fs::write(&vault_path, sealed).unwrap();
+
+    for args in [
+        &["get", "DB_PASSWORD"][..],
+        &["list"],
+        &["exec", "--", "env"],
+    ] {
+        let out = alice.amp(&repo, args, "");
+        assert_eq!(
+            out.status.code(),
+            Some(4),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).contains("not written by a member"));
+        shows_no_value(&out, &["attacker-db", "/tmp/evil.sh"]);
+    }
+    // Restored, the real vault opens as before.
+    std::fs::write(&vault_path, real).unwrap();
+    assert_eq!(alice.get(&repo, "DB_PASSWORD"), "alice-db");
+}
+
+#[test]
+fn branches_merge_secret_by_secret_and_conflicts_resolve_with_one_command() {
+    let root = tempfile::tempdir().unwrap();
+    let (alice, repo) = alice_repo(root.path());
+
+    // Two branches that each add a secret merge with plain git merge.
+    alice.git_ok(&repo, &["checkout", "-q", "-b", "feature"]);
+    alice.set(&repo, "FEATURE_ONLY", "f");
+    alice.git_ok(&repo, &["commit", "-qam", "feature secret"]);
+    alice.git_ok(&repo, &["checkout", "-q", "main"]);
+    alice.set(&repo, "MAIN_ONLY", "m");
+    alice.git_ok(&repo, &["commit", "-qam", "main secret"]);
+    alice.git_ok(&repo, &["merge", "-q", "--no-edit", "feature"]);
+    assert_eq!(alice.get(&repo, "FEATURE_ONLY"), "f");
+    assert_eq!(alice.get(&repo, "MAIN_ONLY"), "m");
+    // git log -p names the secrets a commit changed, never a value.
+    let shown = alice.git_ok(
+        &repo,
+        &["log", "-p", "-1", "HEAD^2", "--", ".ampsecret/vault.age"],
+    );
+    assert!(shown.contains("+  branch:main  FEATURE_ONLY"), "{shown}");
+    assert!(!shown.contains("alice-db"));
+
+    // A real conflict: both change DB_PASSWORD, and each side makes a clean change too.
+    alice.git_ok(&repo, &["checkout", "-q", "-b", "theirs"]);
+    alice.set(&repo, "DB_PASSWORD", "theirs-db");
+    alice.set(&repo, "THEIRS_CLEAN", "t");
+    alice.git_ok(&repo, &["commit", "-qam", "theirs"]);
+    alice.git_ok(&repo, &["checkout", "-q", "main"]);
+    alice.set(&repo, "DB_PASSWORD", "ours-db");
+    alice.set(&repo, "OURS_CLEAN", "o");
+    alice.git_ok(&repo, &["commit", "-qam", "ours"]);
+    let merge = alice.git(&repo, &["merge", "--no-edit", "theirs"]);
+    assert!(!merge.status.success());
+    let said = format!("{}{}", text(&merge.stdout), text(&merge.stderr));
+    assert!(said.contains("branch:main  DB_PASSWORD"), "{said}");
+    shows_no_value(&merge, &["theirs-db", "ours-db"]);
+    // Reading works meanwhile, with our value; every clean change is there.
+    assert_eq!(alice.get(&repo, "DB_PASSWORD"), "ours-db");
+    assert_eq!(alice.get(&repo, "THEIRS_CLEAN"), "t");
+    assert_eq!(alice.get(&repo, "OURS_CLEAN"), "o");
+
+    let resolved = alice.amp(&repo, &["resolve", "--theirs"], "");
+    assert!(resolved.status.success(), "{}", text(&resolved.stderr));
+    shows_no_value(&resolved, &["theirs-db", "ours-db"]);
+    assert_eq!(alice.get(&repo, "DB_PASSWORD"), "theirs-db");
+    alice.git_ok(&repo, &["commit", "-q", "--no-edit"]);
+    assert_eq!(alice.get(&repo, "OURS_CLEAN"), "o");
+    let again = alice.amp(&repo, &["resolve", "--ours"], "");
+    assert_eq!(again.status.code(), Some(3), "nothing left to resolve");
+}
+
+#[test]
+fn membership_changes_on_two_branches_merge() {
+    let root = tempfile::tempdir().unwrap();
+    let (alice, repo) = alice_repo(root.path());
+    let key = |_: usize| age::x25519::Identity::generate().to_public().to_string();
+    let (bob, carol) = (key(1), key(2));
+    alice.git_ok(&repo, &["checkout", "-q", "-b", "add-bob"]);
+    alice.ok(&repo, &["recipients", "add", &bob, "--name", "bob"]);
+    alice.git_ok(&repo, &["commit", "-qam", "bob"]);
+    alice.git_ok(&repo, &["checkout", "-q", "main"]);
+    alice.ok(&repo, &["recipients", "add", &carol, "--name", "carol"]);
+    alice.git_ok(&repo, &["commit", "-qam", "carol"]);
+    alice.git_ok(&repo, &["merge", "-q", "--no-edit", "add-bob"]);
+    let listed: serde_json::Value =
+        serde_json::from_str(&alice.ok(&repo, &["recipients", "list", "--json"])).unwrap();
+    let mut keys: Vec<&str> = listed["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["key"].as_str().unwrap())
+        .collect();
+    keys.sort_unstable();
+    assert!(
+        keys.contains(&bob.as_str()) && keys.contains(&carol.as_str()),
+        "{listed}"
+    );
+    assert!(
+        listed["unreviewed"].as_array().unwrap().is_empty(),
+        "{listed}"
+    );
+    // The merged vault is writable: config.toml and the member list agree.
+    alice.set(&repo, "AFTER_MERGE", "x");
+}
