@@ -1,9 +1,7 @@
 //! `export` in every format read back by the format's real consumer, and `import`'s plan,
 //! confirmation and all-or-nothing checks.
 
-mod support;
-
-use support::Project;
+use crate::support::Project;
 
 /// Values that broke comparable tools' quoting.
 const VALUES: &[(&str, &str)] = &[
@@ -294,7 +292,7 @@ fn import_confirms_on_a_terminal() {
     let file = p.temp().join("in.env");
     std::fs::write(&file, "OLD=changed-value\nNEW=new-value\n").unwrap();
     let session = |p: &Project| {
-        let mut command = std::process::Command::new(support::BIN);
+        let mut command = std::process::Command::new(crate::support::BIN);
         command
             .env_clear()
             .envs(p.env_map())

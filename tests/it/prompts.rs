@@ -5,16 +5,10 @@
 //! Keys are sent only after the prompt text is seen: dialoguer drops keys typed before it
 //! has drawn its prompt.
 
-#[path = "support/moto.rs"]
-mod moto;
-#[path = "support/ssm.rs"]
-mod ssm;
-mod support;
-
+use crate::support::{BIN, Project};
 use rexpect::process::wait::WaitStatus;
 use rexpect::session::PtySession;
 use std::process::Command;
-use support::{BIN, Project};
 
 const VALUE: &str = "typed-s3cret";
 
@@ -185,7 +179,7 @@ fn a_terminal_user_picks_the_scope_when_none_can_be_inferred() {
 fn a_passphrase_vault_asks_for_the_passphrase_once_around_the_picker() {
     let p = Project::new();
     let with_pass = |args: &[&str]| p.cmd(args).env("AMPSECRET_PASSPHRASE", "correct horse");
-    with_pass(&["init", "--passphrase", "--app-id", support::APP_ID])
+    with_pass(&["init", "--passphrase", "--app-id", crate::support::APP_ID])
         .run()
         .success();
     with_pass(&["set", "K", "--stdin", "--shared"])
@@ -300,10 +294,10 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
 
 #[test]
 fn push_confirms_its_plan_and_a_conflict_is_settled_at_a_picker() {
-    let moto = moto::MotoServer::start();
-    let app = ssm::unique_app_id();
+    let moto = ampsecret_testkit::moto::MotoServer::start();
+    let app = ampsecret_testkit::ssm::unique_app_id();
     let p = Project::with_app(&moto.endpoint(), &app);
-    let remote = ssm::Ssm::new(&moto.endpoint());
+    let remote = ampsecret_testkit::ssm::Ssm::new(&moto.endpoint());
     let path = format!(
         "/amplify/{app}/main-branch-{}/K",
         ampsecret::amplify::backend_hash(&app, "main")

@@ -1,8 +1,6 @@
 //! The core vault workflow through the real binary.
 
-mod support;
-
-use support::{APP_ID, Project};
+use crate::support::{APP_ID, Project};
 
 #[test]
 fn set_get_list_remove_round_trip() {
@@ -279,7 +277,7 @@ fn a_reader_that_stops_early_ends_the_command_quietly() {
         &["export"],
         &["list", "--all", "--json"],
     ] {
-        let mut child = Command::new(support::BIN)
+        let mut child = Command::new(crate::support::BIN)
             .env_clear()
             .envs(p.env_map())
             .current_dir(p.root())

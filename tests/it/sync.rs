@@ -1,18 +1,10 @@
 //! push, pull and diff against a real SSM-compatible server (moto), directly and through a
 //! fault proxy that behaves like real SSM: batch and value limits, throttling, 5xx, drops.
 
-#[path = "support/fault_proxy.rs"]
-mod fault_proxy;
-#[path = "support/moto.rs"]
-mod moto;
-#[path = "support/ssm.rs"]
-mod ssm;
-mod support;
-
-use fault_proxy::{FaultConfig, FaultProxy};
-use moto::MotoServer;
-use ssm::{Ssm, unique_app_id};
-use support::Project;
+use crate::support::Project;
+use ampsecret_testkit::fault_proxy::{FaultConfig, FaultProxy};
+use ampsecret_testkit::moto::MotoServer;
+use ampsecret_testkit::ssm::{Ssm, unique_app_id};
 
 fn branch_prefix(app: &str, branch: &str) -> String {
     let h = ampsecret::amplify::backend_hash(app, branch);

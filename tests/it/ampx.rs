@@ -12,14 +12,9 @@
 //! ampx …` does both without touching the project tree, and `--no` forbids npx to download
 //! anything. Every call runs in its own process group and is killed after [`AMPX_TIMEOUT`].
 
-#[path = "support/moto.rs"]
-mod moto;
-#[path = "support/ssm.rs"]
-mod ssm;
-mod support;
-
-use moto::MotoServer;
-use ssm::{Ssm, unique_app_id};
+use crate::support::{APP_ID, Project};
+use ampsecret_testkit::moto::MotoServer;
+use ampsecret_testkit::ssm::{Ssm, unique_app_id};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
@@ -28,7 +23,6 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use support::{APP_ID, Project};
 
 const AMPX_VERSION: &str = "1.10.0";
 /// One ampx call takes 2–4 s; anything near this is hung.

@@ -1,8 +1,6 @@
 //! Effective values: what a deployment resolves (the scope's value, else the shared one).
 
-mod support;
-
-use support::{APP_ID, Project};
+use crate::support::{APP_ID, Project};
 
 #[test]
 fn get_effective_falls_back_to_shared() {

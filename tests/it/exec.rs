@@ -1,11 +1,9 @@
 //! `ampsecret exec`: the command gets the effective secrets, its status and signals pass through.
 
-mod support;
-
+use crate::support::Project;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use support::Project;
 
 const NASTY: &str = "it's \"quoted\" $HOME `id` \\ !\nsecond line ✓";
 
@@ -104,7 +102,7 @@ fn pristine_keeps_only_path_home_and_secrets() {
 #[test]
 fn the_vault_key_is_not_passed_on() {
     let p = Project::new().env("AMPSECRET_PASSPHRASE", "correct horse");
-    p.run(&["init", "--passphrase", "--app-id", support::APP_ID])
+    p.run(&["init", "--passphrase", "--app-id", crate::support::APP_ID])
         .success();
     p.set("K", "v", &[]);
     let out = p

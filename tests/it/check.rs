@@ -1,13 +1,7 @@
 //! `ampsecret check` on a small but realistic Amplify Gen 2 project (tests/fixtures/amplify-app).
 
-#[path = "support/moto.rs"]
-mod moto;
-#[path = "support/ssm.rs"]
-mod ssm;
-mod support;
-
+use crate::support::{APP_ID, Project};
 use std::path::Path;
-use support::{APP_ID, Project};
 
 /// A project holding the fixture's `amplify/` backend.
 fn project() -> Project {
@@ -181,8 +175,8 @@ fn no_backend_is_not_found() {
 
 #[test]
 fn remote_check_reads_the_branch_path_then_the_shared_path() {
-    let moto = moto::MotoServer::start();
-    let app = ssm::unique_app_id();
+    let moto = ampsecret_testkit::moto::MotoServer::start();
+    let app = ampsecret_testkit::ssm::unique_app_id();
     let p = Project::with_app(&moto.endpoint(), &app);
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/amplify-app/amplify");
     copy_dir(&fixture, &p.root().join("amplify"));
@@ -197,7 +191,7 @@ fn remote_check_reads_the_branch_path_then_the_shared_path() {
     }
     p.run(&["check", "--branch", "main"]).success();
 
-    let remote = ssm::Ssm::new(&moto.endpoint());
+    let remote = ampsecret_testkit::ssm::Ssm::new(&moto.endpoint());
     let h = ampsecret::amplify::backend_hash(&app, "main");
     remote.put(
         &format!("/amplify/{app}/main-branch-{h}/GOOGLE_CLIENT_ID"),

@@ -4,12 +4,10 @@
 //!
 //! Regenerate the committed scripts with `UPDATE_GENERATED=1 cargo test --test completions`.
 
-mod support;
-
+use crate::support::{BIN, Project};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{BIN, Project};
 
 /// Each shell and its committed script, named as each shell's loader expects.
 const SCRIPTS: &[(&str, &str)] = &[
@@ -264,7 +262,7 @@ fn completion_is_quiet_without_a_key_or_a_vault() {
 
     // A passphrase vault would need scrypt (slow by design) or a prompt: no names.
     let p = Project::new().env("AMPSECRET_PASSPHRASE", "correct horse");
-    p.run(&["init", "--passphrase", "--app-id", support::APP_ID])
+    p.run(&["init", "--passphrase", "--app-id", crate::support::APP_ID])
         .success();
     p.set("MY_API_KEY", VALUES[0], &[]);
     assert!(complete(&p).lines().all(|l| l.starts_with("--")));

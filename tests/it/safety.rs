@@ -1,11 +1,9 @@
 //! What must never happen: bad input that changes a file, lost writes under concurrency, a
 //! broken vault after a crash, or a value escaping into logs, errors or disk.
 
-mod support;
-
+use crate::support::{APP_ID, BIN, Output, Project};
 use age::secrecy::ExposeSecret;
 use std::process::{Command, Stdio};
-use support::{APP_ID, BIN, Output, Project};
 
 /// Runs `run` and asserts a one-line error with `code`, naming `needle`, and that every file
 /// in the project, HOME and config directory is byte-identical afterwards.

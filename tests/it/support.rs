@@ -48,6 +48,20 @@ impl Project {
         Project { temp, env }
     }
 
+    /// Points every later command at the SSM endpoint `endpoint` with fake credentials.
+    pub fn with_ssm(self, endpoint: &str) -> Project {
+        ampsecret_testkit::ssm::client_env(endpoint)
+            .iter()
+            .fold(self, |project, (key, value)| project.env(key, value))
+    }
+
+    /// `ampsecret init --app-id APP` on a fresh project wired to the SSM endpoint `endpoint`.
+    pub fn with_app(endpoint: &str, app_id: &str) -> Project {
+        let project = Project::new().with_ssm(endpoint);
+        project.run(&["init", "--app-id", app_id]).success();
+        project
+    }
+
     /// `new()` followed by `ampsecret init --app-id APP_ID`.
     pub fn initialized() -> Project {
         let project = Project::new();

@@ -4,8 +4,7 @@
 //!
 //! Regenerate the committed pages with `UPDATE_GENERATED=1 cargo test --test man`.
 
-mod support;
-
+use crate::support::Project;
 use ampsecret::cli::Cli;
 use ampsecret::cli::docs::ENVIRONMENT;
 use ampsecret::error::EXIT_CODES;
@@ -13,7 +12,6 @@ use clap::CommandFactory;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::Project;
 
 fn man_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("man")

@@ -1,11 +1,9 @@
 //! The key store against a real Secret Service (gnome-keyring, started unlocked by
 //! tests/run.sh inside a private D-Bus session) and its fallbacks.
 
-mod support;
-
+use crate::support::{APP_ID, Project};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{APP_ID, Project};
 
 /// The project, with the keyring enabled and the session bus of the test run.
 fn keyring_project() -> Option<Project> {
@@ -69,7 +67,7 @@ fn secret_service_holds_the_key_and_a_locked_keyring_falls_back() {
     let out = p.cmd(&["get", "K"]).run();
     let mut fresh = Command::new("keyctl");
     fresh
-        .args(["session", "-", support::BIN, "get", "K"])
+        .args(["session", "-", crate::support::BIN, "get", "K"])
         .env_clear()
         .envs(p.env_map())
         .current_dir(p.root());
