@@ -5,8 +5,6 @@
 //! inside the test's temporary directory and the keyring off, so nothing leaks between
 //! tests or from the developer's machine.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -58,15 +56,57 @@ impl Project {
     /// `ampsecret init --app-id APP` on a fresh project wired to the SSM endpoint `endpoint`.
     pub fn with_app(endpoint: &str, app_id: &str) -> Project {
         let project = Project::new().with_ssm(endpoint);
-        project.run(&["init", "--app-id", app_id]).success();
+        project
+            .cmd(&["init", "--app-id", app_id])
+            .stderr_matches(&project.init_stderr())
+            .success();
         project
     }
 
     /// `new()` followed by `ampsecret init --app-id APP_ID`.
     pub fn initialized() -> Project {
         let project = Project::new();
-        project.run(&["init", "--app-id", APP_ID]).success();
         project
+            .cmd(&["init", "--app-id", APP_ID])
+            .stderr_matches(&project.init_stderr())
+            .success();
+        project
+    }
+
+    /// The pattern of what `init` prints on stderr when the keyring is off: where the vault
+    /// and its new key file (named after the generated vault id) are.
+    pub fn init_stderr(&self) -> String {
+        format!(
+            "{}Created the vault at {}; its key is in {}\\.\n",
+            self.key_file_note(),
+            regex::escape(&self.vault_dir().display().to_string()),
+            self.key_file()
+        )
+    }
+
+    /// The pattern of the note `init` prints when the keyring is off (alone with `--json`).
+    pub fn key_file_note(&self) -> String {
+        format!(
+            "note: no usable OS keyring \\(AMPSECRET_NO_KEYRING is set\\); the key is in {} \
+             \\(0600\\)\\. Back it up: without it the vault cannot be opened\\.\n",
+            self.key_file()
+        )
+    }
+
+    /// The pattern of the identity file's path, named after the generated vault id.
+    fn key_file(&self) -> String {
+        format!(
+            r"{}/ampsecret/identities/[0-9a-f]{{24}}\.txt",
+            regex::escape(&self.temp().join("config").display().to_string())
+        )
+    }
+
+    /// What `init --passphrase` prints on stderr.
+    pub fn init_passphrase_stderr(&self) -> String {
+        format!(
+            "Created the passphrase vault at {}.\n",
+            self.vault_dir().display()
+        )
     }
 
     /// The project root (the command's working directory).
@@ -106,29 +146,30 @@ impl Project {
             .envs(&self.env)
             .current_dir(self.root())
             .args(args);
-        Run {
-            command,
-            stdin: None,
-        }
+        Run::new(command)
     }
 
-    /// Runs a command with empty stdin.
-    pub fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).run()
-    }
-
-    /// `ampsecret set NAME --stdin ARGS…` with `value` on stdin; asserts success.
+    /// `ampsecret set NAME --stdin ARGS…` with `value` on stdin; asserts success and the line
+    /// `Stored NAME in SCOPE.` or `Updated NAME in SCOPE.` on stderr.
     pub fn set(&self, name: &str, value: &str, args: &[&str]) -> Output {
         let mut all = vec!["set", name, "--stdin"];
         all.extend_from_slice(args);
-        self.cmd(&all).stdin(value).run().success()
+        self.cmd(&all)
+            .stdin(value)
+            .stderr_matches(&format!(
+                // A value over 4 KB gets a one-line warning about SSM's Advanced tier first.
+                r"(warning: [^\n]+\n)?(Stored|Updated) {} in [^\n]+\.\n",
+                regex::escape(name)
+            ))
+            .success()
     }
 
-    /// `ampsecret get NAME ARGS…`; asserts success and returns stdout.
+    /// `ampsecret get NAME ARGS…`; asserts success with nothing on stderr, and returns stdout
+    /// for the test to compare.
     pub fn get(&self, name: &str, args: &[&str]) -> String {
         let mut all = vec!["get", name];
         all.extend_from_slice(args);
-        self.run(&all).success().stdout
+        self.cmd(&all).stdout_any().success().stdout
     }
 
     /// The key `init` stored in the identity file (the keyring is off in tests).
@@ -173,6 +214,19 @@ impl Project {
     }
 }
 
+/// What `get` and `remove` print for a name that `scope` does not hold.
+pub fn no_secret(name: &str, scope: &str) -> String {
+    format!(
+        "error: no secret {name} in {scope}; 'ampsecret list --all' shows what the vault holds\n"
+    )
+}
+
+/// An error as `--json` prints it on stderr: one line, spelled out here independently of the
+/// code that writes it.
+pub fn json_error(code: i32, kind: &str, message: &str) -> String {
+    format!(r#"{{"error":{{"code":{code},"kind":"{kind}","message":"{message}"}}}}"#) + "\n"
+}
+
 fn walk(dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();
@@ -184,16 +238,71 @@ fn walk(dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
     }
 }
 
-/// One command to run.
+/// What a command must print on one stream.
+#[derive(Debug)]
+enum Expected {
+    /// Exactly this text (the default is the empty text).
+    Exact(String),
+    /// Each of these pieces, anywhere (for text around a variable part).
+    Has(Vec<String>),
+    /// A full match of this pattern (for a variable part such as a path or a generated id).
+    Matches(regex::Regex),
+    /// A JSON document, which the test then inspects through [`Output::json`].
+    Json,
+    /// Anything: the test checks this stream itself, or it is not deterministic.
+    Any,
+}
+
+impl Expected {
+    fn has(&mut self, text: &str) {
+        match self {
+            Expected::Has(pieces) => pieces.push(text.into()),
+            _ => *self = Expected::Has(vec![text.into()]),
+        }
+    }
+
+    /// Why `actual` does not meet the expectation, if it does not.
+    fn mismatch(&self, actual: &str) -> Option<String> {
+        match self {
+            Expected::Exact(text) if actual != text => {
+                Some(format!("want exactly\n{text:?}\ngot\n{actual:?}"))
+            }
+            Expected::Has(pieces) => pieces
+                .iter()
+                .find(|piece| !actual.contains(piece.as_str()))
+                .map(|piece| format!("want it to contain {piece:?}, got\n{actual:?}")),
+            Expected::Matches(pattern) if !pattern.is_match(actual) => {
+                Some(format!("want a full match of /{pattern}/, got\n{actual:?}"))
+            }
+            Expected::Json => serde_json::from_str::<serde_json::Value>(actual)
+                .err()
+                .map(|e| format!("want a JSON document ({e}), got\n{actual:?}")),
+            _ => None,
+        }
+    }
+}
+
+/// One command to run and what it must do, in the style of casey/just's `tests/test.rs`: the
+/// expectations come first, then [`Run::success`] or [`Run::fails`] runs the command and checks
+/// everything at once. Unless the test says otherwise, stdout and stderr must both be exactly
+/// empty: a test states what a command prints with [`Run::stdout`] / [`Run::stderr`] (exact)
+/// or opts out explicitly with the `_has`, `_matches`, `_json` and `_any` variants.
+#[must_use = "a command does nothing until .success() or .fails(code) runs it"]
 pub struct Run {
-    pub command: Command,
+    command: Command,
     stdin: Option<Vec<u8>>,
+    stdout: Expected,
+    stderr: Expected,
 }
 
 impl Run {
-    pub fn arg(mut self, arg: &str) -> Run {
-        self.command.arg(arg);
-        self
+    fn new(command: Command) -> Run {
+        Run {
+            command,
+            stdin: None,
+            stdout: Expected::Exact(String::new()),
+            stderr: Expected::Exact(String::new()),
+        }
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Run {
@@ -206,17 +315,116 @@ impl Run {
         self
     }
 
-    pub fn current_dir(mut self, dir: &Path) -> Run {
-        self.command.current_dir(dir);
-        self
-    }
-
     pub fn stdin(mut self, input: impl AsRef<[u8]>) -> Run {
         self.stdin = Some(input.as_ref().to_vec());
         self
     }
 
-    pub fn run(mut self) -> Output {
+    /// stdout must be exactly `text`.
+    pub fn stdout(mut self, text: impl Into<String>) -> Run {
+        self.stdout = Expected::Exact(text.into());
+        self
+    }
+
+    /// stdout must contain `text` (and every other `stdout_has` piece).
+    pub fn stdout_has(mut self, text: &str) -> Run {
+        self.stdout.has(text);
+        self
+    }
+
+    /// stdout must fully match the regular expression `pattern`.
+    pub fn stdout_matches(mut self, pattern: &str) -> Run {
+        self.stdout = Expected::Matches(full_match(pattern));
+        self
+    }
+
+    /// stdout must be one JSON document; the test inspects it through [`Output::json`].
+    pub fn stdout_json(mut self) -> Run {
+        self.stdout = Expected::Json;
+        self
+    }
+
+    /// stdout is not checked here: the test checks it itself.
+    pub fn stdout_any(mut self) -> Run {
+        self.stdout = Expected::Any;
+        self
+    }
+
+    /// stderr must be exactly `text`.
+    pub fn stderr(mut self, text: impl Into<String>) -> Run {
+        self.stderr = Expected::Exact(text.into());
+        self
+    }
+
+    /// stderr must contain `text` (and every other `stderr_has` piece).
+    pub fn stderr_has(mut self, text: &str) -> Run {
+        self.stderr.has(text);
+        self
+    }
+
+    /// stderr must fully match the regular expression `pattern`.
+    pub fn stderr_matches(mut self, pattern: &str) -> Run {
+        self.stderr = Expected::Matches(full_match(pattern));
+        self
+    }
+
+    /// stderr is not checked here: the test checks it itself, or it is not deterministic.
+    pub fn stderr_any(mut self) -> Run {
+        self.stderr = Expected::Any;
+        self
+    }
+
+    /// Runs the command; asserts exit code 0 and the expected stdout and stderr.
+    #[track_caller]
+    pub fn success(self) -> Output {
+        self.check(0)
+    }
+
+    /// Runs the command; asserts exit code `code` and the expected stdout and stderr. When the
+    /// test gives only pieces of stderr (`stderr_has`), stderr must still be the single
+    /// `error: …` line every failure prints.
+    #[track_caller]
+    pub fn fails(self, code: i32) -> Output {
+        assert_ne!(code, 0, "use .success() for exit code 0");
+        let one_error_line = matches!(self.stderr, Expected::Has(_));
+        let out = self.check(code);
+        if one_error_line {
+            let lines: Vec<&str> = out.stderr.lines().filter(|l| !l.is_empty()).collect();
+            assert!(
+                lines.len() == 1 && lines[0].starts_with("error: "),
+                "{}: want one `error: …` line on stderr, got {lines:?}",
+                out.args
+            );
+        }
+        out
+    }
+
+    /// The command itself, for a test that must drive the process (signals, streaming).
+    #[must_use]
+    pub fn into_command(self) -> Command {
+        self.command
+    }
+
+    #[track_caller]
+    fn check(self, code: i32) -> Output {
+        let (out, stdout, stderr) = self.run_unchecked();
+        assert_eq!(
+            out.code, code,
+            "{}: want exit code {code}, got {}\nstdout: {:?}\nstderr: {:?}",
+            out.args, out.code, out.stdout, out.stderr
+        );
+        for (name, expected, actual) in [
+            ("stdout", stdout, &out.stdout),
+            ("stderr", stderr, &out.stderr),
+        ] {
+            if let Some(mismatch) = expected.mismatch(actual) {
+                panic!("{}: {name}: {mismatch}", out.args);
+            }
+        }
+        out
+    }
+
+    fn run_unchecked(mut self) -> (Output, Expected, Expected) {
         self.command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -228,16 +436,21 @@ impl Run {
         let _ = pipe.write_all(&input);
         drop(pipe);
         let out = child.wait_with_output().unwrap();
-        Output {
+        let output = Output {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             args: format!("{:?}", self.command.get_args().collect::<Vec<_>>()),
-        }
+        };
+        (output, self.stdout, self.stderr)
     }
 }
 
-/// What a command did.
+fn full_match(pattern: &str) -> regex::Regex {
+    regex::Regex::new(&format!(r"\A(?:{pattern})\z")).expect("a valid regular expression")
+}
+
+/// What a command did, after [`Run::success`] or [`Run::fails`] checked it.
 #[derive(Debug)]
 pub struct Output {
     pub code: i32,
@@ -247,51 +460,8 @@ pub struct Output {
 }
 
 impl Output {
-    /// Asserts exit code 0.
-    #[track_caller]
-    pub fn success(self) -> Output {
-        assert_eq!(self.code, 0, "{} failed: {}", self.args, self.stderr);
-        self
-    }
-
-    /// Asserts exit code `code` and a single-line `error: …` on stderr.
-    #[track_caller]
-    pub fn fails(self, code: i32) -> Output {
-        assert_eq!(
-            self.code, code,
-            "{}: expected exit {code}, got {}: {}",
-            self.args, self.code, self.stderr
-        );
-        let lines: Vec<&str> = self.stderr.lines().filter(|l| !l.is_empty()).collect();
-        assert_eq!(
-            lines.len(),
-            1,
-            "{}: want one error line, got {:?}",
-            self.args,
-            lines
-        );
-        assert!(
-            lines[0].starts_with("error: "),
-            "{}: {:?}",
-            self.args,
-            lines[0]
-        );
-        self
-    }
-
-    /// Asserts that stderr contains `text`.
-    #[track_caller]
-    pub fn stderr_has(self, text: &str) -> Output {
-        assert!(
-            self.stderr.contains(text),
-            "{}: {:?} not in {:?}",
-            self.args,
-            text,
-            self.stderr
-        );
-        self
-    }
-
+    /// stdout as JSON (see [`Run::stdout_json`]).
+    #[must_use]
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!("{}: stdout is not JSON ({e}): {:?}", self.args, self.stdout)
