@@ -3,16 +3,13 @@
 //! proxy at a write budget of 3 calls/s. Prints wall times, API calls by operation and the
 //! achieved write rate. Run with `cargo bench --bench ssm` (needs moto_server on PATH).
 
-#[path = "../tests/support/fault_proxy.rs"]
-mod fault_proxy;
-#[path = "../tests/support/moto.rs"]
-mod moto;
-
 use age::secrecy::ExposeSecret;
 use ampsecret::scope::ScopeKey;
 use ampsecret::secret::SecretValue;
 use ampsecret::vault::{Config, Encryption, Key, VaultDir, config::CONFIG_FORMAT};
-use fault_proxy::{FaultConfig, FaultProxy, ProxyStats};
+use ampsecret_testkit::fault_proxy::{FaultConfig, FaultProxy, ProxyStats};
+use ampsecret_testkit::moto::MotoServer;
+use ampsecret_testkit::ssm::client_env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -68,11 +65,7 @@ impl Project {
             .current_dir(&self.root)
             .env("AMPSECRET_IDENTITY_FILE", &self.identity_file)
             .env("AMPSECRET_NO_KEYRING", "1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL_SSM", &self.endpoint)
+            .envs(client_env(&self.endpoint))
             .output()
             .unwrap();
         let elapsed = started.elapsed();
@@ -98,7 +91,7 @@ fn calls(before: &ProxyStats, after: &ProxyStats) -> String {
 }
 
 fn main() {
-    let moto = moto::MotoServer::start();
+    let moto = MotoServer::start();
     let temp = tempfile::tempdir().unwrap();
     let app = format!("bench{}", std::process::id());
 

@@ -29,8 +29,9 @@ for _ in $(seq 100); do
 done
 export AMPSECRET_TEST_MOTO_URL="http://127.0.0.1:$port"
 
-runner=(cargo test --lib --bins --tests)
+# --workspace: the test kit's own unit tests (tests/kit) run too.
+runner=(cargo test --workspace --lib --bins --tests)
 if cargo nextest --version >/dev/null 2>&1; then
-  runner=(cargo nextest run --lib --bins --tests --no-fail-fast)
+  runner=(cargo nextest run --workspace --lib --bins --tests --no-fail-fast)
 fi
 keyctl session - "${runner[@]}" "$@"

@@ -44,7 +44,7 @@ bash tests/install-ampx.sh
 log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"
-cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 log "running the tests in a private D-Bus session with gnome-keyring"
 exec dbus-run-session -- bash tests/in-session.sh "$@"

@@ -1,19 +1,16 @@
 //! What must never happen: bad input that changes a file, lost writes under concurrency, a
 //! broken vault after a crash, or a value escaping into logs, errors or disk.
 
-mod support;
-
+use crate::support::{APP_ID, BIN, Output, Project, Run};
 use age::secrecy::ExposeSecret;
 use std::process::{Command, Stdio};
-use support::{APP_ID, BIN, Output, Project};
 
-/// Runs `run` and asserts a one-line error with `code`, naming `needle`, and that every file
-/// in the project, HOME and config directory is byte-identical afterwards.
+/// Runs `run` and asserts a one-line error with `code`, naming `needle`, nothing on stdout,
+/// and that every file in the project, HOME and config directory is byte-identical afterwards.
 #[track_caller]
-fn rejected(p: &Project, code: i32, needle: &str, run: impl FnOnce(&Project) -> Output) {
+fn rejected(p: &Project, code: i32, needle: &str, run: impl FnOnce(&Project) -> Run) {
     let before = p.snapshot();
-    let out = run(p).fails(code).stderr_has(needle);
-    assert!(out.stdout.is_empty(), "nothing on stdout: {:?}", out.stdout);
+    let out = run(p).stdout("").stderr_has(needle).fails(code);
     assert!(
         before == p.snapshot(),
         "files changed after: {}",
@@ -22,10 +19,10 @@ fn rejected(p: &Project, code: i32, needle: &str, run: impl FnOnce(&Project) -> 
 }
 
 /// `ampsecret set NAME --stdin ARGS…` with `value` on stdin.
-fn set(p: &Project, name: &str, value: &[u8], args: &[&str]) -> Output {
+fn set(p: &Project, name: &str, value: &[u8], args: &[&str]) -> Run {
     let mut all = vec!["set", name, "--stdin"];
     all.extend_from_slice(args);
-    p.cmd(&all).stdin(value).run()
+    p.cmd(&all).stdin(value)
 }
 
 fn vault_file(p: &Project) -> std::path::PathBuf {
@@ -51,7 +48,7 @@ fn bad_inputs_fail_cleanly_and_change_nothing() {
     rejected(&p, 5, "UTF-8", |p| set(p, "K", &[0xff, 0xfe, 0x00], &[]));
     let long = "N".repeat(1000);
     rejected(&p, 5, "at most 1011", |p| set(p, &long, b"v", &[]));
-    rejected(&p, 5, "secret name", |p| p.run(&["get", "NOT VALID"]));
+    rejected(&p, 5, "secret name", |p| p.cmd(&["get", "NOT VALID"]));
     // Scopes and app identity.
     rejected(&p, 5, "sandbox id 'john.doe'", |p| {
         set(p, "K", b"v", &["--sandbox=john.doe"])
@@ -62,22 +59,22 @@ fn bad_inputs_fail_cleanly_and_change_nothing() {
     rejected(&p, 5, "app id 'bad/id'", |p| {
         set(p, "K", b"v", &["--app-id", "bad/id"])
     });
-    rejected(&p, 2, "--stdin", |p| p.run(&["set", "K"]));
-    rejected(&p, 2, "--yes", |p| p.run(&["remove", "EXISTING"]));
+    rejected(&p, 2, "--stdin", |p| p.cmd(&["set", "K"]));
+    rejected(&p, 2, "--yes", |p| p.cmd(&["remove", "EXISTING"]));
     rejected(&p, 2, "cannot be used with", |p| {
-        p.run(&["set", "K", "--stdin", "--file", "x"])
+        p.cmd(&["set", "K", "--stdin", "--file", "x"])
     });
-    rejected(&p, 2, "unrecognized subcommand", |p| p.run(&["lsit"]));
-    rejected(&p, 2, "already exists", |p| p.run(&["init"]));
+    rejected(&p, 2, "unrecognized subcommand", |p| p.cmd(&["lsit"]));
+    rejected(&p, 2, "already exists", |p| p.cmd(&["init"]));
     // Not found.
     rejected(&p, 3, "no secret MISSING in branch:main", |p| {
-        p.run(&["get", "MISSING"])
+        p.cmd(&["get", "MISSING"])
     });
     rejected(&p, 3, "no secret MISSING", |p| {
-        p.run(&["remove", "MISSING", "--yes"])
+        p.cmd(&["remove", "MISSING", "--yes"])
     });
     rejected(&p, 3, "--file", |p| {
-        p.run(&["set", "K", "--file", "/nonexistent/value"])
+        p.cmd(&["set", "K", "--file", "/nonexistent/value"])
     });
     // No git branch to default to.
     std::fs::write(
@@ -95,37 +92,33 @@ fn bad_inputs_fail_cleanly_and_change_nothing() {
     rejected(&p, 4, "cannot decrypt", |p| {
         p.cmd(&["get", "EXISTING", "--branch", "main"])
             .env("AMPSECRET_IDENTITY", stranger.expose_secret())
-            .run()
     });
     rejected(&p, 4, "AMPSECRET_IDENTITY", |p| {
         p.cmd(&["get", "EXISTING", "--branch", "main"])
             .env("AMPSECRET_IDENTITY", "AGE-SECRET-KEY-1BAD")
-            .run()
     });
     rejected(&p, 4, "does not exist", |p| {
         p.cmd(&["get", "EXISTING", "--branch", "main"])
             .env("AMPSECRET_IDENTITY_FILE", "/nonexistent/key")
-            .run()
     });
 }
 
 #[test]
 fn missing_app_id_and_package_name() {
     let p = Project::new();
-    p.run(&["init"]).success();
+    p.cmd(&["init"]).stderr_matches(&p.init_stderr()).success();
     // A vault without an app id still stores secrets (SSM paths are needed at push time),
     // and says what push will need.
     p.cmd(&["set", "K", "--stdin", "--shared"])
         .stdin("v")
-        .run()
-        .success()
-        .stderr_has("--app-id");
+        .stderr_has("--app-id")
+        .success();
     rejected(&p, 2, "--app-id", |p| {
-        p.run(&["path", "K", "--branch", "main"])
+        p.cmd(&["path", "K", "--branch", "main"])
     });
     std::fs::remove_file(p.root().join("package.json")).unwrap();
     rejected(&p, 2, "--app-name", |p| {
-        p.run(&["path", "K", "--sandbox=alice"])
+        p.cmd(&["path", "K", "--sandbox=alice"])
     });
 }
 
@@ -133,9 +126,9 @@ fn missing_app_id_and_package_name() {
 fn no_vault_yet() {
     let p = Project::new();
     rejected(&p, 3, "ampsecret init", |p| {
-        p.cmd(&["set", "K", "--stdin"]).stdin("v").run()
+        p.cmd(&["set", "K", "--stdin"]).stdin("v")
     });
-    rejected(&p, 3, "ampsecret init", |p| p.run(&["list"]));
+    rejected(&p, 3, "ampsecret init", |p| p.cmd(&["list"]));
 }
 
 #[test]
@@ -143,7 +136,7 @@ fn damaged_vaults_are_reported_and_never_overwritten() {
     let p = Project::initialized();
     p.set("K", "v", &[]);
     let good = std::fs::read(vault_file(&p)).unwrap();
-    let try_set = |p: &Project| p.cmd(&["set", "OTHER", "--stdin"]).stdin("v").run();
+    let try_set = |p: &Project| p.cmd(&["set", "OTHER", "--stdin"]).stdin("v");
 
     let mut tampered = good.clone();
     let middle = good.len() - 20;
@@ -156,12 +149,12 @@ fn damaged_vaults_are_reported_and_never_overwritten() {
     ];
     for (what, bytes) in damaged {
         std::fs::write(vault_file(&p), &bytes).unwrap();
-        rejected(&p, 4, "vault.age", |p| p.run(&["get", "K"]));
+        rejected(&p, 4, "vault.age", |p| p.cmd(&["get", "K"]));
         rejected(&p, 4, "vault.age", try_set);
         assert_eq!(std::fs::read(vault_file(&p)).unwrap(), bytes, "{what}");
     }
     std::fs::remove_file(vault_file(&p)).unwrap();
-    rejected(&p, 4, "missing", |p| p.run(&["get", "K"]));
+    rejected(&p, 4, "missing", |p| p.cmd(&["get", "K"]));
     std::fs::write(vault_file(&p), &good).unwrap();
 
     let config = p.vault_dir().join("config.toml");
@@ -193,9 +186,9 @@ fn payload_from_a_newer_version_is_refused() {
     payload.extend_from_slice(&0u32.to_le_bytes());
     let sealed = seal(&payload, Seal::Recipients(&[&recipient])).unwrap();
     std::fs::write(vault_file(&p), &sealed).unwrap();
-    rejected(&p, 4, "newer ampsecret", |p| p.run(&["get", "K"]));
+    rejected(&p, 4, "newer ampsecret", |p| p.cmd(&["get", "K"]));
     rejected(&p, 4, "newer ampsecret", |p| {
-        p.cmd(&["set", "X", "--stdin"]).stdin("v").run()
+        p.cmd(&["set", "X", "--stdin"]).stdin("v")
     });
     assert_eq!(std::fs::read(vault_file(&p)).unwrap(), sealed);
 }
@@ -205,7 +198,9 @@ fn sixteen_concurrent_writers_keep_all_sixteen() {
     let p = Project::initialized();
     let children: Vec<_> = (0..16)
         .map(|i| {
-            let mut child = p.cmd(&["set", &format!("KEY_{i}"), "--stdin"]).command;
+            let mut child = p
+                .cmd(&["set", &format!("KEY_{i}"), "--stdin"])
+                .into_command();
             let mut child = child
                 .stdin(Stdio::piped())
                 .stdout(Stdio::null())
@@ -230,7 +225,7 @@ fn sixteen_concurrent_writers_keep_all_sixteen() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let list = p.run(&["list", "--json"]).success().json();
+    let list = p.cmd(&["list", "--json"]).stdout_json().success().json();
     assert_eq!(list.as_array().unwrap().len(), 16);
     for i in 0..16 {
         assert_eq!(p.get(&format!("KEY_{i}"), &[]), format!("value-{i}"));
@@ -267,7 +262,7 @@ fn a_writer_killed_at_any_moment_leaves_the_old_or_the_new_vault() {
         std::thread::sleep(write_time.mul_f64((round as f64 / 40.0) * 1.2));
         let _ = child.kill(); // SIGKILL
         let status = child.wait().unwrap();
-        let list = p.run(&["list", "--json"]).success().json();
+        let list = p.cmd(&["list", "--json"]).stdout_json().success().json();
         let count = list.as_array().unwrap().len();
         assert!(
             count == committed || count == committed + 1,
@@ -308,46 +303,69 @@ fn a_writer_killed_at_any_moment_leaves_the_old_or_the_new_vault() {
 fn values_never_leak_into_logs_errors_or_files() {
     const CANARY: &str = "canary-7f3a9-DO-NOT-LEAK";
     let p = Project::new();
-    let mut transcripts: Vec<(String, Output)> = Vec::new();
-    let mut run = |label: &str, out: Output| transcripts.push((label.to_owned(), out));
-    run("init", p.run(&["-vvv", "init", "--app-id", APP_ID]));
-    run(
-        "set",
-        p.cmd(&["-vvv", "set", "LEAKY", "--stdin"])
-            .stdin(CANARY)
-            .run(),
-    );
-    run(
-        "set-again",
-        p.cmd(&["-vvv", "set", "LEAKY", "--stdin", "--json"])
-            .stdin(CANARY)
-            .run(),
-    );
-    run(
-        "set-shared",
-        p.cmd(&["-vvv", "set", "LEAKY", "--stdin", "--shared"])
-            .stdin(CANARY)
-            .run(),
-    );
-    run(
-        "set-invalid",
-        p.cmd(&["-vvv", "set", "LEAKY", "--stdin"])
-            .stdin(format!("{CANARY}{{{{x}}}}"))
-            .run(),
-    );
-    run("list", p.run(&["-vvv", "list", "--all"]));
-    run("list-json", p.run(&["-vvv", "list", "--all", "--json"]));
-    run("path", p.run(&["-vvv", "path", "LEAKY", "--json"]));
-    run(
-        "get-missing",
-        p.run(&["-vvv", "get", "LEAKY", "--branch", "other"]),
-    );
-    let get = p.run(&["-vvv", "get", "LEAKY"]).success();
-    let get_json = p.run(&["-vvv", "get", "LEAKY", "--json"]).success();
-    run(
-        "remove",
-        p.run(&["-vvv", "remove", "LEAKY", "--shared", "--yes"]),
-    );
+    // Every command must also do what it was asked, or a failure could hide a leak. Their
+    // stderr is -vvv diagnostics (with timestamps), checked for the canary below.
+    let quiet = |args: &[&str]| p.cmd(args).stderr_any();
+    let mut transcripts: Vec<(&str, Output)> = vec![
+        (
+            "init",
+            quiet(&["-vvv", "init", "--app-id", APP_ID]).success(),
+        ),
+        (
+            "set",
+            quiet(&["-vvv", "set", "LEAKY", "--stdin"])
+                .stdin(CANARY)
+                .success(),
+        ),
+        (
+            "set-again",
+            quiet(&["-vvv", "set", "LEAKY", "--stdin", "--json"])
+                .stdin(CANARY)
+                .stdout_json()
+                .success(),
+        ),
+        (
+            "set-shared",
+            quiet(&["-vvv", "set", "LEAKY", "--stdin", "--shared"])
+                .stdin(CANARY)
+                .success(),
+        ),
+        (
+            "set-invalid",
+            quiet(&["-vvv", "set", "LEAKY", "--stdin"])
+                .stdin(format!("{CANARY}{{{{x}}}}"))
+                .fails(5),
+        ),
+        (
+            "list",
+            quiet(&["-vvv", "list", "--all"])
+                .stdout_has("LEAKY  branch:main  ")
+                .stdout_has("LEAKY  shared       ")
+                .success(),
+        ),
+        (
+            "list-json",
+            quiet(&["-vvv", "list", "--all", "--json"])
+                .stdout_json()
+                .success(),
+        ),
+        (
+            "path",
+            quiet(&["-vvv", "path", "LEAKY", "--json"])
+                .stdout_json()
+                .success(),
+        ),
+        (
+            "get-missing",
+            quiet(&["-vvv", "get", "LEAKY", "--branch", "other"]).fails(3),
+        ),
+    ];
+    let get = quiet(&["-vvv", "get", "LEAKY"]).stdout(CANARY).success();
+    let get_json = quiet(&["-vvv", "get", "LEAKY", "--json"])
+        .stdout_json()
+        .success();
+    let removed = quiet(&["-vvv", "remove", "LEAKY", "--shared", "--yes"]).success();
+    transcripts.push(("remove", removed));
 
     assert_eq!(get.stdout, CANARY);
     assert_eq!(get_json.json()["value"], CANARY);

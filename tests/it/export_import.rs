@@ -1,9 +1,7 @@
 //! `export` in every format read back by the format's real consumer, and `import`'s plan,
 //! confirmation and all-or-nothing checks.
 
-mod support;
-
-use support::Project;
+use crate::support::Project;
 
 /// Values that broke comparable tools' quoting.
 const VALUES: &[(&str, &str)] = &[
@@ -26,7 +24,8 @@ fn project_with_values() -> Project {
         // `set --stdin` drops one trailing newline, so store exactly through --file.
         let file = p.temp().join(format!("{name}.value"));
         std::fs::write(&file, value).unwrap();
-        p.run(&["set", name, "--file", file.to_str().unwrap(), "--yes"])
+        p.cmd(&["set", name, "--file", file.to_str().unwrap(), "--yes"])
+            .stderr(format!("Stored {name} in branch:main.\n"))
             .success();
         assert_eq!(p.get(name, &[]), *value);
     }
@@ -36,7 +35,25 @@ fn project_with_values() -> Project {
 #[test]
 fn shell_export_round_trips_through_bash() {
     let p = project_with_values();
-    let out = p.run(&["export", "--format", "shell"]).success();
+    let out = p
+        .cmd(&["export", "--format", "shell"])
+        .stdout(concat!(
+            "export A_QUOTES='it'\\''s \"double\" and '\\''single'\\'''\n",
+            "export B_DOLLAR='$HOME ${PATH} $(id) `id`'\n",
+            "export C_BACKSLASH='C:\\path\\ trailing\\'\n",
+            "export D_BANG='!! !$ history'\n",
+            "export E_NEWLINES='line one\n",
+            "line two\n",
+            "\n",
+            "end\n",
+            "'\n",
+            "export F_UNICODE='ünïcødé ✓ 🦀 \u{2028}'\n",
+            "export G_HASH='#not a comment = x'\n",
+            "export H_PEM='-----BEGIN PRIVATE KEY-----\n",
+            "MIIB\r\n",
+            "-----END PRIVATE KEY-----'\n"
+        ))
+        .success();
     let file = p.temp().join("secrets.sh");
     std::fs::write(&file, &out.stdout).unwrap();
     for (name, value) in VALUES {
@@ -60,7 +77,19 @@ fn shell_export_round_trips_through_bash() {
 #[test]
 fn dotenv_export_round_trips_through_dotenvy() {
     let p = project_with_values();
-    let out = p.run(&["export"]).success();
+    let out = p
+        .cmd(&["export"])
+        .stdout(concat!(
+            "A_QUOTES=\"it's \\\"double\\\" and 'single'\"\n",
+            "B_DOLLAR='$HOME ${PATH} $(id) `id`'\n",
+            "C_BACKSLASH=\"C:\\\\path\\\\ trailing\\\\\"\n",
+            "D_BANG='!! !$ history'\n",
+            "E_NEWLINES=\"line one\\nline two\\n\\nend\\n\"\n",
+            "F_UNICODE='ünïcødé ✓ 🦀 \u{2028}'\n",
+            "G_HASH='#not a comment = x'\n",
+            "H_PEM=\"-----BEGIN PRIVATE KEY-----\\nMIIB\r\\n-----END PRIVATE KEY-----\"\n"
+        ))
+        .success();
     let parsed: Vec<(String, String)> = dotenvy::from_read_iter(out.stdout.as_bytes())
         .collect::<Result<_, _>>()
         .unwrap();
@@ -71,17 +100,36 @@ fn dotenv_export_round_trips_through_dotenvy() {
     assert_eq!(parsed, want, "in name order, every value exact");
 }
 
+/// `export --format json` of [`VALUES`]: sorted by name, pretty-printed.
+const JSON_EXPORT: &str = concat!(
+    "{\n",
+    "  \"A_QUOTES\": \"it's \\\"double\\\" and 'single'\",\n",
+    "  \"B_DOLLAR\": \"$HOME ${PATH} $(id) `id`\",\n",
+    "  \"C_BACKSLASH\": \"C:\\\\path\\\\ trailing\\\\\",\n",
+    "  \"D_BANG\": \"!! !$ history\",\n",
+    "  \"E_NEWLINES\": \"line one\\nline two\\n\\nend\\n\",\n",
+    "  \"F_UNICODE\": \"ünïcødé ✓ 🦀 \u{2028}\",\n",
+    "  \"G_HASH\": \"#not a comment = x\",\n",
+    "  \"H_PEM\": \"-----BEGIN PRIVATE KEY-----\\nMIIB\\r\\n-----END PRIVATE KEY-----\"\n",
+    "}\n"
+);
+
 #[test]
 fn json_export_round_trips_through_serde_json() {
     let p = project_with_values();
-    let out = p.run(&["export", "--format", "json"]).success();
+    let out = p
+        .cmd(&["export", "--format", "json"])
+        .stdout(JSON_EXPORT)
+        .success();
     let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     for (name, value) in VALUES {
         assert_eq!(doc[name], *value, "{name}");
     }
-    assert_eq!(p.run(&["export", "--json"]).success().stdout, out.stdout);
-    let both = p.run(&["export", "--json", "--format", "shell"]);
-    assert_eq!(both.code, 2);
+    p.cmd(&["export", "--json"]).stdout(JSON_EXPORT).success();
+    let both = p
+        .cmd(&["export", "--json", "--format", "shell"])
+        .stderr_any()
+        .fails(2);
     let error: serde_json::Value = serde_json::from_str(&both.stderr).unwrap();
     assert_eq!(error["error"]["kind"], "usage");
 }
@@ -89,7 +137,25 @@ fn json_export_round_trips_through_serde_json() {
 #[test]
 fn github_export_writes_env_file_form_and_masks_on_stderr() {
     let p = project_with_values();
-    let out = p.run(&["export", "--format", "github"]).success();
+    let out = p
+        .cmd(&["export", "--format", "github"])
+        // The random heredoc delimiters on stdout are checked line by line below.
+        .stdout_any()
+        .stderr(concat!(
+            "::add-mask::it's \"double\" and 'single'\n",
+            "::add-mask::$HOME ${PATH} $(id) `id`\n",
+            "::add-mask::C:\\path\\ trailing\\\n",
+            "::add-mask::!! !$ history\n",
+            "::add-mask::line one\n",
+            "::add-mask::line two\n",
+            "::add-mask::end\n",
+            "::add-mask::ünïcødé ✓ 🦀 \u{2028}\n",
+            "::add-mask::#not a comment = x\n",
+            "::add-mask::-----BEGIN PRIVATE KEY-----\n",
+            "::add-mask::MIIB\n",
+            "::add-mask::-----END PRIVATE KEY-----\n"
+        ))
+        .success();
     // The $GITHUB_ENV file form only on stdout: NAME<<DELIM, value, DELIM.
     let mut lines = out.stdout.split('\n').peekable();
     let mut seen = Vec::new();
@@ -142,20 +208,23 @@ fn effective_export_and_names_each_format_cannot_hold() {
     let p = Project::initialized();
     p.set("SHARED", "s", &["--shared"]);
     p.set("OWN", "o", &[]);
-    assert_eq!(p.run(&["export"]).success().stdout, "OWN='o'\n");
-    assert_eq!(
-        p.run(&["export", "--effective"]).success().stdout,
-        "OWN='o'\nSHARED='s'\n"
-    );
+    p.cmd(&["export"]).stdout("OWN='o'\n").success();
+    p.cmd(&["export", "--effective"])
+        .stdout("OWN='o'\nSHARED='s'\n")
+        .success();
 
     p.set("my-key", "x", &[]);
-    p.run(&["export", "--format", "shell"])
-        .fails(5)
-        .stderr_has("my-key");
-    p.run(&["export", "--format", "dotenv"])
-        .fails(5)
-        .stderr_has("--format json");
-    let doc = p.run(&["export", "--format", "json"]).success().json();
+    p.cmd(&["export", "--format", "shell"])
+        .stderr_has("my-key")
+        .fails(5);
+    p.cmd(&["export", "--format", "dotenv"])
+        .stderr_has("--format json")
+        .fails(5);
+    let doc = p
+        .cmd(&["export", "--format", "json"])
+        .stdout_json()
+        .success()
+        .json();
     assert_eq!(doc["my-key"], "x");
 }
 
@@ -164,10 +233,17 @@ fn export_then_import_is_the_identity() {
     let p = project_with_values();
     for (format, file) in [("dotenv", "out.env"), ("json", "out.json")] {
         let path = p.temp().join(file);
-        let out = p.run(&["export", "--format", format]).success();
+        // The exact text of each format is checked by the tests above.
+        let out = p
+            .cmd(&["export", "--format", format])
+            .stdout_any()
+            .success();
         std::fs::write(&path, &out.stdout).unwrap();
         let scope = format!("--sandbox={format}");
-        p.run(&["import", path.to_str().unwrap(), &scope, "--yes"])
+        p.cmd(&["import", path.to_str().unwrap(), &scope, "--yes"])
+            .stderr(format!(
+                "Imported into sandbox:{format}: 8 new, 0 changed, 0 unchanged.\n"
+            ))
             .success();
         for (name, value) in VALUES {
             assert_eq!(p.get(name, &[&scope]), *value, "{format} {name}");
@@ -189,29 +265,37 @@ fn import_shows_a_plan_and_needs_yes_without_a_terminal() {
     let path = file.to_str().unwrap();
 
     let before = p.snapshot();
-    p.run(&["import", path]).fails(2).stderr_has("--yes");
+    p.cmd(&["import", path]).stderr_has("--yes").fails(2);
     let plan = p
-        .run(&["import", path, "--dry-run", "--json"])
+        .cmd(&["import", path, "--dry-run", "--json"])
+        .stdout_json()
         .success()
         .json();
     assert_eq!(plan["added"], serde_json::json!(["NEW"]));
     assert_eq!(plan["changed"], serde_json::json!(["CHANGED"]));
     assert_eq!(plan["unchanged"], serde_json::json!(["SAME"]));
     assert_eq!(plan["applied"], false);
-    let text = p.run(&["import", path, "--dry-run"]).success();
-    assert!(
-        text.stderr.contains("+ NEW")
-            && text.stderr.contains("~ CHANGED")
-            && text.stderr.contains("= SAME")
-    );
-    assert!(!text.stderr.contains("new-value") && text.stdout.is_empty());
+    p.cmd(&["import", path, "--dry-run"])
+        .stderr(format!(
+            "Import into branch:main from {path}:\n\
+             \x20 + NEW (new)\n\
+             \x20 ~ CHANGED (changed)\n\
+             \x20 = SAME (unchanged)\n\
+             Dry run: 1 new, 1 changed, 1 unchanged; nothing was changed.\n"
+        ))
+        .success();
     assert_eq!(p.snapshot(), before, "a dry run changes nothing");
 
-    let done = p.run(&["import", path, "--yes"]).success();
-    assert!(!done.stderr.contains("new-value") && !done.stdout.contains("new-value"));
+    p.cmd(&["import", path, "--yes"])
+        .stderr("Imported into branch:main: 1 new, 1 changed, 1 unchanged.\n")
+        .success();
     assert_eq!(p.get("NEW", &[]), "new-value");
     assert_eq!(p.get("CHANGED", &[]), "new\nvalue");
-    let again = p.run(&["import", path, "--yes", "--json"]).success().json();
+    let again = p
+        .cmd(&["import", path, "--yes", "--json"])
+        .stdout_json()
+        .success()
+        .json();
     assert_eq!(again["unchanged"].as_array().unwrap().len(), 3);
     assert_eq!(again["applied"], false);
 }
@@ -233,9 +317,9 @@ fn a_bad_line_imports_nothing() {
         let file = p.temp().join("bad.env");
         std::fs::write(&file, text).unwrap();
         let out = p
-            .run(&["import", file.to_str().unwrap(), "--yes"])
-            .fails(5)
-            .stderr_has(expected);
+            .cmd(&["import", file.to_str().unwrap(), "--yes"])
+            .stderr_has(expected)
+            .fails(5);
         assert!(
             out.stderr.contains("nothing was imported"),
             "{}",
@@ -256,22 +340,23 @@ fn a_bad_line_imports_nothing() {
 
     let json = p.temp().join("bad.json");
     std::fs::write(&json, "{\"A\": \"1\", \"B\": 12345}").unwrap();
-    p.run(&["import", json.to_str().unwrap(), "--yes"])
-        .fails(5)
-        .stderr_has("the value of B is a number");
+    p.cmd(&["import", json.to_str().unwrap(), "--yes"])
+        .stderr_has("the value of B is a number")
+        .fails(5);
     std::fs::write(&json, "{\"A\": \"1\",\n \"B\" \"x\"}").unwrap();
-    p.run(&["import", json.to_str().unwrap(), "--yes"])
-        .fails(5)
-        .stderr_has("line 2");
+    p.cmd(&["import", json.to_str().unwrap(), "--yes"])
+        .stderr_has("line 2")
+        .fails(5);
     std::fs::write(&json, "{\"bad name\": \"1\"}").unwrap();
-    p.run(&["import", json.to_str().unwrap(), "--yes"])
-        .fails(5)
-        .stderr_has("secret name 'bad name'");
+    p.cmd(&["import", json.to_str().unwrap(), "--yes"])
+        .stderr_has("secret name 'bad name'")
+        .fails(5);
     std::fs::remove_file(&json).unwrap();
     assert_eq!(p.snapshot(), before);
     assert_eq!(p.get("KEEP", &[]), "kept");
 
-    p.run(&["import", "/nonexistent/file.env", "--yes"])
+    p.cmd(&["import", "/nonexistent/file.env", "--yes"])
+        .stderr("error: no file /nonexistent/file.env\n")
         .fails(3);
 }
 
@@ -280,7 +365,7 @@ fn import_reads_standard_input_and_json() {
     let p = Project::initialized();
     p.cmd(&["import", "-", "--format", "json", "--shared", "--yes"])
         .stdin("{\"FROM_STDIN\": \"a\\\"b\"}")
-        .run()
+        .stderr("Imported into shared: 1 new, 0 changed, 0 unchanged.\n")
         .success();
     assert_eq!(p.get("FROM_STDIN", &["--shared"]), "a\"b");
 }
@@ -294,7 +379,7 @@ fn import_confirms_on_a_terminal() {
     let file = p.temp().join("in.env");
     std::fs::write(&file, "OLD=changed-value\nNEW=new-value\n").unwrap();
     let session = |p: &Project| {
-        let mut command = std::process::Command::new(support::BIN);
+        let mut command = std::process::Command::new(crate::support::BIN);
         command
             .env_clear()
             .envs(p.env_map())

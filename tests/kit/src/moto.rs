@@ -11,8 +11,6 @@
 //! Don't keep a spawned `MotoServer` in a `static`: statics are never dropped, so the child would
 //! outlive the test binary. Share through `AMPSECRET_TEST_MOTO_URL` instead.
 
-#![allow(dead_code)] // each test binary uses a different subset
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;

@@ -1,13 +1,16 @@
 //! `ampsecret check` on a small but realistic Amplify Gen 2 project (tests/fixtures/amplify-app).
 
-#[path = "support/moto.rs"]
-mod moto;
-#[path = "support/ssm.rs"]
-mod ssm;
-mod support;
-
+use crate::support::{APP_ID, Project, json_error};
 use std::path::Path;
-use support::{APP_ID, Project};
+
+/// The fixture's function environment holds a literal Stripe key: every check warns first.
+const STRIPE_WARNING: &str = "warning: amplify/functions/say-hello/resource.ts:10: \
+    environment STRIPE_KEY holds a literal string and the value looks like a Stripe live secret \
+    key; Amplify writes environment values in plaintext into build artifacts: store it with \
+    'ampsecret set STRIPE_KEY' and use secret('STRIPE_KEY')\n";
+/// What a check with every secret present prints after the warning.
+const ALL_PRESENT: &str =
+    "All 4 secrets used by the backend (6 files) have a value in branch:main.\n";
 
 /// A project holding the fixture's `amplify/` backend.
 fn project() -> Project {
@@ -41,17 +44,18 @@ fn missing_secrets_are_reported_with_file_and_line() {
         &["--branch", "main"],
     );
 
-    let out = p.run(&["check", "--branch", "main"]);
-    assert_eq!(out.code, 3, "{}", out.stderr);
-    assert_eq!(
-        out.stdout,
-        "amplify/auth/resource.ts:12: GOOGLE_CLIENT_SECRET has no value in branch:main nor in shared\n"
-    );
-    let last = out.stderr.lines().last().unwrap();
-    assert_eq!(
-        last,
-        "error: 1 of 4 secrets used by the backend have no value in branch:main nor in shared: GOOGLE_CLIENT_SECRET"
-    );
+    // The literal credential in the function's environment is a warning, with its place.
+    let out = p
+        .cmd(&["check", "--branch", "main"])
+        .stdout(
+            "amplify/auth/resource.ts:12: GOOGLE_CLIENT_SECRET has no value in branch:main \
+             nor in shared\n",
+        )
+        .stderr(format!(
+            "{STRIPE_WARNING}error: 1 of 4 secrets used by the backend have no value in \
+             branch:main nor in shared: GOOGLE_CLIENT_SECRET\n"
+        ))
+        .fails(3);
     // Comments, strings and unrelated calls are not secret() references.
     for never in ["NOT_USED", "ALSO_NOT"] {
         assert!(
@@ -59,14 +63,6 @@ fn missing_secrets_are_reported_with_file_and_line() {
             "{never}"
         );
     }
-    // The literal credential in the function's environment is a warning, with its place.
-    assert!(
-        out.stderr.contains(
-            "warning: amplify/functions/say-hello/resource.ts:10: environment STRIPE_KEY"
-        ),
-        "{}",
-        out.stderr
-    );
     assert!(
         !out.stderr.contains("LOG_LEVEL") && !out.stderr.contains("NAME holds"),
         "{}",
@@ -74,21 +70,25 @@ fn missing_secrets_are_reported_with_file_and_line() {
     );
 
     p.set("GOOGLE_CLIENT_SECRET", "s", &["--shared"]);
-    let ok = p.run(&["check", "--branch", "main"]).success();
-    assert!(ok.stdout.is_empty());
-    assert!(
-        ok.stderr.contains("All 4 secrets used by the backend"),
-        "{}",
-        ok.stderr
-    );
+    p.cmd(&["check", "--branch", "main"])
+        .stderr(format!("{STRIPE_WARNING}{ALL_PRESENT}"))
+        .success();
 }
 
 #[test]
 fn json_report() {
     let p = project();
     p.set("API_KEY", "k", &["--shared"]);
-    let out = p.run(&["check", "--sandbox=alice", "--json"]);
-    assert_eq!(out.code, 3);
+    let out = p
+        .cmd(&["check", "--sandbox=alice", "--json"])
+        .stdout_json()
+        .stderr(json_error(
+            3,
+            "not_found",
+            "3 of 4 secrets used by the backend have no value in sandbox:alice nor in shared: \
+             GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, SQL_CONNECTION_STRING",
+        ))
+        .fails(3);
     let doc = out.json();
     assert_eq!(doc["scope"], "sandbox:alice");
     assert_eq!(doc["files"], 6);
@@ -128,7 +128,17 @@ fn json_report() {
     assert_eq!(doc["warnings"][0]["key"], "STRIPE_KEY");
     assert_eq!(doc["warnings"].as_array().unwrap().len(), 1);
 
-    let branch = p.run(&["check", "--branch", "main", "--json"]).json();
+    let branch = p
+        .cmd(&["check", "--branch", "main", "--json"])
+        .stdout_json()
+        .stderr(json_error(
+            3,
+            "not_found",
+            "3 of 4 secrets used by the backend have no value in branch:main nor in shared: \
+             GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, SQL_CONNECTION_STRING",
+        ))
+        .fails(3)
+        .json();
     assert_eq!(
         branch["secrets"][0]["path"],
         format!("/amplify/shared/{APP_ID}/API_KEY")
@@ -153,36 +163,39 @@ fn node_modules_are_skipped_and_unparsable_sources_fail() {
         "import { secret } from '@aws-amplify/backend';\nsecret('VENDORED');\n",
     )
     .unwrap();
-    p.run(&["check"]).success();
+    p.cmd(&["check"])
+        .stderr(format!("{STRIPE_WARNING}{ALL_PRESENT}"))
+        .success();
 
     std::fs::write(
         p.root().join("amplify/extra.mts"),
         "import { secret as s } from '@aws-amplify/backend';\nexport const x = s(`EXTRA`);\n",
     )
     .unwrap();
-    let out = p.run(&["check"]);
-    assert_eq!(out.code, 3);
-    assert_eq!(
-        out.stdout,
-        "amplify/extra.mts:2: EXTRA has no value in branch:main nor in shared\n"
-    );
+    p.cmd(&["check"])
+        .stdout("amplify/extra.mts:2: EXTRA has no value in branch:main nor in shared\n")
+        .stderr(format!(
+            "{STRIPE_WARNING}error: 1 of 5 secrets used by the backend have no value in \
+             branch:main nor in shared: EXTRA\n"
+        ))
+        .fails(3);
 
     std::fs::write(p.root().join("amplify/broken.ts"), "export const x = {;\n").unwrap();
-    p.run(&["check"])
-        .fails(5)
-        .stderr_has("cannot parse amplify/broken.ts:1");
+    p.cmd(&["check"])
+        .stderr_has("cannot parse amplify/broken.ts:1")
+        .fails(5);
 }
 
 #[test]
 fn no_backend_is_not_found() {
     let p = Project::initialized();
-    p.run(&["check"]).fails(3).stderr_has("amplify");
+    p.cmd(&["check"]).stderr_has("amplify").fails(3);
 }
 
 #[test]
 fn remote_check_reads_the_branch_path_then_the_shared_path() {
-    let moto = moto::MotoServer::start();
-    let app = ssm::unique_app_id();
+    let moto = ampsecret_testkit::moto::MotoServer::start();
+    let app = ampsecret_testkit::ssm::unique_app_id();
     let p = Project::with_app(&moto.endpoint(), &app);
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/amplify-app/amplify");
     copy_dir(&fixture, &p.root().join("amplify"));
@@ -195,9 +208,11 @@ fn remote_check_reads_the_branch_path_then_the_shared_path() {
     ] {
         p.set(name, "v", &["--branch", "main"]);
     }
-    p.run(&["check", "--branch", "main"]).success();
+    p.cmd(&["check", "--branch", "main"])
+        .stderr(format!("{STRIPE_WARNING}{ALL_PRESENT}"))
+        .success();
 
-    let remote = ssm::Ssm::new(&moto.endpoint());
+    let remote = ampsecret_testkit::ssm::Ssm::new(&moto.endpoint());
     let h = ampsecret::amplify::backend_hash(&app, "main");
     remote.put(
         &format!("/amplify/{app}/main-branch-{h}/GOOGLE_CLIENT_ID"),
@@ -208,8 +223,16 @@ fn remote_check_reads_the_branch_path_then_the_shared_path() {
         "pg",
     );
     remote.put(&format!("/amplify/shared/{app}/API_KEY"), "shared key");
-    let out = p.run(&["check", "--branch", "main", "--remote", "--json"]);
-    assert_eq!(out.code, 3, "{}", out.stderr);
+    let out = p
+        .cmd(&["check", "--branch", "main", "--remote", "--json"])
+        .stdout_json()
+        .stderr(json_error(
+            3,
+            "not_found",
+            "1 of 4 secrets used by the backend have no value in branch:main nor in shared \
+             (in the vault or in SSM): GOOGLE_CLIENT_SECRET",
+        ))
+        .fails(3);
     let report = out.json();
     assert_eq!(
         report["missing"],
@@ -227,5 +250,7 @@ fn remote_check_reads_the_branch_path_then_the_shared_path() {
         &format!("/amplify/{app}/main-branch-{h}/GOOGLE_CLIENT_SECRET"),
         "s",
     );
-    p.run(&["check", "--branch", "main", "--remote"]).success();
+    p.cmd(&["check", "--branch", "main", "--remote"])
+        .stderr(format!("{STRIPE_WARNING}{ALL_PRESENT}"))
+        .success();
 }

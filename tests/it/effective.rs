@@ -1,8 +1,6 @@
 //! Effective values: what a deployment resolves (the scope's value, else the shared one).
 
-mod support;
-
-use support::{APP_ID, Project};
+use crate::support::{APP_ID, Project, no_secret};
 
 #[test]
 fn get_effective_falls_back_to_shared() {
@@ -12,7 +10,9 @@ fn get_effective_falls_back_to_shared() {
     p.set("DB_URL", "main-db", &["--branch", "main"]);
 
     // Without --effective a branch holds only its own values.
-    p.run(&["get", "API_KEY", "--branch", "main"]).fails(3);
+    p.cmd(&["get", "API_KEY", "--branch", "main"])
+        .stderr(no_secret("API_KEY", "branch:main"))
+        .fails(3);
     assert_eq!(
         p.get("API_KEY", &["--effective", "--branch", "main"]),
         "shared-key"
@@ -26,9 +26,9 @@ fn get_effective_falls_back_to_shared() {
         "shared-db"
     );
     assert_eq!(p.get("DB_URL", &["--effective", "--shared"]), "shared-db");
-    p.run(&["get", "NOPE", "--effective", "--branch", "main"])
-        .fails(3)
-        .stderr_has("no secret NOPE in branch:main nor in shared");
+    p.cmd(&["get", "NOPE", "--effective", "--branch", "main"])
+        .stderr_has("no secret NOPE in branch:main nor in shared")
+        .fails(3);
 }
 
 #[test]
@@ -39,7 +39,7 @@ fn get_effective_json_shows_the_path_amplify_reads() {
     p.set("OWN", "shared-own", &["--shared"]);
 
     let doc = p
-        .run(&[
+        .cmd(&[
             "get",
             "API_KEY",
             "--effective",
@@ -47,6 +47,7 @@ fn get_effective_json_shows_the_path_amplify_reads() {
             "main",
             "--json",
         ])
+        .stdout_json()
         .success()
         .json();
     assert_eq!(doc["source"], "shared");
@@ -57,14 +58,16 @@ fn get_effective_json_shows_the_path_amplify_reads() {
 
     // A sandbox falls back to the shared path named after the package, not the app id.
     let doc = p
-        .run(&["get", "API_KEY", "--effective", "--sandbox=alice", "--json"])
+        .cmd(&["get", "API_KEY", "--effective", "--sandbox=alice", "--json"])
+        .stdout_json()
         .success()
         .json();
     assert_eq!(doc["source"], "shared");
     assert_eq!(doc["path"], "/amplify/shared/my-app/API_KEY");
 
     let doc = p
-        .run(&["get", "OWN", "--effective", "--sandbox=alice", "--json"])
+        .cmd(&["get", "OWN", "--effective", "--sandbox=alice", "--json"])
+        .stdout_json()
         .success()
         .json();
     assert_eq!(doc["source"], "sandbox:alice");
@@ -87,7 +90,8 @@ fn list_effective_shows_sources_and_shadowing() {
     p.set("D_OTHER", "5", &["--branch", "dev"]);
 
     let rows = p
-        .run(&["list", "--effective", "--branch", "main", "--json"])
+        .cmd(&["list", "--effective", "--branch", "main", "--json"])
+        .stdout_json()
         .success()
         .json();
     let rows = rows.as_array().unwrap();
@@ -119,7 +123,13 @@ fn list_effective_shows_sources_and_shadowing() {
     );
 
     let text = p
-        .run(&["list", "--effective", "--branch", "main"])
+        .cmd(&["list", "--effective", "--branch", "main"])
+        .stdout(concat!(
+            "NAME      SOURCE       NOTE\n",
+            "A_SHARED  shared\n",
+            "B_BOTH    branch:main  shadows shared\n",
+            "C_MAIN    branch:main\n"
+        ))
         .success()
         .stdout;
     let b_line = text.lines().find(|l| l.starts_with("B_BOTH")).unwrap();
@@ -143,7 +153,8 @@ fn list_effective_shows_sources_and_shadowing() {
     }
 
     let sandbox = p
-        .run(&["list", "--effective", "--sandbox=bob", "--json"])
+        .cmd(&["list", "--effective", "--sandbox=bob", "--json"])
+        .stdout_json()
         .success()
         .json();
     let paths: Vec<&str> = sandbox
@@ -160,5 +171,10 @@ fn list_effective_shows_sources_and_shadowing() {
         ]
     );
 
-    p.run(&["list", "--effective", "--all"]).fails(2);
+    p.cmd(&["list", "--effective", "--all"])
+        .stderr(
+            "error: the argument '--effective' cannot be used with '--all' \
+             (see 'ampsecret --help')\n",
+        )
+        .fails(2);
 }

@@ -15,8 +15,6 @@
 //! The proxy runs on its own thread with its own single-threaded tokio runtime, so it works
 //! from sync tests and from any async runtime alike, and it stops when [`FaultProxy`] drops.
 
-#![allow(dead_code)] // each test binary uses a different subset
-
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};

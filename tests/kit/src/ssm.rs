@@ -1,9 +1,6 @@
-//! Talking to the SSM emulator from tests: the project environment that points ampsecret at
-//! it, and a direct SDK client to seed and inspect parameters.
+//! Talking to the SSM emulator from tests: the environment that points ampsecret at it, and a
+//! direct SDK client to seed and inspect parameters.
 
-#![allow(dead_code)]
-
-use crate::support::Project;
 use aws_sdk_ssm::types::{Parameter, ParameterMetadata, ParameterStringFilter, ParameterType};
 
 /// A unique app id per test, so tests can share one SSM server.
@@ -18,23 +15,16 @@ fn hex_id() -> String {
     format!("{:08x}{:04x}", std::process::id(), n)
 }
 
-impl Project {
-    /// Points every later command at `endpoint` with fake credentials; the metadata service
-    /// is never probed.
-    pub fn with_ssm(self, endpoint: &str) -> Project {
-        self.env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL_SSM", endpoint)
-    }
-
-    /// `ampsecret init --app-id APP` on a fresh project wired to `endpoint`.
-    pub fn with_app(endpoint: &str, app_id: &str) -> Project {
-        let p = Project::new().with_ssm(endpoint);
-        p.run(&["init", "--app-id", app_id]).success();
-        p
-    }
+/// The environment that points an `ampsecret` process at the SSM endpoint `endpoint` with fake
+/// credentials, so the metadata service is never probed.
+pub fn client_env(endpoint: &str) -> [(&'static str, String); 5] {
+    [
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ENDPOINT_URL_SSM", endpoint.into()),
+    ]
 }
 
 /// A direct SDK client, for arranging and checking what SSM holds.

@@ -12,14 +12,9 @@
 //! ampx …` does both without touching the project tree, and `--no` forbids npx to download
 //! anything. Every call runs in its own process group and is killed after [`AMPX_TIMEOUT`].
 
-#[path = "support/moto.rs"]
-mod moto;
-#[path = "support/ssm.rs"]
-mod ssm;
-mod support;
-
-use moto::MotoServer;
-use ssm::{Ssm, unique_app_id};
+use crate::support::{APP_ID, Project};
+use ampsecret_testkit::moto::MotoServer;
+use ampsecret_testkit::ssm::{Ssm, unique_app_id};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
@@ -28,7 +23,6 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use support::{APP_ID, Project};
 
 const AMPX_VERSION: &str = "1.10.0";
 /// One ampx call takes 2–4 s; anything near this is hung.
@@ -325,13 +319,19 @@ fn sandbox_project(moto: &MotoServer) -> Project {
     } else {
         unique_app_id()
     };
-    p.run(&["init", "--app-id", &app]).success();
+    p.cmd(&["init", "--app-id", &app])
+        .stderr_matches(&p.init_stderr())
+        .success();
     p
 }
 
 /// `ampsecret diff --sandbox --json` as name → status.
 fn diff_statuses(p: &Project) -> BTreeMap<String, String> {
-    let diff = p.run(&["diff", "--sandbox", "--json"]).success().json();
+    let diff = p
+        .cmd(&["diff", "--sandbox", "--json"])
+        .stdout_json()
+        .success()
+        .json();
     diff["secrets"]
         .as_array()
         .unwrap_or_else(|| panic!("diff --json without secrets: {diff}"))
@@ -393,7 +393,8 @@ fn store_in_vault(p: &Project, values: &[(String, String)]) {
     for (i, (name, value)) in values.iter().enumerate() {
         let file = dir.join(i.to_string());
         std::fs::write(&file, value).unwrap();
-        p.run(&["set", name, "--file", file.to_str().unwrap(), "--sandbox"])
+        p.cmd(&["set", name, "--file", file.to_str().unwrap(), "--sandbox"])
+            .stderr(format!("Stored {name} in sandbox:root.\n"))
             .success();
     }
 }
@@ -421,7 +422,8 @@ fn ampx_lists_and_gets_every_secret_ampsecret_pushes() {
     assert!(values.len() >= 25);
     store_in_vault(&p, &values);
     let push = p
-        .run(&["push", "--sandbox", "--yes", "--json"])
+        .cmd(&["push", "--sandbox", "--yes", "--json"])
+        .stdout_json()
         .success()
         .json();
     assert_eq!(
@@ -432,7 +434,8 @@ fn ampx_lists_and_gets_every_secret_ampsecret_pushes() {
 
     // ampx and ampsecret agree on the sandbox path: ampx names it in its not-found error.
     let prefix = p
-        .run(&["path", "--prefix", "--sandbox"])
+        .cmd(&["path", "--prefix", "--sandbox"])
+        .stdout_matches(r"/amplify/myapp[0-9a-z-]*/root-sandbox-[0-9a-f]{10}\n")
         .success()
         .stdout
         .trim_end()
@@ -526,7 +529,8 @@ fn ampsecret_pulls_what_ampx_sets_and_sees_its_changes_and_removals() {
     }
 
     let pull = p
-        .run(&["pull", "--sandbox", "--yes", "--json"])
+        .cmd(&["pull", "--sandbox", "--yes", "--json"])
+        .stdout_json()
         .success()
         .json();
     assert_eq!(
@@ -548,7 +552,8 @@ fn ampsecret_pulls_what_ampx_sets_and_sees_its_changes_and_removals() {
         "after pull: {statuses:?}"
     );
     let push = p
-        .run(&["push", "--sandbox", "--yes", "--json"])
+        .cmd(&["push", "--sandbox", "--yes", "--json"])
+        .stdout_json()
         .success()
         .json();
     assert_eq!(
@@ -585,7 +590,19 @@ fn ampsecret_pulls_what_ampx_sets_and_sees_its_changes_and_removals() {
     }
 
     // And the overwrite comes in with the next pull.
-    p.run(&["pull", "--sandbox", "--yes"]).success();
+    let sandbox = p
+        .cmd(&["path", "--prefix", "--sandbox"])
+        .stdout_any()
+        .success()
+        .stdout;
+    p.cmd(&["pull", "--sandbox", "--yes"])
+        .stderr(format!(
+            "  < OVERWRITTEN  changed in SSM\n\
+             \x20 = REMOVED  kept: deleted in SSM since the last sync\n\
+             Stored 1 secret from {} in sandbox:root.\n",
+            sandbox.trim_end()
+        ))
+        .success();
     assert_eq!(p.get("OVERWRITTEN", &["--sandbox"]), "second\n");
     let got = parse_get(&ampx.get("OVERWRITTEN").success());
     assert_eq!(
@@ -619,14 +636,26 @@ fn branch_and_shared_parameters_have_amplify_names_and_attributes() {
     );
     p.set("STRIPE_KEY", "shared-secret", &["--shared"]);
     p.set("API_KEY", "shared-fallback", &["--shared"]);
-    p.run(&["push", "--branch", "feature/login", "--yes"])
-        .success();
-    p.run(&["push", "--shared", "--yes"]).success();
-
     let branch_prefix = format!(
         "/amplify/{app}/featurelogin-branch-{}",
         ampsecret::amplify::backend_hash(&app, "feature/login")
     );
+    p.cmd(&["push", "--branch", "feature/login", "--yes"])
+        .stderr(format!(
+            "Plan for {branch_prefix} (branch:feature/login):\n\
+             \x20 + API_KEY  create\n\
+             \x20 + DATABASE_URL  create\n\
+             Applied 2 changes to {branch_prefix}; 0 failed.\n"
+        ))
+        .success();
+    p.cmd(&["push", "--shared", "--yes"])
+        .stderr(format!(
+            "Plan for /amplify/shared/{app} (shared):\n\
+             \x20 + API_KEY  create\n\
+             \x20 + STRIPE_KEY  create\n\
+             Applied 2 changes to /amplify/shared/{app}; 0 failed.\n"
+        ))
+        .success();
     if moto.is_owned() {
         assert_eq!(
             branch_prefix,

@@ -2,10 +2,9 @@
 //! `--help` teaches (one-line help for every flag, examples for every command, suggestions
 //! for a misspelled command).
 //!
-//! Regenerate the committed pages with `UPDATE_GENERATED=1 cargo test --test man`.
+//! Regenerate the committed pages with `UPDATE_GENERATED=1 cargo test --test it man::committed`.
 
-mod support;
-
+use crate::support::Project;
 use ampsecret::cli::Cli;
 use ampsecret::cli::docs::ENVIRONMENT;
 use ampsecret::error::EXIT_CODES;
@@ -13,7 +12,6 @@ use clap::CommandFactory;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::Project;
 
 fn man_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("man")
@@ -37,7 +35,9 @@ fn pages_in(dir: &Path) -> BTreeMap<String, String> {
 fn generated() -> BTreeMap<String, String> {
     let p = Project::new();
     let dir = p.temp().join("man1");
-    p.run(&["man", "--dir", dir.to_str().unwrap()]).success();
+    p.cmd(&["man", "--dir", dir.to_str().unwrap()])
+        .stderr(format!("Wrote 16 manual pages to {}.\n", dir.display()))
+        .success();
     pages_in(&dir)
 }
 
@@ -64,12 +64,12 @@ fn committed_pages_are_current() {
     assert_eq!(
         committed.keys().collect::<Vec<_>>(),
         pages.keys().collect::<Vec<_>>(),
-        "man/ has other pages than 'ampsecret man' writes: regenerate with UPDATE_GENERATED=1 cargo test --test man"
+        "man/ has other pages than 'ampsecret man' writes: regenerate with UPDATE_GENERATED=1 cargo test --test it man::committed"
     );
     for (name, page) in &pages {
         assert!(
             committed[name] == *page,
-            "man/{name} is stale: regenerate with UPDATE_GENERATED=1 cargo test --test man"
+            "man/{name} is stale: regenerate with UPDATE_GENERATED=1 cargo test --test it man::committed"
         );
     }
 }
@@ -109,6 +109,91 @@ fn every_command_has_a_page_with_every_section() {
         );
     }
     assert_eq!(pages.len(), names.len(), "{:?}", pages.keys());
+}
+
+/// The rows of the README table under `## {heading}`: each row's first cell.
+fn readme_table(heading: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split(&format!("\n## {heading}\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("README has no {heading} section"));
+    section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2) // the header and its |---| line
+        .map(|row| row.split('|').nth(1).unwrap().trim().to_owned())
+        .collect()
+}
+
+/// The section `.SH {heading}` of a man page, up to the next section.
+fn man_section<'a>(page: &'a str, heading: &str) -> &'a str {
+    let start = page
+        .find(&format!(".SH {heading}\n"))
+        .unwrap_or_else(|| panic!("no {heading} section"));
+    let section = &page[start + 1..];
+    &section[..section.find("\n.SH ").unwrap_or(section.len())]
+}
+
+/// The terms a man page section lists: the line after each `.TP`, without its bold font
+/// escapes, split at commas and spaces.
+fn listed_terms(section: &str) -> Vec<String> {
+    let lines: Vec<&str> = section.lines().collect();
+    lines
+        .windows(2)
+        .filter(|pair| pair[0] == ".TP")
+        .flat_map(|pair| {
+            pair[1]
+                .replace("\\fB", "")
+                .replace("\\fR", "")
+                .split([',', ' '])
+                .filter(|term| !term.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Checked against README's tables, not against the tables the man page is generated from,
+/// so a page that lists a variable twice or drops one fails.
+#[test]
+fn the_man_page_lists_every_readme_variable_and_exit_code_once() {
+    let p = Project::new();
+    let page = p
+        .cmd(&["man"])
+        .stdout_has(".SH ENVIRONMENT\n")
+        .success()
+        .stdout;
+
+    let variables: Vec<String> = readme_table("Environment")
+        .iter()
+        .flat_map(|cell| {
+            cell.split(',')
+                .map(|v| v.trim().trim_matches('`').to_owned())
+        })
+        .collect();
+    assert!(
+        variables.len() >= 13,
+        "README's table was read: {variables:?}"
+    );
+    let listed = listed_terms(man_section(&page, "ENVIRONMENT"));
+    for variable in &variables {
+        let count = listed.iter().filter(|term| *term == variable).count();
+        assert_eq!(
+            count, 1,
+            "{variable} is listed {count} times in: {listed:?}"
+        );
+    }
+
+    let codes = readme_table("Exit codes");
+    assert!(codes.len() >= 10, "README's table was read: {codes:?}");
+    let listed = listed_terms(man_section(&page, "\"EXIT STATUS\""));
+    assert_eq!(
+        listed, codes,
+        "the man page lists README's exit codes, in order"
+    );
 }
 
 #[test]
@@ -209,9 +294,9 @@ fn strip_overstrike(text: &str) -> String {
 #[test]
 fn man_without_dir_prints_the_top_page() {
     let p = Project::new();
-    let out = p.run(&["man"]).success();
-    assert_eq!(out.stdout, generated()["ampsecret.1"]);
-    assert!(out.stdout.contains(".TH ampsecret 1 "));
+    let top = generated().remove("ampsecret.1").unwrap();
+    assert!(top.contains(".TH ampsecret 1 "));
+    p.cmd(&["man"]).stdout(top).success();
 }
 
 #[test]
@@ -246,22 +331,19 @@ fn every_flag_has_a_one_line_help_and_every_command_examples() {
 #[test]
 fn help_shows_examples_and_a_misspelled_command_gets_a_suggestion() {
     let p = Project::new();
-    let help = p.run(&["help", "set"]).success().stdout;
-    assert!(
-        help.contains("Examples:\n  ampsecret set MY_API_KEY"),
-        "{help}"
-    );
-    let out = p.run(&["lsit"]);
-    assert_eq!(out.code, 2);
-    assert!(
-        out.stderr.contains("'list'"),
-        "no suggestion: {}",
-        out.stderr
-    );
-    let out = p.run(&["remvoe", "K"]);
-    assert!(
-        out.stderr.contains("'remove'"),
-        "no suggestion: {}",
-        out.stderr
-    );
+    p.cmd(&["help", "set"])
+        .stdout_has("Examples:\n  ampsecret set MY_API_KEY")
+        .success();
+    p.cmd(&["lsit"])
+        .stderr(
+            "error: unrecognized subcommand 'lsit' tip: some similar subcommands exist: \
+             'set', 'list' (see 'ampsecret --help')\n",
+        )
+        .fails(2);
+    p.cmd(&["remvoe", "K"])
+        .stderr(
+            "error: unrecognized subcommand 'remvoe' tip: some similar subcommands exist: \
+             'rm', 'remove' (see 'ampsecret --help')\n",
+        )
+        .fails(2);
 }

@@ -2,11 +2,6 @@
 //! driven by the real `aws-sdk-ssm` client. Other test files rely on these helpers to stand in
 //! for SSM's throttling and limits, so they must behave the way SSM does.
 
-#[path = "support/fault_proxy.rs"]
-mod fault_proxy;
-#[path = "support/moto.rs"]
-mod moto;
-
 use std::time::{Duration, Instant};
 
 use aws_sdk_ssm::config::retry::RetryConfig;
@@ -15,8 +10,8 @@ use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 
-use fault_proxy::{FaultConfig, FaultProxy};
-use moto::MotoServer;
+use ampsecret_testkit::fault_proxy::{FaultConfig, FaultProxy};
+use ampsecret_testkit::moto::MotoServer;
 
 /// An SSM client aimed at `endpoint` with fake static credentials (no IMDS, no profile files).
 fn client(endpoint: &str, retry: RetryConfig) -> aws_sdk_ssm::Client {
@@ -395,7 +390,10 @@ enum Outcome {
     NoResponse(&'static str),
 }
 
-async fn run_faulty_calls(moto: &MotoServer, seed: u64) -> (Vec<Outcome>, fault_proxy::ProxyStats) {
+async fn run_faulty_calls(
+    moto: &MotoServer,
+    seed: u64,
+) -> (Vec<Outcome>, ampsecret_testkit::fault_proxy::ProxyStats) {
     let proxy = FaultProxy::start(moto.addr(), FaultConfig::default());
     let ssm = no_retry(&proxy.endpoint());
     put(&ssm, "/fpFaults/A", "v").await;

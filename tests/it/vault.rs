@@ -1,8 +1,6 @@
 //! The core vault workflow through the real binary.
 
-mod support;
-
-use support::{APP_ID, Project};
+use crate::support::{APP_ID, Project, json_error, no_secret};
 
 #[test]
 fn set_get_list_remove_round_trip() {
@@ -10,9 +8,11 @@ fn set_get_list_remove_round_trip() {
     p.set("MY_API_KEY", "sk_live_123", &[]);
     assert_eq!(p.get("MY_API_KEY", &[]), "sk_live_123");
     assert_eq!(p.get("MY_API_KEY", &["--branch", "main"]), "sk_live_123");
-    p.run(&["get", "MY_API_KEY", "--branch", "dev"]).fails(3);
+    p.cmd(&["get", "MY_API_KEY", "--branch", "dev"])
+        .stderr(no_secret("MY_API_KEY", "branch:dev"))
+        .fails(3);
 
-    let list = p.run(&["list", "--json"]).success().json();
+    let list = p.cmd(&["list", "--json"]).stdout_json().success().json();
     assert_eq!(list[0]["name"], "MY_API_KEY");
     assert_eq!(list[0]["scope"], "branch:main");
     assert_eq!(
@@ -20,8 +20,12 @@ fn set_get_list_remove_round_trip() {
         format!("/amplify/{APP_ID}/main-branch-779dbfc7c3/MY_API_KEY")
     );
 
-    p.run(&["remove", "MY_API_KEY", "--yes"]).success();
-    p.run(&["get", "MY_API_KEY"]).fails(3);
+    p.cmd(&["remove", "MY_API_KEY", "--yes"])
+        .stderr("Removed MY_API_KEY from branch:main.\n")
+        .success();
+    p.cmd(&["get", "MY_API_KEY"])
+        .stderr(no_secret("MY_API_KEY", "branch:main"))
+        .fails(3);
 }
 
 #[test]
@@ -35,7 +39,11 @@ fn scopes_are_separate() {
     assert_eq!(p.get("K", &["--shared"]), "shared-value");
     assert_eq!(p.get("K", &["--sandbox=alice"]), "sandbox-value");
     assert_eq!(p.get("K", &["--sandbox"]), "default-sandbox");
-    let all = p.run(&["list", "--all", "--json"]).success().json();
+    let all = p
+        .cmd(&["list", "--all", "--json"])
+        .stdout_json()
+        .success()
+        .json();
     let scopes: Vec<&str> = all
         .as_array()
         .unwrap()
@@ -48,7 +56,17 @@ fn scopes_are_separate() {
             && scopes.contains(&"sandbox:alice")
     );
     assert_eq!(scopes.len(), 4);
-    let text = p.run(&["list", "--all"]).success().stdout;
+    let text = p
+        .cmd(&["list", "--all"])
+        .stdout_matches(
+            "NAME  SCOPE                 UPDATED\n\
+             K     shared                \\S+Z\n\
+             K     branch:feature/login  \\S+Z\n\
+             K     sandbox:alice         \\S+Z\n\
+             K     sandbox:root          \\S+Z\n",
+        )
+        .success()
+        .stdout;
     assert!(!text.contains("value"), "list never shows values: {text}");
 }
 
@@ -58,7 +76,7 @@ fn default_scope_follows_aws_branch_then_git() {
     p.cmd(&["set", "K", "--stdin"])
         .env("AWS_BRANCH", "release/1.2.3")
         .stdin("v")
-        .run()
+        .stderr("Stored K in branch:release/1.2.3.\n")
         .success();
     assert_eq!(p.get("K", &["--branch", "release/1.2.3"]), "v");
     std::fs::write(p.root().join(".git/HEAD"), "ref: refs/heads/feature/x\n").unwrap();
@@ -77,8 +95,14 @@ fn real_git_branch_is_detected() {
     if !git.is_ok_and(|s| s.success()) {
         panic!("git is needed for this test");
     }
-    p.run(&["init", "--app-id", APP_ID]).success();
-    let path = p.run(&["path", "API_KEY"]).success().stdout;
+    p.cmd(&["init", "--app-id", APP_ID])
+        .stderr_matches(&p.init_stderr())
+        .success();
+    let path = p
+        .cmd(&["path", "API_KEY"])
+        .stdout("/amplify/d1a2b3c4d5e6f7/featurereal-branch-0f4e87b04c/API_KEY\n")
+        .success()
+        .stdout;
     assert_eq!(
         path.trim(),
         format!(
@@ -97,7 +121,8 @@ fn stdin_drops_exactly_one_trailing_newline() {
     assert_eq!(p.get("B", &[]), "multi\nline");
     let file = p.temp().join("value.pem");
     std::fs::write(&file, "-----BEGIN-----\nabc\n").unwrap();
-    p.run(&["set", "PEM", "--file", file.to_str().unwrap()])
+    p.cmd(&["set", "PEM", "--file", file.to_str().unwrap()])
+        .stderr("Stored PEM in branch:main.\n")
         .success();
     assert_eq!(
         p.get("PEM", &[]),
@@ -110,7 +135,7 @@ fn stdin_drops_exactly_one_trailing_newline() {
 fn path_command_matches_the_spec() {
     let p = Project::new();
     let out = p
-        .run(&[
+        .cmd(&[
             "path",
             "API_KEY",
             "--branch",
@@ -118,30 +143,34 @@ fn path_command_matches_the_spec() {
             "--app-id",
             APP_ID,
         ])
+        .stdout("/amplify/d1a2b3c4d5e6f7/featurelogin-branch-976afe7de1/API_KEY\n")
         .success();
     assert_eq!(
         out.stdout,
         "/amplify/d1a2b3c4d5e6f7/featurelogin-branch-976afe7de1/API_KEY\n"
     );
     let out = p
-        .run(&["path", "--prefix", "--shared", "--app-id", APP_ID])
+        .cmd(&["path", "--prefix", "--shared", "--app-id", APP_ID])
+        .stdout("/amplify/shared/d1a2b3c4d5e6f7\n")
         .success();
     assert_eq!(out.stdout, "/amplify/shared/d1a2b3c4d5e6f7\n");
     let out = p
-        .run(&[
+        .cmd(&[
             "path",
             "API_KEY",
             "--sandbox=alice",
             "--app-name",
             "@acme/web",
         ])
+        .stdout("/amplify/acmeweb/alice-sandbox-5eb0f84dfa/API_KEY\n")
         .success();
     assert_eq!(
         out.stdout,
         "/amplify/acmeweb/alice-sandbox-5eb0f84dfa/API_KEY\n"
     );
     let json = p
-        .run(&["path", "API_KEY", "--sandbox=alice", "--json"])
+        .cmd(&["path", "API_KEY", "--sandbox=alice", "--json"])
+        .stdout_json()
         .success()
         .json();
     assert_eq!(
@@ -190,13 +219,13 @@ fn ci_identity_from_environment() {
         .unwrap()
         .to_owned();
     std::fs::remove_file(&id_file).unwrap();
-    p.run(&["get", "K"])
-        .fails(4)
-        .stderr_has("AMPSECRET_IDENTITY");
+    p.cmd(&["get", "K"])
+        .stderr_has("AMPSECRET_IDENTITY")
+        .fails(4);
     assert_eq!(
         p.cmd(&["get", "K"])
             .env("AMPSECRET_IDENTITY", &key_line)
-            .run()
+            .stdout("v")
             .success()
             .stdout,
         "v"
@@ -206,7 +235,7 @@ fn ci_identity_from_environment() {
     assert_eq!(
         p.cmd(&["get", "K"])
             .env("AMPSECRET_IDENTITY_FILE", file.to_str().unwrap())
-            .run()
+            .stdout("v")
             .success()
             .stdout,
         "v"
@@ -216,26 +245,33 @@ fn ci_identity_from_environment() {
 #[test]
 fn passphrase_vault() {
     let p = Project::new().env("AMPSECRET_PASSPHRASE", "correct horse battery");
-    p.run(&["init", "--passphrase", "--app-id", APP_ID])
+    p.cmd(&["init", "--passphrase", "--app-id", APP_ID])
+        .stderr(p.init_passphrase_stderr())
         .success();
     p.set("K", "v", &[]);
     assert_eq!(p.get("K", &[]), "v");
     p.cmd(&["get", "K"])
         .env("AMPSECRET_PASSPHRASE", "wrong")
-        .run()
+        .stderr(format!(
+            "error: cannot decrypt {}/vault.age: none of the available keys can decrypt it; \
+             use the key (AMPSECRET_IDENTITY / AMPSECRET_IDENTITY_FILE) or passphrase it was \
+             encrypted to\n",
+            p.vault_dir().display()
+        ))
         .fails(4);
     p.cmd(&["get", "K"])
         .env_remove("AMPSECRET_PASSPHRASE")
-        .run()
-        .fails(4)
-        .stderr_has("AMPSECRET_PASSPHRASE");
+        .stderr_has("AMPSECRET_PASSPHRASE")
+        .fails(4);
 }
 
 #[test]
 fn json_outputs_have_documented_shapes() {
     let p = Project::new();
     let init = p
-        .run(&["init", "--app-id", APP_ID, "--json"])
+        .cmd(&["init", "--app-id", APP_ID, "--json"])
+        .stderr_matches(&p.key_file_note())
+        .stdout_json()
         .success()
         .json();
     assert_eq!(init["encryption"], "x25519");
@@ -244,16 +280,26 @@ fn json_outputs_have_documented_shapes() {
     let set = p
         .cmd(&["set", "K", "--stdin", "--json"])
         .stdin("v")
-        .run()
+        .stdout_json()
         .success()
         .json();
     assert_eq!(set["created"], true);
     assert_eq!(set["scope"], "branch:main");
-    let get = p.run(&["get", "K", "--json"]).success().json();
+    let get = p
+        .cmd(&["get", "K", "--json"])
+        .stdout_json()
+        .success()
+        .json();
     assert_eq!(get["value"], "v");
     assert_eq!(get["name"], "K");
-    let err = p.run(&["get", "NOPE", "--json"]);
-    assert_eq!(err.code, 3);
+    let err = p
+        .cmd(&["get", "NOPE", "--json"])
+        .stderr(json_error(
+            3,
+            "not_found",
+            "no secret NOPE in branch:main; 'ampsecret list --all' shows what the vault holds",
+        ))
+        .fails(3);
     let doc: serde_json::Value = serde_json::from_str(err.stderr.trim()).unwrap();
     assert_eq!(doc["error"]["kind"], "not_found");
     assert_eq!(doc["error"]["code"], 3);
@@ -262,7 +308,7 @@ fn json_outputs_have_documented_shapes() {
 #[test]
 fn set_without_value_source_or_terminal_is_refused() {
     let p = Project::initialized();
-    p.run(&["set", "K"]).fails(2).stderr_has("--stdin");
+    p.cmd(&["set", "K"]).stderr_has("--stdin").fails(2);
 }
 
 /// `ampsecret list --all | head -1` and `ampsecret export | head -1`: a reader that stops
@@ -279,7 +325,7 @@ fn a_reader_that_stops_early_ends_the_command_quietly() {
         &["export"],
         &["list", "--all", "--json"],
     ] {
-        let mut child = Command::new(support::BIN)
+        let mut child = Command::new(crate::support::BIN)
             .env_clear()
             .envs(p.env_map())
             .current_dir(p.root())

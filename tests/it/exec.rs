@@ -1,11 +1,9 @@
 //! `ampsecret exec`: the command gets the effective secrets, its status and signals pass through.
 
-mod support;
-
+use crate::support::Project;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use support::Project;
 
 const NASTY: &str = "it's \"quoted\" $HOME `id` \\ !\nsecond line ✓";
 
@@ -20,33 +18,30 @@ fn project() -> Project {
 #[test]
 fn command_sees_effective_values_and_ampsecret_prints_nothing() {
     let p = project();
-    let out = p
-        .run(&[
-            "exec",
-            "--",
-            "sh",
-            "-c",
-            "printf '%s|%s' \"$SHARED_ONLY\" \"$BOTH\"",
-        ])
-        .success();
-    assert_eq!(out.stdout, format!("from-shared|{NASTY}"));
-    assert_eq!(out.stderr, "");
+    p.cmd(&[
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "printf '%s|%s' \"$SHARED_ONLY\" \"$BOTH\"",
+    ])
+    .stdout(format!("from-shared|{NASTY}"))
+    .success();
 
-    let out = p
-        .run(&[
-            "exec",
-            "--branch",
-            "dev",
-            "--",
-            "sh",
-            "-c",
-            "printf %s \"$BOTH\"",
-        ])
-        .success();
-    assert_eq!(out.stdout, "shared-both");
+    p.cmd(&[
+        "exec",
+        "--branch",
+        "dev",
+        "--",
+        "sh",
+        "-c",
+        "printf %s \"$BOTH\"",
+    ])
+    .stdout("shared-both")
+    .success();
 
     // Diagnostics name things, never values.
-    let out = p.run(&["-vv", "exec", "--", "true"]).success();
+    let out = p.cmd(&["-vv", "exec", "--", "true"]).stderr_any().success();
     assert!(
         !out.stderr.contains("second line") && !out.stderr.contains("from-shared"),
         "{}",
@@ -57,25 +52,29 @@ fn command_sees_effective_values_and_ampsecret_prints_nothing() {
 #[test]
 fn exit_status_passes_through() {
     let p = project();
-    assert_eq!(p.run(&["exec", "--", "sh", "-c", "exit 7"]).code, 7);
-    assert_eq!(
-        p.run(&["exec", "--", "sh", "-c", "kill -TERM $$"]).code,
-        128 + 15
-    );
-    assert_eq!(
-        p.run(&["exec", "--", "sh", "-c", "kill -KILL $$"]).code,
-        128 + 9
-    );
-    p.run(&["exec", "--", "no-such-command-ampsecret"])
-        .fails(3)
-        .stderr_has("no-such-command-ampsecret");
-    p.run(&["exec"]).fails(2);
+    p.cmd(&["exec", "--", "sh", "-c", "exit 7"]).fails(7);
+    p.cmd(&["exec", "--", "sh", "-c", "kill -TERM $$"])
+        .fails(128 + 15);
+    p.cmd(&["exec", "--", "sh", "-c", "kill -KILL $$"])
+        .fails(128 + 9);
+    p.cmd(&["exec", "--", "no-such-command-ampsecret"])
+        .stderr_has("no-such-command-ampsecret")
+        .fails(3);
+    p.cmd(&["exec"])
+        .stderr(
+            "error: the following required arguments were not provided: <COMMAND>... \
+             (see 'ampsecret --help')\n",
+        )
+        .fails(2);
 }
 
 #[test]
 fn pristine_keeps_only_path_home_and_secrets() {
     let p = project().env("SOMETHING_ELSE", "x");
-    let out = p.run(&["exec", "--pristine", "--", "env"]).success();
+    let out = p
+        .cmd(&["exec", "--pristine", "--", "env"])
+        .stdout_any()
+        .success();
     let mut names: Vec<&str> = out
         .stdout
         .lines()
@@ -97,26 +96,27 @@ fn pristine_keeps_only_path_home_and_secrets() {
         "{names:?}"
     );
 
-    let out = p.run(&["exec", "--", "env"]).success();
-    assert!(out.stdout.contains("SOMETHING_ELSE=x"));
+    p.cmd(&["exec", "--", "env"])
+        .stdout_has("SOMETHING_ELSE=x\n")
+        .success();
 }
 
 #[test]
 fn the_vault_key_is_not_passed_on() {
     let p = Project::new().env("AMPSECRET_PASSPHRASE", "correct horse");
-    p.run(&["init", "--passphrase", "--app-id", support::APP_ID])
+    p.cmd(&["init", "--passphrase", "--app-id", crate::support::APP_ID])
+        .stderr(p.init_passphrase_stderr())
         .success();
     p.set("K", "v", &[]);
-    let out = p
-        .run(&[
-            "exec",
-            "--",
-            "sh",
-            "-c",
-            "printf '%s/%s' \"${AMPSECRET_PASSPHRASE-unset}\" \"$K\"",
-        ])
-        .success();
-    assert_eq!(out.stdout, "unset/v");
+    p.cmd(&[
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "printf '%s/%s' \"${AMPSECRET_PASSPHRASE-unset}\" \"$K\"",
+    ])
+    .stdout("unset/v")
+    .success();
 }
 
 #[test]
@@ -124,7 +124,7 @@ fn strict_fails_before_starting() {
     let p = project();
     let marker = p.temp().join("ran");
     let script = format!("touch '{}'", marker.display());
-    p.run(&[
+    p.cmd(&[
         "exec",
         "--strict",
         "BOTH,MISSING_ONE",
@@ -133,10 +133,10 @@ fn strict_fails_before_starting() {
         "-c",
         &script,
     ])
-    .fails(3)
-    .stderr_has("MISSING_ONE");
+    .stderr_has("MISSING_ONE")
+    .fails(3);
     assert!(!marker.exists(), "the command must not run");
-    p.run(&[
+    p.cmd(&[
         "exec",
         "--strict",
         "BOTH",
@@ -157,9 +157,8 @@ fn signals_are_forwarded_to_the_command() {
     // Bounded (about 20 s), so a failing run leaves nothing behind for long.
     let script = "trap 'echo got-term; exit 0' TERM; echo ready; i=0; \
                   while [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; exit 9";
-    let mut run = p.cmd(&["exec", "--", "sh", "-c", script]);
-    let mut child = run
-        .command
+    let mut command = p.cmd(&["exec", "--", "sh", "-c", script]).into_command();
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

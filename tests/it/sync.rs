@@ -1,18 +1,10 @@
 //! push, pull and diff against a real SSM-compatible server (moto), directly and through a
 //! fault proxy that behaves like real SSM: batch and value limits, throttling, 5xx, drops.
 
-#[path = "support/fault_proxy.rs"]
-mod fault_proxy;
-#[path = "support/moto.rs"]
-mod moto;
-#[path = "support/ssm.rs"]
-mod ssm;
-mod support;
-
-use fault_proxy::{FaultConfig, FaultProxy};
-use moto::MotoServer;
-use ssm::{Ssm, unique_app_id};
-use support::Project;
+use crate::support::{Project, json_error};
+use ampsecret_testkit::fault_proxy::{FaultConfig, FaultProxy};
+use ampsecret_testkit::moto::MotoServer;
+use ampsecret_testkit::ssm::{Ssm, unique_app_id};
 
 fn branch_prefix(app: &str, branch: &str) -> String {
     let h = ampsecret::amplify::backend_hash(app, branch);
@@ -36,15 +28,33 @@ fn push_writes_exactly_what_amplify_writes() {
     p.set("STRIPE_KEY", "shared-value", &["--shared"]);
     p.set("SANDBOXED", "sandbox-value", &["--sandbox=alice"]);
     p.set("BIG", &"x".repeat(5000), &["--branch", "feature/login"]);
-    for scope in [
-        &["--branch", "feature/login"][..],
-        &["--shared"],
-        &["--sandbox=alice"],
-    ] {
-        let mut args = vec!["push", "--yes"];
-        args.extend_from_slice(scope);
-        p.run(&args).success();
-    }
+    let login = branch_prefix(&app, "feature/login");
+    p.cmd(&["push", "--yes", "--branch", "feature/login"])
+        .stderr(format!(
+            "Plan for {login} (branch:feature/login):\n\
+             \x20 + API_KEY  create\n\
+             \x20 + BIG  create, Advanced tier: value over 4 KB\n\
+             Applied 2 changes to {login}; 0 failed.\n"
+        ))
+        .success();
+    p.cmd(&["push", "--yes", "--shared"])
+        .stderr(format!(
+            "Plan for /amplify/shared/{app} (shared):\n\
+             \x20 + STRIPE_KEY  create\n\
+             Applied 1 change to /amplify/shared/{app}; 0 failed.\n"
+        ))
+        .success();
+    let alice = format!(
+        "/amplify/myapp/alice-sandbox-{}",
+        ampsecret::amplify::backend_hash("my-app", "alice")
+    );
+    p.cmd(&["push", "--yes", "--sandbox=alice"])
+        .stderr(format!(
+            "Plan for {alice} (sandbox:alice):\n\
+             \x20 + SANDBOXED  create\n\
+             Applied 1 change to {alice}; 0 failed.\n"
+        ))
+        .success();
 
     let branch = format!("{}/API_KEY", branch_prefix(&app, "feature/login"));
     assert_eq!(
@@ -89,12 +99,20 @@ fn unchanged_push_makes_no_writes_and_leaves_the_vault_alone() {
     for i in 0..25 {
         p.set(&format!("KEY_{i}"), &format!("value-{i}"), &[]);
     }
-    let first = p.run(&["push", "--yes", "--json"]).success().json();
+    let first = p
+        .cmd(&["push", "--yes", "--json"])
+        .stdout_json()
+        .success()
+        .json();
     assert_eq!(first["applied"].as_array().unwrap().len(), 25);
     assert_eq!(proxy.stats().op("PutParameter").forwarded, 25);
 
     let vault_before = std::fs::read(p.vault_dir().join("vault.age")).unwrap();
-    let second = p.run(&["push", "--yes", "--json"]).success().json();
+    let second = p
+        .cmd(&["push", "--yes", "--json"])
+        .stdout_json()
+        .success()
+        .json();
     assert_eq!(second["applied"].as_array().unwrap().len(), 0);
     assert_eq!(second["api_calls"]["PutParameter"], serde_json::Value::Null);
     let stats = proxy.stats();
@@ -134,17 +152,25 @@ fn pull_reads_only_the_scope_and_records_versions() {
     );
     ssm.put(&format!("/amplify/shared/{app}/SHARED"), "shared");
     let p = Project::with_app(&moto.endpoint(), &app);
-    let report = p.run(&["pull", "--yes", "--json"]).success().json();
+    let report = p
+        .cmd(&["pull", "--yes", "--json"])
+        .stdout_json()
+        .success()
+        .json();
     assert_eq!(report["stored"].as_array().unwrap().len(), 23);
     assert_eq!(p.get("REMOTE_7", &[]), "remote ünïcode 7\n$HOME 'q' \"d\"");
-    let names = p.run(&["list", "--all", "--json"]).success().json();
+    let names = p
+        .cmd(&["list", "--all", "--json"])
+        .stdout_json()
+        .success()
+        .json();
     assert_eq!(
         names.as_array().unwrap().len(),
         23,
         "only direct children of the branch prefix"
     );
     // Pulled secrets are in sync: diff shows nothing to do, push writes nothing.
-    let diff = p.run(&["diff", "--json"]).success().json();
+    let diff = p.cmd(&["diff", "--json"]).stdout_json().success().json();
     assert!(
         diff["secrets"]
             .as_array()
@@ -152,11 +178,17 @@ fn pull_reads_only_the_scope_and_records_versions() {
             .iter()
             .all(|s| s["status"] == "unchanged")
     );
-    let push = p.run(&["push", "--yes", "--json"]).success().json();
+    let push = p
+        .cmd(&["push", "--yes", "--json"])
+        .stdout_json()
+        .success()
+        .json();
     assert!(push["applied"].as_array().unwrap().is_empty());
     // A pull with nothing new leaves the (committed) vault file untouched.
     let vault_before = std::fs::read(p.vault_dir().join("vault.age")).unwrap();
-    p.run(&["pull", "--yes"]).success();
+    p.cmd(&["pull", "--yes"])
+        .stderr(format!("Stored 0 secrets from {prefix} in branch:main.\n"))
+        .success();
     let vault_after = std::fs::read(p.vault_dir().join("vault.age")).unwrap();
     assert!(
         vault_after == vault_before,
@@ -170,43 +202,76 @@ fn conflicts_are_never_silently_overwritten() {
     let app = unique_app_id();
     let ssm = Ssm::new(&moto.endpoint());
     let p = Project::with_app(&moto.endpoint(), &app);
-    let name = format!("{}/K", branch_prefix(&app, "main"));
+    let prefix = branch_prefix(&app, "main");
+    let name = format!("{prefix}/K");
     p.set("K", "v1", &[]);
-    p.run(&["push", "--yes"]).success();
+    p.cmd(&["push", "--yes"])
+        .stderr(format!(
+            "Plan for {prefix} (branch:main):\n\
+             \x20 + K  create\n\
+             Applied 1 change to {prefix}; 0 failed.\n"
+        ))
+        .success();
 
     // Changed in SSM only: push refuses, pull brings it in.
     ssm.put(&name, "remote-v2");
-    let diff = p.run(&["diff", "--json"]).success().json();
+    let diff = p.cmd(&["diff", "--json"]).stdout_json().success().json();
     assert_eq!(diff["secrets"][0]["status"], "changed_there");
     let before = p.snapshot();
-    p.run(&["push", "--yes"])
-        .fails(8)
-        .stderr_has("--keep-local");
+    p.cmd(&["push", "--yes"])
+        .stderr_has("--keep-local")
+        .fails(8);
     assert_eq!(ssm.value(&name).as_deref(), Some("remote-v2"));
     assert!(before == p.snapshot());
-    p.run(&["pull", "--yes"]).success();
+    p.cmd(&["pull", "--yes"])
+        .stderr(format!(
+            "  < K  changed in SSM\n\
+             Stored 1 secret from {prefix} in branch:main.\n"
+        ))
+        .success();
     assert_eq!(p.get("K", &[]), "remote-v2");
 
     // Changed on both sides: both directions refuse without a decision.
     p.set("K", "local-v3", &[]);
     ssm.put(&name, "remote-v3");
     assert_eq!(
-        p.run(&["diff", "--json"]).success().json()["secrets"][0]["status"],
+        p.cmd(&["diff", "--json"]).stdout_json().success().json()["secrets"][0]["status"],
         "conflict"
     );
-    p.run(&["push", "--yes"]).fails(8);
-    p.run(&["pull"]).fails(8);
+    for (args, direction) in [(&["push", "--yes"][..], "pushing"), (&["pull"], "pulling")] {
+        p.cmd(args)
+            .stderr(format!(
+                "error: K need a decision before {direction} (changed on both sides); \
+                 pass --keep-local, --keep-remote or --force; nothing was changed\n"
+            ))
+            .fails(8);
+    }
     assert_eq!(p.get("K", &[]), "local-v3");
     assert_eq!(ssm.value(&name).as_deref(), Some("remote-v3"));
 
     // Decisions: keep-remote on push leaves SSM; keep-local pushes; pull --force takes SSM.
-    p.run(&["push", "--yes", "--keep-remote"]).success();
+    p.cmd(&["push", "--yes", "--keep-remote"])
+        .stderr(format!(
+            "SSM {prefix} matches the vault's branch:main; nothing to push.\n"
+        ))
+        .success();
     assert_eq!(ssm.value(&name).as_deref(), Some("remote-v3"));
-    p.run(&["push", "--yes", "--keep-local"]).success();
+    p.cmd(&["push", "--yes", "--keep-local"])
+        .stderr(format!(
+            "Plan for {prefix} (branch:main):\n\
+             \x20 ~ K  update (changed on both sides)\n\
+             Applied 1 change to {prefix}; 0 failed.\n"
+        ))
+        .success();
     assert_eq!(ssm.value(&name).as_deref(), Some("local-v3"));
     ssm.put(&name, "remote-v4");
     p.set("K", "local-v4", &[]);
-    p.run(&["pull", "--force", "--yes"]).success();
+    p.cmd(&["pull", "--force", "--yes"])
+        .stderr(format!(
+            "  < K  changed on both sides\n\
+             Stored 1 secret from {prefix} in branch:main.\n"
+        ))
+        .success();
     assert_eq!(p.get("K", &[]), "remote-v4");
 }
 
@@ -230,16 +295,25 @@ fn prune_deletes_only_inside_the_prefix_and_only_when_confirmed() {
     }
     let p = Project::with_app(&moto.endpoint(), &app);
     p.set("KEEP", "k", &[]);
-    p.run(&["push", "--prune"]).fails(2).stderr_has("--yes");
+    p.cmd(&["push", "--prune"]).stderr_has("--yes").fails(2);
     assert_eq!(ssm.names_under(&prefix).len(), 13);
-    p.run(&["push", "--prune", "--dry-run"]).success();
+    let stale: String = [0, 1, 10, 11, 2, 3, 4, 5, 6, 7, 8, 9]
+        .iter()
+        .map(|i| format!("  - STALE_{i}  delete (only in SSM)\n"))
+        .collect();
+    p.cmd(&["push", "--prune", "--dry-run"])
+        .stderr(format!(
+            "Plan for {prefix} (branch:main):\n  + KEEP  create\n{stale}"
+        ))
+        .success();
     assert_eq!(
         ssm.names_under(&prefix).len(),
         13,
         "a dry run deletes nothing"
     );
     let report = p
-        .run(&["push", "--prune", "--yes", "--json"])
+        .cmd(&["push", "--prune", "--yes", "--json"])
+        .stdout_json()
         .success()
         .json();
     let deleted = report["applied"]
@@ -265,7 +339,11 @@ fn dry_run_changes_nothing() {
     let p = Project::with_app(&proxy.endpoint(), &unique_app_id());
     p.set("K", "v", &[]);
     let before = p.snapshot();
-    let report = p.run(&["push", "--dry-run", "--json"]).success().json();
+    let report = p
+        .cmd(&["push", "--dry-run", "--json"])
+        .stdout_json()
+        .success()
+        .json();
     assert_eq!(report["planned"][0]["name"], "K");
     assert_eq!(proxy.stats().op("PutParameter").total(), 0);
     assert!(before == p.snapshot());
@@ -284,7 +362,7 @@ fn two_hundred_secrets_land_exactly_through_heavy_throttling() {
     let p = Project::with_app(&proxy.endpoint(), &app);
     write_secrets(&p, 200);
     let report = p
-        .run(&[
+        .cmd(&[
             "push",
             "--yes",
             "--json",
@@ -293,6 +371,7 @@ fn two_hundred_secrets_land_exactly_through_heavy_throttling() {
             "--concurrency",
             "8",
         ])
+        .stdout_json()
         .success()
         .json();
     assert_eq!(report["applied"].as_array().unwrap().len(), 200);
@@ -330,7 +409,8 @@ fn a_small_write_budget_is_respected_with_no_failed_write() {
     let p = Project::with_app(&proxy.endpoint(), &unique_app_id());
     write_secrets(&p, 24);
     let report = p
-        .run(&["push", "--yes", "--json", "--max-tps", "40"])
+        .cmd(&["push", "--yes", "--json", "--max-tps", "40"])
+        .stdout_json()
         .success()
         .json();
     assert_eq!(report["applied"].as_array().unwrap().len(), 24);
@@ -355,7 +435,8 @@ fn transient_failures_are_retried_until_everything_lands() {
     let p = Project::with_app(&proxy.endpoint(), &app);
     write_secrets(&p, 40);
     let report = p
-        .run(&["push", "--yes", "--json", "--max-tps", "100"])
+        .cmd(&["push", "--yes", "--json", "--max-tps", "100"])
+        .stdout_json()
         .success()
         .json();
     assert_eq!(report["applied"].as_array().unwrap().len(), 40);
@@ -379,8 +460,15 @@ fn a_partial_failure_names_what_was_not_applied_and_a_rerun_converges() {
     p.set("SMALL_2", "b", &[]);
     p.set("HUGE", &"h".repeat(6000), &[]);
     // Forcing the Standard tier makes SSM (the proxy) refuse the 6 KB value only.
-    let out = p.run(&["push", "--yes", "--tier", "standard", "--json"]);
-    assert_eq!(out.code, 7, "{}", out.stderr);
+    let out = p
+        .cmd(&["push", "--yes", "--tier", "standard", "--json"])
+        .stdout_json()
+        .stderr(json_error(
+            7,
+            "partial",
+            "1 of 3 changes failed (HUGE); the rest were applied; re-run to retry",
+        ))
+        .fails(7);
     let report = out.json();
     assert_eq!(report["failed"][0]["name"], "HUGE");
     assert!(
@@ -391,7 +479,11 @@ fn a_partial_failure_names_what_was_not_applied_and_a_rerun_converges() {
     );
     assert_eq!(report["applied"].as_array().unwrap().len(), 2);
     assert!(out.stderr.contains("HUGE") && !out.stderr.contains("hhhh"));
-    let report = p.run(&["push", "--yes", "--json"]).success().json();
+    let report = p
+        .cmd(&["push", "--yes", "--json"])
+        .stdout_json()
+        .success()
+        .json();
     assert_eq!(
         report["applied"].as_array().unwrap().len(),
         1,
@@ -406,17 +498,28 @@ fn unreachable_ssm_is_a_remote_error_that_changes_nothing() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let p = Project::with_app(&format!("http://{closed}"), &unique_app_id());
+    let app = unique_app_id();
+    let p = Project::with_app(&format!("http://{closed}"), &app);
     p.set("K", "v", &[]);
     let before = p.snapshot();
-    p.run(&["push", "--yes"]).fails(6);
-    p.run(&["pull"]).fails(6);
+    // The SDK's error detail (the port, its debug dump) follows the one stable part.
+    let cannot_read = format!(
+        "error: cannot read {} from SSM: dispatch failure: io error: client error (Connect)",
+        branch_prefix(&app, "main")
+    );
+    p.cmd(&["push", "--yes"])
+        .stderr_has(&cannot_read)
+        .stderr_has("; nothing was changed\n")
+        .fails(6);
+    p.cmd(&["pull"])
+        .stderr_has(&cannot_read)
+        .stderr_has("; nothing was changed\n")
+        .fails(6);
     assert!(before == p.snapshot());
     p.cmd(&["diff"])
         .env_remove("AWS_REGION")
-        .run()
-        .fails(6)
-        .stderr_has("--region");
+        .stderr_has("--region")
+        .fails(6);
 }
 
 #[test]
@@ -426,14 +529,34 @@ fn sync_commands_never_print_values() {
     let app = unique_app_id();
     let p = Project::with_app(&moto.endpoint(), &app);
     p.set("LEAKY", CANARY, &[]);
-    let outputs = [
-        p.run(&["-vvv", "diff"]),
-        p.run(&["-vvv", "push", "--yes"]),
-        p.run(&["-vvv", "push", "--yes", "--json"]),
-        p.run(&["-vvv", "pull", "--yes", "--json"]),
-        p.run(&["-vvv", "diff", "--json"]),
-    ];
-    for out in outputs {
+    // Each command must succeed and do its job, or a failure could hide a leak. stderr is
+    // -vvv diagnostics (with timestamps), checked for the canary below.
+    let quiet = |args: &[&str]| p.cmd(args).stderr_any();
+    let prefix = branch_prefix(&app, "main");
+    let diff = quiet(&["-vvv", "diff"])
+        .stdout(format!(
+            "{prefix} (branch:main)\n  + LEAKY  only in the vault\n"
+        ))
+        .success();
+    let push = quiet(&["-vvv", "push", "--yes"]).success();
+    let name = format!("{prefix}/LEAKY");
+    assert_eq!(
+        Ssm::new(&moto.endpoint()).value(&name).as_deref(),
+        Some(CANARY),
+        "the push ran"
+    );
+    let push_json = quiet(&["-vvv", "push", "--yes", "--json"])
+        .stdout_json()
+        .success();
+    assert_eq!(push_json.json()["applied"], serde_json::json!([]));
+    let pull_json = quiet(&["-vvv", "pull", "--yes", "--json"])
+        .stdout_json()
+        .success();
+    assert_eq!(pull_json.json()["stored"], serde_json::json!([]));
+    let diff_json = quiet(&["-vvv", "diff", "--json"]).stdout_json().success();
+    assert_eq!(diff_json.json()["secrets"][0]["name"], "LEAKY");
+    assert_eq!(diff_json.json()["secrets"][0]["status"], "unchanged");
+    for out in [diff, push, push_json, pull_json, diff_json] {
         assert!(
             !out.stdout.contains(CANARY) && !out.stderr.contains(CANARY),
             "{out:?}"

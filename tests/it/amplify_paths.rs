@@ -24,7 +24,7 @@ fn scope(kind: &str, namespace: &str, name: Option<&str>) -> ParameterScope {
 
 #[test]
 fn reproduces_every_amplify_vector() {
-    let text = include_str!("fixtures/amplify-vectors.jsonl");
+    let text = include_str!("../fixtures/amplify-vectors.jsonl");
     let mut count = 0;
     for (line_no, line) in text
         .lines()

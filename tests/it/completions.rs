@@ -2,14 +2,12 @@
 //! subcommands, secret names of the selected scope and known scopes, quickly and without
 //! ever printing a value.
 //!
-//! Regenerate the committed scripts with `UPDATE_GENERATED=1 cargo test --test completions`.
+//! Regenerate the committed scripts with `UPDATE_GENERATED=1 cargo test --test it completions::committed`.
 
-mod support;
-
+use crate::support::{BIN, Project};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{BIN, Project};
 
 /// Each shell and its committed script, named as each shell's loader expects.
 const SCRIPTS: &[(&str, &str)] = &[
@@ -80,7 +78,8 @@ fn run(mut command: Command) -> String {
 fn committed_scripts_are_current() {
     let p = Project::new();
     for (shell, file) in SCRIPTS {
-        let printed = p.run(&["completions", shell]).success().stdout;
+        // Compared with the committed script below.
+        let printed = p.cmd(&["completions", shell]).stdout_any().success().stdout;
         let path = committed(file);
         if std::env::var_os("UPDATE_GENERATED").is_some() {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -89,7 +88,7 @@ fn committed_scripts_are_current() {
         let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             on_disk == printed,
-            "{} is stale: regenerate with UPDATE_GENERATED=1 cargo test --test completions",
+            "{} is stale: regenerate with UPDATE_GENERATED=1 cargo test --test it completions::committed",
             path.display()
         );
     }
@@ -249,9 +248,8 @@ fn completion_is_quiet_without_a_key_or_a_vault() {
         let out = p
             .cmd(&["--", "ampsecret", "get", ""])
             .env("AMPSECRET_COMPLETE", "fish")
-            .run()
+            .stdout_any()
             .success();
-        assert!(out.stderr.is_empty(), "{}", out.stderr);
         out.stdout
     };
     let p = project();
@@ -264,7 +262,8 @@ fn completion_is_quiet_without_a_key_or_a_vault() {
 
     // A passphrase vault would need scrypt (slow by design) or a prompt: no names.
     let p = Project::new().env("AMPSECRET_PASSPHRASE", "correct horse");
-    p.run(&["init", "--passphrase", "--app-id", support::APP_ID])
+    p.cmd(&["init", "--passphrase", "--app-id", crate::support::APP_ID])
+        .stderr(p.init_passphrase_stderr())
         .success();
     p.set("MY_API_KEY", VALUES[0], &[]);
     assert!(complete(&p).lines().all(|l| l.starts_with("--")));
@@ -282,7 +281,7 @@ fn completion_is_fast() {
                 .cmd(&["--", "ampsecret", "get", "MY"])
                 .env("AMPSECRET_COMPLETE", "bash")
                 .env("_CLAP_COMPLETE_INDEX", "2")
-                .run()
+                .stdout("MY_API_KEY")
                 .success();
             assert_eq!(out.stdout, "MY_API_KEY");
             start.elapsed()

@@ -5,16 +5,10 @@
 //! Keys are sent only after the prompt text is seen: dialoguer drops keys typed before it
 //! has drawn its prompt.
 
-#[path = "support/moto.rs"]
-mod moto;
-#[path = "support/ssm.rs"]
-mod ssm;
-mod support;
-
+use crate::support::{BIN, Project, no_secret};
 use rexpect::process::wait::WaitStatus;
 use rexpect::session::PtySession;
 use std::process::Command;
-use support::{BIN, Project};
 
 const VALUE: &str = "typed-s3cret";
 
@@ -147,7 +141,9 @@ fn remove_confirms() {
     send(&mut s, "y");
     let (code, rest) = finish(s);
     assert_eq!(code, 0, "{rest}");
-    p.run(&["get", "MY_API_KEY"]).fails(3);
+    p.cmd(&["get", "MY_API_KEY"])
+        .stderr(no_secret("MY_API_KEY", "branch:main"))
+        .fails(3);
 }
 
 #[test]
@@ -158,9 +154,9 @@ fn a_terminal_user_picks_the_scope_when_none_can_be_inferred() {
     std::fs::remove_dir_all(p.root().join(".git")).unwrap();
 
     // A script gets the clear error, not a prompt.
-    p.run(&["get", "K"])
-        .fails(2)
-        .stderr_has("pass --branch NAME, --sandbox or --shared");
+    p.cmd(&["get", "K"])
+        .stderr_has("pass --branch NAME, --sandbox or --shared")
+        .fails(2);
 
     // The scopes are listed in the vault's order: shared, then branch:main.
     let mut s = pty(&p, &["get", "K"]);
@@ -185,12 +181,12 @@ fn a_terminal_user_picks_the_scope_when_none_can_be_inferred() {
 fn a_passphrase_vault_asks_for_the_passphrase_once_around_the_picker() {
     let p = Project::new();
     let with_pass = |args: &[&str]| p.cmd(args).env("AMPSECRET_PASSPHRASE", "correct horse");
-    with_pass(&["init", "--passphrase", "--app-id", support::APP_ID])
-        .run()
+    with_pass(&["init", "--passphrase", "--app-id", crate::support::APP_ID])
+        .stderr(p.init_passphrase_stderr())
         .success();
     with_pass(&["set", "K", "--stdin", "--shared"])
         .stdin("shared-value")
-        .run()
+        .stderr("Stored K in shared.\n")
         .success();
     std::fs::remove_dir_all(p.root().join(".git")).unwrap();
 
@@ -255,10 +251,10 @@ fn without_a_terminal_or_with_no_input_nothing_is_asked() {
     let p = Project::initialized();
     p.set("MY_API_KEY", "v", &[]);
     let before = p.snapshot();
-    p.run(&["remove", "MY_API_KEY"])
-        .fails(2)
-        .stderr_has("--yes");
-    p.run(&["set", "OTHER"]).fails(2).stderr_has("--stdin");
+    p.cmd(&["remove", "MY_API_KEY"])
+        .stderr_has("--yes")
+        .fails(2);
+    p.cmd(&["set", "OTHER"]).stderr_has("--stdin").fails(2);
     assert_eq!(p.snapshot(), before);
 
     for args in [
@@ -278,7 +274,9 @@ fn without_a_terminal_or_with_no_input_nothing_is_asked() {
     assert_eq!(p.snapshot(), before);
 
     // --yes needs no terminal.
-    p.run(&["remove", "MY_API_KEY", "--yes"]).success();
+    p.cmd(&["remove", "MY_API_KEY", "--yes"])
+        .stderr("Removed MY_API_KEY from branch:main.\n")
+        .success();
 }
 
 #[test]
@@ -294,16 +292,20 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
         !plain.contains("\x1b["),
         "colour despite NO_COLOR: {plain:?}"
     );
-    let piped = p.run(&["--help"]).success().stdout;
+    let piped = p
+        .cmd(&["--help"])
+        .stdout_has("Usage: ampsecret [OPTIONS] <COMMAND>\n")
+        .success()
+        .stdout;
     assert!(!piped.contains('\x1b'), "colour in a pipe");
 }
 
 #[test]
 fn push_confirms_its_plan_and_a_conflict_is_settled_at_a_picker() {
-    let moto = moto::MotoServer::start();
-    let app = ssm::unique_app_id();
+    let moto = ampsecret_testkit::moto::MotoServer::start();
+    let app = ampsecret_testkit::ssm::unique_app_id();
     let p = Project::with_app(&moto.endpoint(), &app);
-    let remote = ssm::Ssm::new(&moto.endpoint());
+    let remote = ampsecret_testkit::ssm::Ssm::new(&moto.endpoint());
     let path = format!(
         "/amplify/{app}/main-branch-{}/K",
         ampsecret::amplify::backend_hash(&app, "main")
