@@ -240,9 +240,15 @@ fn export_then_import_is_the_identity() {
             .success();
         std::fs::write(&path, &out.stdout).unwrap();
         let scope = format!("--sandbox={format}");
+        // --yes shows the plan too, as push does.
+        let plan: String = VALUES
+            .iter()
+            .map(|(name, _)| format!("  + {name} (new)\n"))
+            .collect();
         p.cmd(&["import", path.to_str().unwrap(), &scope, "--yes"])
             .stderr(format!(
-                "Imported into sandbox:{format}: 8 new, 0 changed, 0 unchanged.\n"
+                "Import into sandbox:{format} from {}:\n{plan}Imported into sandbox:{format}: 8 new, 0 changed, 0 unchanged.\n",
+                path.display()
             ))
             .success();
         for (name, value) in VALUES {
@@ -287,7 +293,9 @@ fn import_shows_a_plan_and_needs_yes_without_a_terminal() {
     assert_eq!(p.snapshot(), before, "a dry run changes nothing");
 
     p.cmd(&["import", path, "--yes"])
-        .stderr("Imported into branch:main: 1 new, 1 changed, 1 unchanged.\n")
+        .stderr(format!(
+            "Import into branch:main from {path}:\n  + NEW (new)\n  ~ CHANGED (changed)\n  = SAME (unchanged)\nImported into branch:main: 1 new, 1 changed, 1 unchanged.\n"
+        ))
         .success();
     assert_eq!(p.get("NEW", &[]), "new-value");
     assert_eq!(p.get("CHANGED", &[]), "new\nvalue");
@@ -365,7 +373,9 @@ fn import_reads_standard_input_and_json() {
     let p = Project::initialized();
     p.cmd(&["import", "-", "--format", "json", "--shared", "--yes"])
         .stdin("{\"FROM_STDIN\": \"a\\\"b\"}")
-        .stderr("Imported into shared: 1 new, 0 changed, 0 unchanged.\n")
+        .stderr(
+            "Import into shared from -:\n  + FROM_STDIN (new)\nImported into shared: 1 new, 0 changed, 0 unchanged.\n",
+        )
         .success();
     assert_eq!(p.get("FROM_STDIN", &["--shared"]), "a\"b");
 }

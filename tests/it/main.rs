@@ -17,4 +17,5 @@ mod prompts;
 mod safety;
 mod support;
 mod sync;
+mod team;
 mod vault;

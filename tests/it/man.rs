@@ -36,7 +36,7 @@ fn generated() -> BTreeMap<String, String> {
     let p = Project::new();
     let dir = p.temp().join("man1");
     p.cmd(&["man", "--dir", dir.to_str().unwrap()])
-        .stderr(format!("Wrote 16 manual pages to {}.\n", dir.display()))
+        .stderr(format!("Wrote 20 manual pages to {}.\n", dir.display()))
         .success();
     pages_in(&dir)
 }
@@ -343,7 +343,7 @@ fn help_shows_examples_and_a_misspelled_command_gets_a_suggestion() {
     p.cmd(&["remvoe", "K"])
         .stderr(
             "error: unrecognized subcommand 'remvoe' tip: some similar subcommands exist: \
-             'rm', 'remove' (see 'ampsecret --help')\n",
+             'rm', 'resolve', 'remove' (see 'ampsecret --help')\n",
         )
         .fails(2);
 }

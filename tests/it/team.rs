@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ampsecret");
+use crate::support::BIN;
 
 /// One person: their own HOME and config directory (so their own keys and trust records),
 /// working in `dir`.
