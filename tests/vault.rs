@@ -161,7 +161,7 @@ fn files_are_private() {
     let mode =
         |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&p.vault_dir()), 0o700);
-    for file in ["vault.age", "config.toml", "vault.lock"] {
+    for file in ["vault.age", "config.toml"] {
         assert_eq!(mode(&p.vault_dir().join(file)), 0o600, "{file}");
     }
     let ids = p.temp().join("config/ampsecret/identities");

@@ -45,7 +45,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Pull(args) => pull::run(&cx, &out, args),
         Command::Completions(args) => completions::run(&out, args),
         Command::Man(args) => man::run(&out, args),
-        Command::Exec(args) => return exec::run(&cx, args),
+        Command::Exec(args) => return exec::run(cx, args),
     }?;
     Ok(0)
 }

@@ -13,13 +13,15 @@ use crate::error::{Error, Result};
 use age::secrecy::SecretString;
 use age::x25519;
 use crypto::{CryptoError, Seal, Unseal};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use store::VaultFiles;
 use zeroize::Zeroizing;
 
-/// Files that must never be committed: the lock and leftovers of a killed writer.
-const GITIGNORE: &str = "vault.lock\n.tmp-*\n";
+/// Files that must never be committed: leftovers of a killed writer (and the lock file and
+/// temporary files of earlier versions).
+const GITIGNORE: &str = ".ampsecret-tmp-*\nvault.lock\n.tmp-*\n";
 
 /// The current time in Unix seconds: what the vault records as a secret's creation, update
 /// and sync time.
@@ -39,6 +41,8 @@ pub enum Key {
 #[derive(Debug)]
 pub struct VaultDir {
     files: VaultFiles,
+    /// The folder's owner (user id), checked before every write.
+    owner: Option<u32>,
     pub config: Config,
 }
 
@@ -55,6 +59,7 @@ impl Plaintext {
 impl VaultDir {
     /// Opens the vault in `dir`; a missing vault is `NotFound`.
     pub fn open(dir: &Path) -> Result<VaultDir> {
+        let owner = store::check_folder(dir)?;
         let files = VaultFiles {
             dir: dir.to_path_buf(),
         };
@@ -64,38 +69,62 @@ impl VaultDir {
                 dir: dir.to_path_buf(),
             });
         };
+        // The config names the recipients: whoever can change it can read the next write.
+        store::warn_if_exposed(&config_path, 0o022);
         let text = String::from_utf8(text)
             .map_err(|_| Error::Key(format!("{} is not UTF-8 text", config_path.display())))?;
         let config = Config::parse(&text, &config_path)?;
-        Ok(VaultDir { files, config })
+        Ok(VaultDir {
+            files,
+            owner,
+            config,
+        })
     }
 
-    /// Creates a new, empty vault. The payload is written before the config, so a vault
-    /// with a config is always complete.
-    pub fn create(dir: &Path, config: Config, key: &Key) -> Result<VaultDir> {
+    /// Creates a new, empty vault in `dir`. Whether one exists is decided under the lock:
+    /// if `dir` holds any vault file, nothing is written and `make_key` is not called, so
+    /// of concurrent `init`s exactly one wins and only its key is stored. `make_key` gets
+    /// the new vault's id and returns its config and key (and anything else to hand back).
+    /// The payload is written before the config, so a vault with a config is complete.
+    pub fn create<T>(
+        dir: &Path,
+        make_key: impl FnOnce(String) -> Result<(Config, Key, T)>,
+    ) -> Result<(VaultDir, Key, T)> {
         Self::ensure_absent(dir)?;
+        store::create_private_dir(dir)?;
+        let owner = store::check_folder(dir)?;
+        store::check_writable_by_owner(dir, owner)?;
+        let _lock = store::lock(dir)?;
+        Self::ensure_absent(dir)?;
+        let (config, key, extra) = make_key(config::new_vault_id())?;
         let files = VaultFiles {
             dir: dir.to_path_buf(),
         };
-        store::create_private_dir(dir)?;
-        let vault = VaultDir { files, config };
-        let _lock = store::lock(&vault.files.lock())?;
+        let vault = VaultDir {
+            files,
+            owner,
+            config,
+        };
         store::write_atomic(&vault.files.gitignore(), GITIGNORE.as_bytes())?;
-        vault.write(&Vault::default(), key)?;
+        vault.write(&Vault::default(), &key)?;
         store::write_atomic(&vault.files.config(), vault.config.to_toml().as_bytes())?;
-        Ok(vault)
+        Ok((vault, key, extra))
     }
 
-    /// Fails if `dir` already holds a vault; checked before a key is made for a new one.
+    /// Fails if `dir` already holds a vault file (its config or its payload): a payload
+    /// without a config is still someone's secrets. Checked before a key is made.
     pub fn ensure_absent(dir: &Path) -> Result<()> {
         let files = VaultFiles {
             dir: dir.to_path_buf(),
         };
-        if files.config().exists() {
-            return Err(Error::Usage(format!(
-                "a vault already exists at {}; use it, or pass --vault for another location",
-                dir.display()
-            )));
+        for existing in [files.config(), files.vault()] {
+            if fs::symlink_metadata(&existing).is_ok() {
+                return Err(Error::Usage(format!(
+                    "a vault already exists at {} ({} is there); use it, or pass --vault for another location",
+                    dir.display(),
+                    existing.display()
+                )));
+            }
         }
         Ok(())
     }
@@ -111,6 +140,8 @@ impl VaultDir {
     /// Decrypts the payload. Needs no lock: the file is only ever replaced whole.
     pub fn read(&self, key: &Key) -> Result<Plaintext> {
         let path = self.files.vault();
+        // Ciphertext, committed to git (a clone checks it out 0644): only writers matter.
+        store::warn_if_exposed(&path, 0o022);
         let ciphertext = store::read_optional(&path)?.ok_or_else(|| {
             Error::Key(format!(
                 "{} is missing; restore it from version control, or remove {} and run 'ampsecret init'",
@@ -130,7 +161,8 @@ impl VaultDir {
     /// Read–modify–write under the exclusive lock. Nothing is written if `change` fails or
     /// leaves the payload as it was.
     pub fn update<R>(&self, key: &Key, change: impl FnOnce(&mut Vault) -> Result<R>) -> Result<R> {
-        let _lock = store::lock(&self.files.lock())?;
+        store::check_writable_by_owner(&self.files.dir, self.owner)?;
+        let _lock = store::lock(&self.files.dir)?;
         store::remove_stale_temporaries(&self.files.dir);
         let before = self.read(key)?;
         let mut vault = before.view()?.to_vault();
