@@ -43,18 +43,18 @@ fn names(p: &Project) -> Vec<String> {
         .collect()
 }
 
-/// The project's command, started with piped output and nothing on stdin.
-fn spawn(p: &Project, args: &[&str], env: &[(&str, &str)]) -> Child {
+/// The project's command, started in the background with `input` on its stdin.
+fn spawn(p: &Project, args: &[&str], input: &[u8]) -> Child {
     let mut run = p.cmd(args);
-    for (k, v) in env {
-        run = run.env(k, v);
-    }
-    run.command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+    let mut child = run
+        .command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn ampsecret")
+        .expect("spawn ampsecret");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input).unwrap();
+    child
 }
 
 /// Waits for `child` at most `limit` (killing it then), and returns its exit code and stderr.
@@ -120,7 +120,7 @@ fn init_refuses_when_only_the_payload_is_left() {
 fn of_eight_concurrent_inits_exactly_one_wins_and_one_key_is_stored() {
     let p = Project::new();
     let children: Vec<Child> = (0..8)
-        .map(|_| spawn(&p, &["init", "--app-id", APP_ID], &[]))
+        .map(|_| spawn(&p, &["init", "--app-id", APP_ID], b""))
         .collect();
     let results: Vec<(i32, String)> = children
         .into_iter()
@@ -172,18 +172,7 @@ fn deleting_the_lock_file_during_a_slow_write_loses_nothing() {
         fs::metadata(&lock_file).unwrap().ino(),
     ];
 
-    let mut first = p.cmd(&["set", "FIRST", "--stdin"]);
-    first
-        .command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut first = first.command.spawn().unwrap();
-    {
-        use std::io::Write;
-        let mut stdin = first.stdin.take().unwrap();
-        stdin.write_all(b"first-value").unwrap();
-    }
+    let mut first = spawn(&p, &["set", "FIRST", "--stdin"], b"first-value");
     let pid = first.id();
     let start = Instant::now();
     while !candidates
@@ -252,19 +241,9 @@ fn a_fifo_or_a_symlink_at_vault_lock_is_never_opened() {
     let _ = fs::remove_file(&lock_file);
     let made = Command::new("mkfifo").arg(&lock_file).status().unwrap();
     assert!(made.success());
-    let (code, stderr) = {
-        let mut run = p.cmd(&["set", "K", "--stdin"]);
-        run.command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = run.command.spawn().unwrap();
-        {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(b"v").unwrap();
-        }
-        wait_bounded(child, Duration::from_secs(30))
-    };
+    // Bounded: an ampsecret that opens the FIFO waits for a reader forever.
+    let child = spawn(&p, &["set", "K", "--stdin"], b"v");
+    let (code, stderr) = wait_bounded(child, Duration::from_secs(30));
     assert_eq!(code, 0, "a FIFO at vault.lock: {stderr}");
     fs::remove_file(&lock_file).unwrap();
 
