@@ -30,15 +30,17 @@ impl Project {
         let identity = age::x25519::Identity::generate();
         let identity_file = temp.join(format!("{label}.key"));
         std::fs::write(&identity_file, identity.to_string().expose_secret()).unwrap();
-        let config = Config {
-            format: CONFIG_FORMAT,
-            vault_id: label.into(),
-            app_id: Some(app.into()),
-            encryption: Encryption::X25519,
-            recipients: vec![identity.to_public().to_string()],
-        };
-        let key = Key::Identities(vec![identity]);
-        let vault = VaultDir::create(&root.join(".ampsecret"), config, &key).unwrap();
+        let (vault, key, ()) = VaultDir::create(&root.join(".ampsecret"), |vault_id| {
+            let config = Config {
+                format: CONFIG_FORMAT,
+                vault_id,
+                app_id: Some(app.into()),
+                encryption: Encryption::X25519,
+                recipients: vec![identity.to_public().to_string()],
+            };
+            Ok((config, Key::Identities(vec![identity]), ()))
+        })
+        .unwrap();
         let scope = ScopeKey::Branch("main".into());
         vault
             .update(&key, |v| {

@@ -99,15 +99,17 @@ fn main() {
         format!("{}\n", identity.to_string().expose_secret()),
     )
     .unwrap();
-    let config = Config {
-        format: CONFIG_FORMAT,
-        vault_id: "bench".into(),
-        app_id: Some("d1a2b3c4d5e6f7".into()),
-        encryption: Encryption::X25519,
-        recipients: vec![identity.to_public().to_string()],
-    };
-    let key = Key::Identities(vec![identity.clone()]);
-    let vault = VaultDir::create(&project.join(".ampsecret"), config, &key).unwrap();
+    let (vault, key, ()) = VaultDir::create(&project.join(".ampsecret"), |vault_id| {
+        let config = Config {
+            format: CONFIG_FORMAT,
+            vault_id,
+            app_id: Some("d1a2b3c4d5e6f7".into()),
+            encryption: Encryption::X25519,
+            recipients: vec![identity.to_public().to_string()],
+        };
+        Ok((config, Key::Identities(vec![identity.clone()]), ()))
+    })
+    .unwrap();
     let scopes = scopes();
     vault
         .update(&key, |v| {

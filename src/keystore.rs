@@ -247,6 +247,7 @@ fn read_identity_file(path: &Path) -> Result<Option<Vec<x25519::Identity>>> {
         return Ok(None);
     };
     let bytes = Zeroizing::new(bytes);
+    store::warn_if_exposed(path, 0o077);
     let text = std::str::from_utf8(&bytes).ok();
     text.and_then(parse_identities).map(Some).ok_or_else(|| {
         Error::Key(format!(

@@ -10,7 +10,7 @@
 //! * Domain logic, pure where it can be: [`amplify`] (Amplify's path convention and name
 //!   rules), [`scope`] (scopes, their resolution and SSM prefixes), [`secret`] (the zeroizing
 //!   value type), [`effective`] (what a deployment resolves), [`formats`] (dotenv, shell,
-//!   JSON, GitHub renderings and parsers), [`backend`] (the `secret()` scanner), [`ssm`]
+//!   JSON, GitHub renderings and parsers), [`text`] (escaping what a terminal acts on), [`backend`] (the `secret()` scanner), [`ssm`]
 //!   (three-way plan, decisions, rate governor, client, the remote connection).
 //! * Storage and the system: [`vault`] (payload format, age crypto, atomic locked store),
 //!   [`keystore`] (where keys live), [`project`], [`prompt`], [`child`], and [`sys`], the only
@@ -35,6 +35,7 @@ pub mod secret;
 pub mod session;
 pub mod ssm;
 pub mod sys;
+pub mod text;
 pub mod vault;
 
 pub use commands::run;

@@ -7,6 +7,8 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before any key or value is in memory: no core dumps, no same-user ptrace.
+    ampsecret::sys::harden_process();
     // A TAB in a shell with ampsecret's completion script: answer it and exit.
     ampsecret::cli::complete::answer_request();
     let cli = match Cli::try_parse() {
@@ -20,12 +22,14 @@ fn main() -> ExitCode {
         // The reader of our output stopped reading (`| head`): that is its choice.
         Err(Error::StdoutClosed) => ExitCode::SUCCESS,
         Err(error) => {
-            // One line, always: scripts and people read the first line only.
+            // One line, always: scripts and people read the first line only. Anything a
+            // terminal would act on (a name holding escape sequences) is shown escaped.
             let message = error
                 .to_string()
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" ");
+            let message = ampsecret::text::escape(&message);
             if json {
                 let doc = serde_json::json!({
                     "error": { "kind": error.kind(), "code": error.exit_code(), "message": message }
@@ -70,7 +74,11 @@ fn usage_error(error: clap::Error) -> ExitCode {
         .take_while(|l| !l.starts_with("Usage:"))
         .filter(|l| !l.is_empty())
         .collect();
-    eprintln!("{} (see 'ampsecret --help')", message.join(" "));
+    let message = message.join(" ");
+    eprintln!(
+        "{} (see 'ampsecret --help')",
+        ampsecret::text::escape(&message)
+    );
     ExitCode::from(2)
 }
 

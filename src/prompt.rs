@@ -19,17 +19,17 @@ fn prompt_error(error: io::Error) -> Error {
     }
 }
 
+/// What a terminal in bracketed-paste mode sends around pasted text.
+const PASTE_START: &str = "\x1b[200~";
+const PASTE_END: &str = "\x1b[201~";
+
 /// Asks for a hidden value, typed twice. SIGINT during the prompt ends the process with the
 /// terminal restored (see [`guard_terminal`]); nothing has been written by then.
 pub fn hidden_value(label: &str) -> Result<SecretValue> {
     let _restore = guard_terminal();
-    let first = Zeroizing::new(
-        rpassword::prompt_password(format!("Value for {label}: ")).map_err(prompt_error)?,
-    );
-    let second = Zeroizing::new(
-        rpassword::prompt_password(format!("Repeat the value for {label}: "))
-            .map_err(prompt_error)?,
-    );
+    let _paste = PasteGuard::start();
+    let first = read_hidden(&format!("Value for {label}: "))?;
+    let second = read_hidden(&format!("Repeat the value for {label}: "))?;
     if *first != *second {
         return Err(Error::Invalid(
             "the two values typed differ; nothing was stored".into(),
@@ -41,12 +41,10 @@ pub fn hidden_value(label: &str) -> Result<SecretValue> {
 /// Asks for a passphrase (twice when `confirm`).
 pub fn passphrase(confirm: bool) -> Result<Zeroizing<String>> {
     let _restore = guard_terminal();
-    let first =
-        Zeroizing::new(rpassword::prompt_password("Vault passphrase: ").map_err(prompt_error)?);
+    let _paste = PasteGuard::start();
+    let first = read_hidden("Vault passphrase: ")?;
     if confirm {
-        let second = Zeroizing::new(
-            rpassword::prompt_password("Repeat the passphrase: ").map_err(prompt_error)?,
-        );
+        let second = read_hidden("Repeat the passphrase: ")?;
         if *first != *second {
             return Err(Error::Invalid("the two passphrases differ".into()));
         }
@@ -55,6 +53,43 @@ pub fn passphrase(confirm: bool) -> Result<Zeroizing<String>> {
         return Err(Error::Invalid("the passphrase is empty".into()));
     }
     Ok(first)
+}
+
+/// Reads one line with echo off. A paste of several lines arrives all at once, so input
+/// still queued right after the first line (or a bracketed paste that does not end on it)
+/// is a multi-line paste: it is refused and discarded, never taken line by line as the
+/// answers to the next prompts or left for the shell to run.
+fn read_hidden(prompt: &str) -> Result<Zeroizing<String>> {
+    let line = Zeroizing::new(rpassword::prompt_password(prompt).map_err(prompt_error)?);
+    let unfinished_paste = line.contains(PASTE_START) && !line.contains(PASTE_END);
+    if unfinished_paste || crate::sys::pending_terminal_input() > 0 {
+        crate::sys::discard_terminal_input();
+        return Err(Error::Usage(
+            "a multi-line paste cannot be taken at a hidden prompt; it was discarded and nothing was stored: pass a multi-line value with --file PATH or --stdin".into(),
+        ));
+    }
+    Ok(Zeroizing::new(
+        line.replace(PASTE_START, "").replace(PASTE_END, ""),
+    ))
+}
+
+/// While alive, the terminal marks pasted text (bracketed paste), so a paste can be told
+/// from typing; when dropped, the mode is turned off and whatever is left in the terminal's
+/// input queue is discarded, so nothing typed at a prompt reaches the shell.
+struct PasteGuard;
+
+impl PasteGuard {
+    fn start() -> PasteGuard {
+        let _ = io::Write::write_all(&mut io::stderr(), b"\x1b[?2004h");
+        PasteGuard
+    }
+}
+
+impl Drop for PasteGuard {
+    fn drop(&mut self) {
+        let _ = io::Write::write_all(&mut io::stderr(), b"\x1b[?2004l");
+        crate::sys::discard_terminal_input();
+    }
 }
 
 /// A yes/no question; Ctrl-C or Esc cancels.

@@ -37,6 +37,7 @@ pub fn resolve(requested: Option<&Requested>, defaults: &Defaults) -> Result<Sco
             let user = defaults.os_user.clone().ok_or_else(|| {
                 Error::Usage("cannot read your OS account name: pass --sandbox=ID".into())
             })?;
+            refuse_unusual_characters(&user, "sandbox id from your OS account name")?;
             return Ok(ScopeKey::Sandbox(user));
         }
         Some(Requested::Sandbox(Some(id))) => {
@@ -66,7 +67,20 @@ fn branch_scope(branch: &str, source: &str) -> Result<ScopeKey> {
             "branch name from {source} must be 1 to {MAX_BRANCH_NAME} bytes"
         )));
     }
+    refuse_unusual_characters(branch, &format!("branch name from {source}"))?;
     Ok(ScopeKey::Branch(branch.to_owned()))
+}
+
+/// Refuses a scope name holding control characters or invisible formatting characters: it
+/// would be stored, then shown on terminals and offered by shell completion.
+fn refuse_unusual_characters(name: &str, what: &str) -> Result<()> {
+    if name.chars().any(crate::text::is_unusual) {
+        return Err(Error::Invalid(format!(
+            "{what} '{}' contains control or invisible characters; use a name without them",
+            crate::text::escape(name)
+        )));
+    }
+    Ok(())
 }
 
 /// A scope as the vault stores it. The app id and package name are not part of the key:
@@ -115,10 +129,12 @@ impl ScopeKey {
 
 impl fmt::Display for ScopeKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Escaped: a vault written by an older version (or forged) may hold a name with
+        // control characters, and this form reaches terminals.
         match self {
             ScopeKey::Shared => f.write_str("shared"),
-            ScopeKey::Branch(name) => write!(f, "branch:{name}"),
-            ScopeKey::Sandbox(id) => write!(f, "sandbox:{id}"),
+            ScopeKey::Branch(name) => write!(f, "branch:{}", crate::text::escape(name)),
+            ScopeKey::Sandbox(id) => write!(f, "sandbox:{}", crate::text::escape(id)),
         }
     }
 }

@@ -48,10 +48,15 @@ impl SecretValue {
         Sha256::digest(self.0.as_bytes()).into()
     }
 
-    /// Checks the value against SSM's rules. `Ok(true)` means it needs the Advanced tier.
+    /// Checks the value against SSM's rules and what every consumer can carry (no NUL: an
+    /// environment variable cannot hold one). Every way into the vault (`set`, `import`,
+    /// `pull`) calls this. `Ok(true)` means the value needs the Advanced tier.
     pub fn validate(&self) -> Result<bool, ValueError> {
         if self.is_empty() {
             return Err(ValueError::Empty);
+        }
+        if self.expose().contains('\0') {
+            return Err(ValueError::Nul);
         }
         if self.len() > ADVANCED_TIER_MAX {
             return Err(ValueError::TooLarge(self.len()));
@@ -99,6 +104,8 @@ pub enum ValueError {
     Reference,
     #[error("the value is not valid UTF-8; SSM stores text only")]
     NotUtf8,
+    #[error("the value contains a NUL byte, which no environment variable or .env file can hold")]
+    Nul,
 }
 
 #[cfg(test)]
@@ -123,6 +130,7 @@ mod tests {
         assert_eq!(v("a{{b}}c"), Err(ValueError::Reference));
         assert_eq!(v("a}}b{{c"), Ok(false));
         assert_eq!(v("{{ only open"), Ok(false));
+        assert_eq!(v("a\0b"), Err(ValueError::Nul));
         assert_eq!(
             SecretValue::from_utf8(vec![0xff, 0xfe]),
             Err(ValueError::NotUtf8)

@@ -1,7 +1,12 @@
 //! The only module with `unsafe` code: the few operating-system calls the standard library
-//! does not offer (the terminal's saved mode, signal handlers, the password database). Each is
-//! wrapped in a small safe function; the rest of the crate denies `unsafe`.
+//! does not offer (the terminal's saved mode and input queue, signal handlers, the password
+//! database, process hardening). Each is wrapped in a small safe function; the rest of the
+//! crate denies `unsafe`.
 #![allow(unsafe_code)]
+
+use std::process::Command;
+#[cfg(unix)]
+use std::sync::OnceLock;
 
 /// The OS account name from the password database, as Amplify's `os.userInfo().username`
 /// (deliberately not `$USER`).
@@ -50,9 +55,12 @@ pub fn restore_terminal_on_interrupt(exit_code: i32) -> impl Drop {
                     (&raw const SAVED).cast::<libc::termios>(),
                 );
             }
-            // Show the cursor again (dialoguer's select hides it); stderr is a terminal here.
-            let msg = b"\x1b[?25h\nerror: cancelled; nothing was changed\n";
+            // Show the cursor again (dialoguer's select hides it) and end bracketed paste;
+            // stderr is a terminal here.
+            let msg = b"\x1b[?25h\x1b[?2004l\nerror: cancelled; nothing was changed\n";
             libc::write(libc::STDERR_FILENO, msg.as_ptr().cast(), msg.len());
+            // What was typed after the interrupt must not reach the shell either.
+            libc::tcflush(libc::STDIN_FILENO, libc::TCIFLUSH);
             libc::_exit(EXIT_CODE.load(Ordering::SeqCst));
         }
     }
@@ -159,4 +167,89 @@ pub mod forward {
         }
         Forwarding(saved)
     }
+}
+
+/// The soft core-file limit the process started with, restored for `exec`'s child.
+#[cfg(unix)]
+static STARTING_CORE_LIMIT: OnceLock<libc::rlim_t> = OnceLock::new();
+
+/// Keeps secrets and keys out of core dumps and away from other processes of the same user:
+/// the process becomes non-dumpable (no core file, no ptrace or /proc/PID/mem by the same
+/// user) and its soft core-file limit drops to 0. Call first thing in `main`.
+pub fn harden_process() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_DUMPABLE takes one integer argument and touches no memory.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit read and write only the struct passed to them.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_CORE, &mut limit) == 0 {
+                let _ = STARTING_CORE_LIMIT.set(limit.rlim_cur);
+                limit.rlim_cur = 0;
+                libc::setrlimit(libc::RLIMIT_CORE, &limit);
+            }
+        }
+    }
+}
+
+/// Gives `command`'s process the core-file limit ampsecret started with: the child is the
+/// user's program, not ampsecret, and keeps the user's settings.
+pub fn restore_core_limit(command: &mut Command) {
+    #[cfg(unix)]
+    if let Some(&soft) = STARTING_CORE_LIMIT.get() {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the closure runs between fork and exec and only calls getrlimit and
+        // setrlimit, which are async-signal-safe, on a struct on its own stack.
+        unsafe {
+            command.pre_exec(move || {
+                let mut limit = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                if libc::getrlimit(libc::RLIMIT_CORE, &mut limit) == 0 {
+                    limit.rlim_cur = soft.min(limit.rlim_max);
+                    libc::setrlimit(libc::RLIMIT_CORE, &limit);
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
+/// Bytes waiting in the terminal's input queue on standard input (0 when unknown).
+pub fn pending_terminal_input() -> usize {
+    #[cfg(unix)]
+    {
+        let mut count: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one c_int to the pointer given.
+        let ok = unsafe { libc::ioctl(libc::STDIN_FILENO, libc::FIONREAD, &mut count) } == 0;
+        if ok {
+            return usize::try_from(count).unwrap_or(0);
+        }
+    }
+    0
+}
+
+/// Discards whatever is left in the terminal's input queue on standard input, so nothing
+/// typed or pasted at a prompt reaches the shell after ampsecret exits.
+pub fn discard_terminal_input() {
+    #[cfg(unix)]
+    // SAFETY: tcflush takes a descriptor and a constant; it touches no memory.
+    unsafe {
+        libc::tcflush(libc::STDIN_FILENO, libc::TCIFLUSH);
+    }
+}
+
+/// The effective user id of this process.
+#[cfg(unix)]
+pub fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no arguments and cannot fail.
+    unsafe { libc::geteuid() }
 }

@@ -51,8 +51,62 @@ pub struct ParseFailure {
     pub message: String,
 }
 
+/// Deepest nesting of brackets, or longest run of prefix operators, that is analysed. The
+/// parser and the visitor recurse once per level; real backend code stays far below this,
+/// and a deeper file is reported instead of overflowing the stack.
+pub const MAX_NESTING: usize = 1_000;
+/// Stack of the thread that parses: room for [`MAX_NESTING`] levels of every construct.
+const PARSER_STACK: usize = 256 * 1024 * 1024;
+
 /// Parses `source` and collects its findings.
 pub fn analyze(source: &str, source_type: SourceType) -> Result<Findings, ParseFailure> {
+    if let Some(offset) = too_deep(source) {
+        return Err(ParseFailure {
+            offset,
+            message: format!(
+                "too deeply nested to check (more than {MAX_NESTING} levels of brackets or prefix operators)"
+            ),
+        });
+    }
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("parser".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || parse_and_visit(source, source_type))
+            .map_err(|e| ParseFailure {
+                offset: 0,
+                message: format!("cannot start the parser: {e}"),
+            })?
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// The offset where nesting first goes past [`MAX_NESTING`]: brackets of any kind (strings
+/// and comments count too, which only errs on the safe side), or a run of prefix operators
+/// such as `!!!!x` or `- - -x`, which nest without brackets.
+fn too_deep(source: &str) -> Option<u32> {
+    let mut depth = 0usize;
+    let mut run = 0usize;
+    for (offset, byte) in source.bytes().enumerate() {
+        match byte {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        match byte {
+            b'!' | b'~' | b'+' | b'-' => run += 1,
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            _ => run = 0,
+        }
+        if depth > MAX_NESTING || run > MAX_NESTING {
+            return Some(u32::try_from(offset).unwrap_or(u32::MAX));
+        }
+    }
+    None
+}
+
+fn parse_and_visit(source: &str, source_type: SourceType) -> Result<Findings, ParseFailure> {
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, source, source_type).parse();
     if let Some(error) = parsed.diagnostics.errors().next() {

@@ -91,6 +91,7 @@ pub fn branch_names() -> Vec<CompletionCandidate> {
     });
     let cwd = std::env::current_dir().unwrap_or_default();
     if let GitHead::Branch(branch) = crate::project::git_head(&cwd)
+        && !branch.chars().any(crate::text::is_unusual)
         && !names.iter().any(|c| c.get_value() == branch.as_str())
     {
         names.push(CompletionCandidate::new(branch).help(Some("the git branch".into())));
@@ -118,9 +119,12 @@ fn scope_names(
     view: &VaultView<'_>,
     name: impl Fn(&ScopeKey) -> Option<String>,
 ) -> Vec<CompletionCandidate> {
+    // A name with a control character (a newline makes two candidates in bash) is never
+    // offered; such names are refused on the way in, but an older vault may hold one.
     view.scopes
         .iter()
         .filter_map(|s| name(&s.key))
+        .filter(|n| !n.chars().any(crate::text::is_unusual))
         .map(|n| CompletionCandidate::new(n).help(Some("in the vault".into())))
         .collect()
 }
@@ -137,6 +141,8 @@ fn with_vault(
         return Vec::new();
     };
     let cx = Context::new(config);
+    // Warnings would land in the middle of the line being edited.
+    crate::vault::store::silence_warnings();
     let Ok(Some(dir)) = cx.vault_dir() else {
         return Vec::new();
     };

@@ -29,6 +29,10 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     ("AMPSECRET_NO_INPUT", "1: never prompt (like --no-input)"),
     (
+        "AMPSECRET_LOCK_TIMEOUT",
+        "seconds a writer waits for another writer's lock (default 30)",
+    ),
+    (
         "AMPSECRET_COMPLETE",
         "set by the completion scripts to ask for candidates; not for direct use",
     ),
@@ -64,8 +68,9 @@ pub const FILES: &[(&str, &str)] = &[
         "the secrets, age-encrypted (commit it)",
     ),
     (
-        ".ampsecret/vault.lock",
-        "taken while the vault is written (ignored by git)",
+        ".ampsecret/.ampsecret-tmp-*",
+        "a killed writer's leftover, removed by the next write (ignored by git); \
+         writers lock the .ampsecret folder itself",
     ),
     (
         "$XDG_CONFIG_HOME/ampsecret/identities/<vault id>.txt",
@@ -164,7 +169,7 @@ pub const COMMANDS: &[CommandDoc] = &[
     },
     CommandDoc {
         name: "exec",
-        prose: "Each effective secret (the scope's value, else the shared one) becomes an environment variable of COMMAND, over any variable of the same name. AMPSECRET_IDENTITY and AMPSECRET_PASSPHRASE are not passed on. ampsecret prints nothing itself when COMMAND starts; it exits with COMMAND's status (128+N when COMMAND is killed by signal N), and forwards SIGINT, SIGTERM and SIGHUP sent to it.",
+        prose: "Each effective secret (the scope's value, else the shared one) becomes an environment variable of COMMAND, over any variable of the same name. A secret whose name changes which program runs or what it loads (PATH, LD_*, DYLD_*, BASH_ENV, ENV, NODE_OPTIONS, PYTHONPATH, ...) is refused unless named with --allow-env. No AMPSECRET_* variable is passed on. ampsecret prints nothing itself when COMMAND starts; it exits with COMMAND's status (128+N when COMMAND is killed by signal N), and forwards SIGINT, SIGTERM and SIGHUP sent to it.",
         examples: &[
             "ampsecret exec -- npm run dev",
             "ampsecret exec --branch main --strict DATABASE_URL -- node scripts/migrate.js",

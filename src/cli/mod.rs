@@ -368,6 +368,9 @@ pub struct ExecArgs {
     /// Start COMMAND from an empty environment plus PATH and HOME
     #[arg(long)]
     pub pristine: bool,
+    /// Pass on a secret whose name steers programs (PATH, LD_*, NODE_OPTIONS, ...), refused otherwise
+    #[arg(long, value_name = "NAME", num_args = 1.., value_delimiter = ',')]
+    pub allow_env: Vec<String>,
     /// Fail before starting COMMAND if one of these names has no effective value
     #[arg(long, value_name = "NAME", num_args = 1.., value_delimiter = ',', add = ArgValueCandidates::new(secret_names))]
     pub strict: Vec<String>,

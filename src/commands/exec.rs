@@ -6,15 +6,66 @@ use crate::child;
 use crate::cli::ExecArgs;
 use crate::effective;
 use crate::error::{Error, Result};
-use crate::keystore;
 use crate::session::{self, Context};
 use std::process::Command;
 
 /// Variables kept by `--pristine`.
 const PRISTINE_KEEP: [&str; 2] = ["PATH", "HOME"];
 
-/// Runs the command; `Ok` holds its exit status (128+N when killed by signal N).
-pub fn run(cx: &Context, args: ExecArgs) -> Result<i32> {
+/// Variables that decide which program runs, what it loads or what a shell runs first. A
+/// secret with such a name would steer the command, so `exec` refuses it unless the user
+/// names it with `--allow-env`. Names ending in `*` are prefixes.
+pub const STEERING_VARIABLES: &[&str] = &[
+    "PATH",
+    "LD_*",
+    "DYLD_*",
+    "BASH_ENV",
+    "ENV",
+    "BASHOPTS",
+    "SHELLOPTS",
+    "IFS",
+    "PS4",
+    "PROMPT_COMMAND",
+    "CDPATH",
+    "GLOBIGNORE",
+    "ZDOTDIR",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PYTHONHOME",
+    "PYTHONINSPECT",
+    "PERL5OPT",
+    "PERL5LIB",
+    "PERLLIB",
+    "RUBYOPT",
+    "RUBYLIB",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "JDK_JAVA_OPTIONS",
+    "GCONV_PATH",
+    "HOSTALIASES",
+    "GIT_SSH_COMMAND",
+    "GIT_EXEC_PATH",
+];
+
+/// ampsecret's own variables (the key, the passphrase, the vault…) never reach the command.
+const OWN_PREFIX: &str = "AMPSECRET_";
+
+/// Whether a secret named `name` would steer the command (see [`STEERING_VARIABLES`]).
+pub fn steers_programs(name: &str) -> bool {
+    name.starts_with(OWN_PREFIX)
+        || STEERING_VARIABLES
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => name == *pattern,
+            })
+}
+
+/// Runs the command; `Ok` holds its exit status (128+N when killed by signal N). Takes the
+/// context to drop it, and with it the vault's key and payload, before the command runs.
+pub fn run(cx: Context, args: ExecArgs) -> Result<i32> {
     let scope = cx.scope(&args.scope)?;
     let (program, program_args) = args
         .command
@@ -40,6 +91,19 @@ pub fn run(cx: &Context, args: ExecArgs) -> Result<i32> {
         )));
     }
 
+    let refused: Vec<&str> = resolved
+        .iter()
+        .map(|r| r.name)
+        .filter(|name| steers_programs(name) && !args.allow_env.iter().any(|a| a == name))
+        .collect();
+    if !refused.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{} in {scope} would change which program runs or what it loads; pass --allow-env {} to pass it on anyway; nothing was run",
+            refused.join(", "),
+            refused.join(",")
+        )));
+    }
+
     let mut command = Command::new(program);
     command.args(program_args);
     if args.pristine {
@@ -50,9 +114,13 @@ pub fn run(cx: &Context, args: ExecArgs) -> Result<i32> {
             }
         }
     }
-    // The vault's key opens every scope; the command gets only this scope's values.
-    command.env_remove(keystore::IDENTITY_ENV);
-    command.env_remove(keystore::PASSPHRASE_ENV);
+    // The vault's key opens every scope; the command gets only this scope's values, and
+    // none of ampsecret's own settings.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with(OWN_PREFIX) {
+            command.env_remove(name);
+        }
+    }
     for r in &resolved {
         command.env(r.name, r.entry.value().expose());
     }
@@ -63,6 +131,9 @@ pub fn run(cx: &Context, args: ExecArgs) -> Result<i32> {
     );
     drop(resolved);
     drop(view);
+    // The key opens every scope: wipe it (and the payload) now, not when the command ends.
+    drop(cx);
+    crate::sys::restore_core_limit(&mut command);
 
     let status = child::run(&mut command).map_err(|e| {
         let program = program.to_string_lossy();

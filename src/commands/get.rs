@@ -29,13 +29,18 @@ struct Got<'a> {
 }
 
 impl Render for Got<'_> {
-    /// The value exactly; a newline only for a person at a terminal.
+    /// The value exactly, piped. For a person at a terminal, what a terminal would act on
+    /// (a value could retitle, clear or rewrite it) is shown escaped, lines and tabs kept,
+    /// and a newline ends it.
     fn render(&self, out: &mut dyn Write, _: &mut dyn Write) -> io::Result<()> {
-        out.write_all(self.value.expose().as_bytes())?;
-        if io::stdout().is_terminal() {
-            out.write_all(b"\n")?;
+        if !io::stdout().is_terminal() {
+            return out.write_all(self.value.expose().as_bytes());
         }
-        Ok(())
+        let shown = zeroize::Zeroizing::new(
+            crate::text::escape_keeping_lines(self.value.expose()).into_owned(),
+        );
+        out.write_all(shown.as_bytes())?;
+        out.write_all(b"\n")
     }
 }
 

@@ -8,6 +8,7 @@ use crate::output::{Output, Render};
 use crate::session::Context;
 use crate::vault::config::CONFIG_FORMAT;
 use crate::vault::{Config, Encryption, Key, VaultDir};
+use age::secrecy::{ExposeSecret, SecretString};
 use age::x25519;
 use serde::Serialize;
 use std::io::{self, Write};
@@ -74,50 +75,64 @@ pub fn run(cx: &Context, out: &Output, args: InitArgs) -> Result<()> {
     })
 }
 
+/// Shortest passphrase `init` accepts, in characters.
+const MIN_PASSPHRASE_CHARS: usize = 12;
+
 /// Creates the vault (shared with `set`'s first-run offer). Returns where the key went, or
-/// `None` for a passphrase vault.
+/// `None` for a passphrase vault. The key is made and stored under the vault's lock, only
+/// once no vault file is there, so a losing concurrent `init` leaves no key behind.
 pub(super) fn create(
     cx: &Context,
     out: &Output,
     passphrase: bool,
 ) -> Result<(VaultDir, Key, Option<KeyLocation>)> {
     let dir = &cx.config.vault_dir;
+    // Fail fast, before a passphrase is asked for; decided again under the lock.
     VaultDir::ensure_absent(dir)?;
     if let Some(app_id) = &cx.config.app_id {
         amplify::validate_app_id(app_id)
             .map_err(|e| Error::Invalid(format!("app id '{app_id}': {e}")))?;
     }
-    let vault_id = hex::encode(rand::random::<[u8; 12]>());
-    let (key, recipients, location) = if passphrase {
-        (Key::Passphrase(cx.passphrase(true)?), Vec::new(), None)
+    let passphrase = if passphrase {
+        let pass = cx.passphrase(true)?;
+        check_passphrase_strength(&pass)?;
+        Some(pass)
     } else {
-        let (key, location) = match keystore::key_from_env()? {
-            // CI (or an SSH key) brings its own key: use it, and store nothing.
-            Some(found) => found,
+        None
+    };
+    VaultDir::create(dir, |vault_id| {
+        let (key, recipients, location) = match passphrase {
+            Some(pass) => (Key::Passphrase(pass), Vec::new(), None),
             None => {
-                let (identity, location) = new_identity(out, &vault_id)?;
-                (Key::Identities(vec![identity]), location)
+                let (key, location) = init_key(out, &vault_id)?;
+                let recipient = key.public_keys().into_iter().next().ok_or_else(|| {
+                    Error::Key("the key given has no public key to encrypt to".into())
+                })?;
+                (key, vec![recipient], Some(location))
             }
         };
-        let recipient =
-            key.public_keys().into_iter().next().ok_or_else(|| {
-                Error::Key("the key given has no public key to encrypt to".into())
-            })?;
-        (key, vec![recipient], Some(location))
-    };
-    let config = Config {
-        format: CONFIG_FORMAT,
-        vault_id,
-        app_id: cx.config.app_id.clone(),
-        encryption: if passphrase {
-            Encryption::Passphrase
-        } else {
-            Encryption::X25519
-        },
-        recipients,
-    };
-    let vault = VaultDir::create(dir, config, &key)?;
-    Ok((vault, key, location))
+        let config = Config {
+            format: CONFIG_FORMAT,
+            vault_id,
+            app_id: cx.config.app_id.clone(),
+            encryption: match key {
+                Key::Passphrase(_) => Encryption::Passphrase,
+                Key::Identities(_) | Key::Ssh(_) => Encryption::X25519,
+            },
+            recipients,
+        };
+        Ok((config, key, location))
+    })
+}
+
+/// The key of a new X25519 vault: the one CI (or an SSH key) brings in the environment
+/// (nothing is stored), else a new one stored in the keyring or the identity file.
+fn init_key(out: &Output, vault_id: &str) -> Result<(Key, KeyLocation)> {
+    if let Some(found) = keystore::key_from_env()? {
+        return Ok(found);
+    }
+    let (identity, location) = new_identity(out, vault_id)?;
+    Ok((Key::Identities(vec![identity]), location))
 }
 
 /// Makes a new age key for vault `vault_id` and stores it (keyring, else a 0600 file, which
@@ -135,4 +150,15 @@ pub(super) fn new_identity(
         ));
     }
     Ok((identity, location))
+}
+
+/// A passphrase vault is only as strong as its passphrase: scrypt slows guessing down, it
+/// cannot make a short passphrase safe.
+fn check_passphrase_strength(pass: &SecretString) -> Result<()> {
+    if pass.expose_secret().chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(Error::Invalid(format!(
+            "the passphrase is too short: use at least {MIN_PASSPHRASE_CHARS} characters (four or more random words work well); nothing was created"
+        )));
+    }
+    Ok(())
 }

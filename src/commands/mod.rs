@@ -54,7 +54,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Resolve(args) => git::resolve(&cx, &out, args),
         Command::GitTextconv(args) => git::textconv(&cx, args),
         Command::GitMergeDriver(args) => return git::merge_driver(&cx, args),
-        Command::Exec(args) => return exec::run(&cx, args),
+        Command::Exec(args) => return exec::run(cx, args),
     }?;
     Ok(0)
 }

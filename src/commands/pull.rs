@@ -15,6 +15,20 @@ pub fn run(cx: &Context, out: &Output, args: PullArgs) -> Result<()> {
     let statuses: Vec<(&str, Status)> = compared.iter().map(|(n, s)| (n.as_str(), *s)).collect();
     let decisions = sync::decide(cx, &statuses, Direction::Pull, &args.sync.conflicts)?;
     let steps = plan::plan_pull(&statuses, &decisions);
+    // What SSM holds enters the vault only if `set` would take it too.
+    let refused: Vec<Refused> = steps
+        .iter()
+        .filter(|s| s.action == Action::Store)
+        .filter_map(|s| {
+            let reason = session.parameters[&s.name].value.validate().err()?;
+            Some(Refused {
+                name: s.name.clone(),
+                reason: reason.to_string(),
+            })
+        })
+        .collect();
+    let is_refused = |name: &str| refused.iter().any(|r| r.name == name);
+    let steps: Vec<Step> = steps.into_iter().filter(|s| !is_refused(&s.name)).collect();
     let planned: Vec<&str> = steps
         .iter()
         .filter(|s| s.action == Action::Store)
@@ -86,6 +100,7 @@ pub fn run(cx: &Context, out: &Output, args: PullArgs) -> Result<()> {
             })
             .collect(),
         changed_meanwhile,
+        refused,
         api_calls: session.remote.ssm().calls(),
     })
 }
@@ -108,7 +123,7 @@ impl Render for PlanView<'_> {
     }
 }
 
-/// `--json`: `{"scope","prefix","dry_run","planned","stored","skipped","changed_meanwhile","api_calls"}`.
+/// `--json`: `{"scope","prefix","dry_run","planned","stored","skipped","changed_meanwhile","refused","api_calls"}`.
 #[derive(Serialize)]
 struct Pulled {
     scope: String,
@@ -118,7 +133,15 @@ struct Pulled {
     stored: Vec<String>,
     skipped: Vec<Skipped>,
     changed_meanwhile: Vec<String>,
+    /// Values in SSM that `set` would refuse: not stored (names and reasons, never values).
+    refused: Vec<Refused>,
     api_calls: std::collections::BTreeMap<&'static str, u64>,
+}
+
+#[derive(Serialize)]
+struct Refused {
+    name: String,
+    reason: String,
 }
 
 #[derive(Serialize)]
@@ -129,6 +152,9 @@ struct Skipped {
 
 impl Render for Pulled {
     fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        for refused in &self.refused {
+            writeln!(err, "  ! {}  not stored: {}", refused.name, refused.reason)?;
+        }
         for name in &self.changed_meanwhile {
             writeln!(
                 err,

@@ -35,10 +35,20 @@ impl fmt::Display for CallError {
     }
 }
 
+/// Operations whose request carries a secret value. What comes back when they fail can
+/// echo the request (AWS's own "Value '…' failed to satisfy constraint", a proxy's error
+/// page), so only the error code is kept and the message is ampsecret's own.
+const CARRIES_VALUES: &[&str] = &["PutParameter"];
+/// Longest message kept from a remote error; anything longer is a body, not a message.
+const MAX_REMOTE_MESSAGE: usize = 200;
+
 impl CallError {
-    /// Builds the error from the SDK's metadata. The SDK's `Display` drops the message of
-    /// unmodeled errors such as ThrottlingException, so code and message are read directly.
-    fn from_sdk<E, R>(error: &SdkError<E, R>) -> CallError
+    /// Builds the error from the SDK's metadata: the code, and a short one-line message.
+    /// The response body is never passed on: for a call that carried a value the message
+    /// is rebuilt from the code and HTTP status, and for others SSM's message is kept only
+    /// when it is short, single-line text (the SDK's `Display` drops the message of
+    /// unmodeled errors such as ThrottlingException, so it is read directly).
+    fn from_sdk<E, R>(operation: &str, error: &SdkError<E, R>) -> CallError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: fmt::Debug + HasStatus,
@@ -46,27 +56,54 @@ impl CallError {
         let code = error.code().map(str::to_owned);
         let (status, no_response) = match error {
             SdkError::ServiceError(e) => (Some(e.raw().status_code()), false),
-            // A response that could not be read (cut short) is worth another attempt.
-            SdkError::ResponseError(_) => (None, true),
+            // A response that could not be read (cut short, or not SSM's at all: a proxy's
+            // error page) is worth another attempt.
+            SdkError::ResponseError(e) => (Some(e.raw().status_code()), true),
             // A dropped connection is reported as an "other" connector error, not I/O: only
             // errors in the request itself (user errors) are not worth another attempt.
             SdkError::DispatchFailure(e) => (None, !e.is_user()),
             SdkError::TimeoutError(_) => (None, true),
             _ => (None, false),
         };
-        let message = match error.message() {
-            Some(m) => m.to_owned(),
-            None => aws_sdk_ssm::error::DisplayErrorContext(error)
-                .to_string()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" "),
-        };
+        let failure = governor::classify(code.as_deref(), status, no_response);
+        let remote_message = error
+            .message()
+            .filter(|_| !CARRIES_VALUES.contains(&operation))
+            .map(one_line)
+            .filter(|m| m.len() <= MAX_REMOTE_MESSAGE && !m.contains('<'));
+        // A connection that failed or timed out carries no response, only the client's own
+        // account of it ("connection refused"), which is worth keeping.
+        let connection = matches!(
+            error,
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+        )
+        .then(|| one_line(&aws_sdk_ssm::error::DisplayErrorContext(error).to_string()));
+        let message = remote_message
+            .or(connection)
+            .unwrap_or_else(|| describe(failure, status, no_response, code.is_some()));
         CallError {
-            failure: governor::classify(code.as_deref(), status, no_response),
+            failure,
             code,
             message,
         }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// ampsecret's own words for a failed call, from what is known without the response body.
+fn describe(failure: Failure, status: Option<u16>, no_response: bool, has_code: bool) -> String {
+    let status = status.map_or(String::new(), |s| format!(" (HTTP {s})"));
+    match failure {
+        Failure::Throttled => format!("SSM asked to slow down{status}"),
+        Failure::Transient if status.is_empty() && no_response => {
+            "no answer from SSM (connection dropped or timed out)".into()
+        }
+        Failure::Transient => format!("SSM failed to answer{status}"),
+        Failure::Permanent if has_code => format!("SSM refused the request{status}"),
+        Failure::Permanent => format!("the request to SSM failed{status}"),
     }
 }
 
@@ -165,7 +202,7 @@ impl Ssm {
                     }
                     return Ok(output);
                 }
-                Err(e) => CallError::from_sdk(&e),
+                Err(e) => CallError::from_sdk(operation, &e),
             };
             attempt += 1;
             tracing::debug!("{operation} attempt {attempt} failed: {error}");

@@ -7,6 +7,20 @@ use std::path::Path;
 /// The config format this build reads and writes.
 pub const CONFIG_FORMAT: u32 = 1;
 
+/// Length in hex digits of the vault id `init` writes (12 random bytes).
+const VAULT_ID_LEN: usize = 24;
+
+/// A new random vault id, in the only form [`Config::parse`] accepts.
+pub fn new_vault_id() -> String {
+    hex::encode(rand::random::<[u8; VAULT_ID_LEN / 2]>())
+}
+
+/// Whether `id` has the form `init` writes: 24 lowercase hex digits. The id names the key's
+/// file and keyring entry, so anything else (`../../x`) is refused before it is used.
+fn is_vault_id(id: &str) -> bool {
+    id.len() == VAULT_ID_LEN && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// How the vault is encrypted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -54,7 +68,14 @@ impl Config {
                 version.format
             )));
         }
-        toml::from_str(text).map_err(damaged)
+        let config: Config = toml::from_str(text).map_err(damaged)?;
+        if !is_vault_id(&config.vault_id) {
+            return Err(Error::Key(format!(
+                "{}: vault_id is not {VAULT_ID_LEN} lowercase hex digits (the form 'ampsecret init' writes); restore the file from version control",
+                path.display()
+            )));
+        }
+        Ok(config)
     }
 
     pub fn to_toml(&self) -> String {
@@ -73,7 +94,7 @@ mod tests {
     fn round_trip_and_version_check() {
         let config = Config {
             format: CONFIG_FORMAT,
-            vault_id: "abc".into(),
+            vault_id: new_vault_id(),
             app_id: Some("d1".into()),
             encryption: Encryption::X25519,
             recipients: vec!["age1x".into()],
@@ -85,5 +106,11 @@ mod tests {
         let err = Config::parse(&newer, Path::new("c")).unwrap_err();
         assert!(err.to_string().contains("upgrade"), "{err}");
         assert!(Config::parse("garbage = ", Path::new("c")).is_err());
+        let id = config.vault_id.clone();
+        for bad in ["../../../etc/key", "ABCDEF0123456789ABCDEF01", "abc", ""] {
+            let forged = text.replace(&id, bad);
+            let err = Config::parse(&forged, Path::new("c")).unwrap_err();
+            assert!(err.to_string().contains("vault_id"), "{bad}: {err}");
+        }
     }
 }

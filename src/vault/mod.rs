@@ -16,12 +16,14 @@ use crate::error::{Error, Result};
 use age::secrecy::SecretString;
 use age::x25519;
 use crypto::{CryptoError, Seal, Unseal};
+use std::fs;
 use std::path::{Path, PathBuf};
 use store::VaultFiles;
 use zeroize::Zeroizing;
 
-/// Files that must never be committed: the lock and leftovers of a killed writer.
-const GITIGNORE: &str = "vault.lock\n.tmp-*\n";
+/// Files that must never be committed: leftovers of a killed writer (and the lock file and
+/// temporary files of earlier versions).
+const GITIGNORE: &str = ".ampsecret-tmp-*\nvault.lock\n.tmp-*\n";
 
 /// The current time in Unix seconds: what the vault records as a secret's creation, update
 /// and sync time.
@@ -64,6 +66,8 @@ impl Key {
 #[derive(Debug)]
 pub struct VaultDir {
     files: VaultFiles,
+    /// The folder's owner (user id), checked before every write.
+    owner: Option<u32>,
     pub config: Config,
 }
 
@@ -157,6 +161,7 @@ impl Vault {
 impl VaultDir {
     /// Opens the vault in `dir`; a missing vault is `NotFound`.
     pub fn open(dir: &Path) -> Result<VaultDir> {
+        let owner = store::check_folder(dir)?;
         let files = VaultFiles {
             dir: dir.to_path_buf(),
         };
@@ -166,25 +171,46 @@ impl VaultDir {
                 dir: dir.to_path_buf(),
             });
         };
+        // The config names the recipients: whoever can change it can read the next write.
+        store::warn_if_exposed(&config_path, 0o022);
         let text = String::from_utf8(text)
             .map_err(|_| Error::Key(format!("{} is not UTF-8 text", config_path.display())))?;
         let config = Config::parse(&text, &config_path)?;
-        Ok(VaultDir { files, config })
+        Ok(VaultDir {
+            files,
+            owner,
+            config,
+        })
     }
 
-    /// Creates a new, empty vault. The payload is written before the config, so a vault
-    /// with a config is always complete. The config's recipients become the first members.
-    pub fn create(dir: &Path, config: Config, key: &Key) -> Result<VaultDir> {
+    /// Creates a new, empty vault in `dir`. Whether one exists is decided under the lock:
+    /// if `dir` holds any vault file, nothing is written and `make_key` is not called, so
+    /// of concurrent `init`s exactly one wins and only its key is stored. `make_key` gets
+    /// the new vault's id and returns its config and key (and anything else to hand back).
+    /// The payload is written before the config, so a vault with a config is complete.
+    /// The config's recipients become the first members.
+    pub fn create<T>(
+        dir: &Path,
+        make_key: impl FnOnce(String) -> Result<(Config, Key, T)>,
+    ) -> Result<(VaultDir, Key, T)> {
         Self::ensure_absent(dir)?;
+        store::create_private_dir(dir)?;
+        let owner = store::check_folder(dir)?;
+        store::check_writable_by_owner(dir, owner)?;
+        let _lock = store::lock(dir)?;
+        Self::ensure_absent(dir)?;
+        let (config, key, extra) = make_key(config::new_vault_id())?;
         let files = VaultFiles {
             dir: dir.to_path_buf(),
         };
-        store::create_private_dir(dir)?;
-        let vault = VaultDir { files, config };
-        let _lock = store::lock(&vault.files.lock())?;
+        let vault = VaultDir {
+            files,
+            owner,
+            config,
+        };
         store::write_atomic(&vault.files.gitignore(), GITIGNORE.as_bytes())?;
         let mut initial = Vault::default();
-        let owner = crate::sys::os_user_name().unwrap_or_else(|| "owner".into());
+        let owner_name = crate::sys::os_user_name().unwrap_or_else(|| "owner".into());
         initial.team.members = vault
             .config
             .recipients
@@ -192,7 +218,7 @@ impl VaultDir {
             .enumerate()
             .map(|(i, recipient)| Member {
                 name: if i == 0 {
-                    owner.clone()
+                    owner_name.clone()
                 } else {
                     format!("member-{}", i + 1)
                 },
@@ -202,23 +228,27 @@ impl VaultDir {
         if vault.config.encryption == Encryption::X25519 {
             initial.team.tokens.push(Zeroizing::new(rand::random()));
         }
-        vault.write(&initial, key)?;
+        vault.write(&initial, &key)?;
         store::write_atomic(&vault.files.config(), vault.config.to_toml().as_bytes())?;
         // The creator's machine trusts its own vault from the start.
         trust::check(&vault.config.vault_id, &initial.team, &vault.files.vault())?;
-        Ok(vault)
+        Ok((vault, key, extra))
     }
 
-    /// Fails if `dir` already holds a vault; checked before a key is made for a new one.
+    /// Fails if `dir` already holds a vault file (its config or its payload): a payload
+    /// without a config is still someone's secrets. Checked before a key is made.
     pub fn ensure_absent(dir: &Path) -> Result<()> {
         let files = VaultFiles {
             dir: dir.to_path_buf(),
         };
-        if files.config().exists() {
-            return Err(Error::Usage(format!(
-                "a vault already exists at {}; use it, or pass --vault for another location",
-                dir.display()
-            )));
+        for existing in [files.config(), files.vault()] {
+            if fs::symlink_metadata(&existing).is_ok() {
+                return Err(Error::Usage(format!(
+                    "a vault already exists at {} ({} is there); use it, or pass --vault for another location",
+                    dir.display(),
+                    existing.display()
+                )));
+            }
         }
         Ok(())
     }
@@ -234,6 +264,8 @@ impl VaultDir {
     /// Decrypts the payload. Needs no lock: the file is only ever replaced whole.
     pub fn read(&self, key: &Key) -> Result<Plaintext> {
         let path = self.files.vault();
+        // Ciphertext, committed to git (a clone checks it out 0644): only writers matter.
+        store::warn_if_exposed(&path, 0o022);
         let ciphertext = store::read_optional(&path)?.ok_or_else(|| {
             Error::Key(format!(
                 "{} is missing; restore it from version control, or remove {} and run 'ampsecret init'",
@@ -271,7 +303,8 @@ impl VaultDir {
         key: &Key,
         change: impl FnOnce(&mut Vault) -> Result<R>,
     ) -> Result<R> {
-        let _lock = store::lock(&self.files.lock())?;
+        store::check_writable_by_owner(&self.files.dir, self.owner)?;
+        let _lock = store::lock(&self.files.dir)?;
         store::remove_stale_temporaries(&self.files.dir);
         let before = self.read(key)?;
         let mut vault = before.view()?.to_vault();

@@ -1,13 +1,23 @@
-//! The vault's files on disk: private permissions, atomic replacement, and an exclusive lock
-//! for read–modify–write.
+//! The vault's files on disk: private permissions, atomic replacement, an exclusive lock for
+//! read–modify–write, and the checks that keep a vault from being shared by accident.
 
 use crate::error::{Error, Result};
-use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::collections::BTreeSet;
+use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-/// Name prefix of the temporary files `write_atomic` creates (ignored by git).
-const TEMP_PREFIX: &str = ".tmp-";
+/// Name prefix of the temporary files `write_atomic` creates (ignored by git). Distinctive,
+/// so that the sweep of a killed writer's leftovers never touches anyone else's file.
+pub const TEMP_PREFIX: &str = ".ampsecret-tmp-";
+
+/// Seconds a writer waits for another writer's lock before giving up.
+pub const LOCK_TIMEOUT_ENV: &str = "AMPSECRET_LOCK_TIMEOUT";
+const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often a waiting writer tries the lock again.
+const LOCK_RETRY: Duration = Duration::from_millis(50);
 
 /// Creates `dir` (and its parents) readable by the owner only.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
@@ -54,32 +64,203 @@ fn sync_dir(dir: &Path) -> Result<()> {
 /// An exclusive lock on the vault, released when dropped (or when the process dies).
 #[derive(Debug)]
 pub struct WriteLock {
-    _file: File,
+    _dir: File,
 }
 
-/// Takes the vault's exclusive lock, waiting for other writers. The lock lives on a separate
-/// file because the vault file itself is replaced by rename.
-pub fn lock(lock_path: &Path) -> Result<WriteLock> {
+/// Takes the vault's exclusive lock, waiting for another writer at most
+/// `AMPSECRET_LOCK_TIMEOUT` seconds (30 by default) and saying once on stderr that it waits.
+///
+/// The lock is on the vault folder itself, not on a file in it: a lock file can be deleted
+/// while held (`git clean -fdX` removes ignored files) and a second writer would then lock a
+/// new file while the first still writes; it can also be replaced by a FIFO or a symlink.
+/// The folder is opened without following a symlink and, once locked, checked to be the
+/// folder at `dir` (same device and inode); if it was replaced meanwhile, the new one is
+/// locked instead.
+pub fn lock(dir: &Path) -> Result<WriteLock> {
+    let timeout = lock_timeout();
+    let started = Instant::now();
+    let mut announced = false;
+    let mut folder = open_folder(dir)?;
+    loop {
+        match folder.try_lock() {
+            Ok(()) if is_same_file(&folder, dir)? => return Ok(WriteLock { _dir: folder }),
+            Ok(()) => {
+                folder = open_folder(dir)?;
+                continue;
+            }
+            Err(TryLockError::WouldBlock) => {}
+            Err(TryLockError::Error(e)) => return Err(Error::io("cannot lock", dir)(e)),
+        }
+        if started.elapsed() >= timeout {
+            return Err(Error::Other(format!(
+                "gave up after {}s waiting for another ampsecret command to finish writing the vault at {}; nothing was changed; try again when it has finished",
+                timeout.as_secs(),
+                dir.display()
+            )));
+        }
+        if !announced {
+            eprintln!(
+                "Waiting for another ampsecret command to finish writing the vault at {} (at most {}s)…",
+                dir.display(),
+                timeout.as_secs()
+            );
+            announced = true;
+        }
+        std::thread::sleep(LOCK_RETRY);
+    }
+}
+
+fn lock_timeout() -> Duration {
+    std::env::var(LOCK_TIMEOUT_ENV)
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .map_or(DEFAULT_LOCK_TIMEOUT, Duration::from_secs)
+}
+
+/// Opens the vault folder for locking, refusing a symlink or anything not a folder.
+fn open_folder(dir: &Path) -> Result<File> {
     let mut options = OpenOptions::new();
-    options.create(true).truncate(false).write(true);
+    options.read(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options
-        .open(lock_path)
-        .map_err(Error::io("cannot open lock file", lock_path))?;
-    file.lock().map_err(Error::io("cannot lock", lock_path))?;
-    Ok(WriteLock { _file: file })
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+    );
+    options.open(dir).map_err(|e| {
+        if dir.is_symlink() {
+            symlinked_folder(dir)
+        } else {
+            Error::io("cannot open the vault folder", dir)(e)
+        }
+    })
+}
+
+/// Whether the open `file` is the one now at `path` (not replaced since it was opened).
+#[cfg(unix)]
+fn is_same_file(file: &File, path: &Path) -> Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let open = file.metadata().map_err(Error::io("cannot read", path))?;
+    Ok(match fs::symlink_metadata(path) {
+        Ok(now) => open.dev() == now.dev() && open.ino() == now.ino(),
+        Err(_) => false,
+    })
+}
+
+#[cfg(not(unix))]
+fn is_same_file(_: &File, _: &Path) -> Result<bool> {
+    Ok(true)
+}
+
+fn symlinked_folder(dir: &Path) -> Error {
+    Error::Other(format!(
+        "the vault folder {} is a symlink; ampsecret uses only a real folder: pass --vault with the folder it points to, or replace the link with the folder",
+        dir.display()
+    ))
+}
+
+/// Checks the vault folder before it is used: a symlink is refused (a link could send writes
+/// and the sweep of leftovers anywhere), and so is a folder everyone can write to (anyone
+/// could swap the vault or its config). Returns the folder's owner, if the folder exists.
+pub fn check_folder(dir: &Path) -> Result<Option<u32>> {
+    let metadata = match fs::symlink_metadata(dir) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("cannot read", dir)(e)),
+    };
+    if metadata.file_type().is_symlink() {
+        return Err(symlinked_folder(dir));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let mode = metadata.mode() & 0o7777;
+        if mode & 0o002 != 0 {
+            return Err(Error::Other(format!(
+                "the vault folder {} has mode {mode:04o}: everyone can write to it, so anyone could replace the vault; fix it with: chmod 700 {}",
+                dir.display(),
+                dir.display()
+            )));
+        }
+        Ok(Some(metadata.uid()))
+    }
+    #[cfg(not(unix))]
+    Ok(None)
+}
+
+/// Refuses to write a vault whose folder belongs to another user: writing it (as root, say)
+/// would replace its files with files this user owns, and its owner would lose them.
+pub fn check_writable_by_owner(dir: &Path, owner: Option<u32>) -> Result<()> {
+    #[cfg(unix)]
+    if let Some(owner) = owner {
+        let me = crate::sys::effective_uid();
+        if owner != me {
+            return Err(Error::Other(format!(
+                "the vault at {} belongs to user id {owner}, and this is user id {me}; ampsecret does not write another user's vault (its files would change owner): run the command as that user",
+                dir.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (dir, owner);
+    Ok(())
+}
+
+/// Warns, as ssh does, when `path` grants group or others any of the permission bits in
+/// `too_open` (e.g. `0o077` for a key, `0o022` for a file others must not change). Each
+/// file is named at most once per run.
+pub fn warn_if_exposed(path: &Path, too_open: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        static WARNED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+        let Ok(metadata) = fs::metadata(path) else {
+            return;
+        };
+        let mode = metadata.permissions().mode() & 0o7777;
+        if mode & too_open == 0 {
+            return;
+        }
+        let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+        if !warned.insert(path.to_path_buf()) || QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let what = if too_open & 0o044 != 0 && mode & 0o044 != 0 {
+            "other users can read it"
+        } else {
+            "other users can change it"
+        };
+        eprintln!(
+            "warning: {} has mode {mode:04o}: {what}; fix it with: chmod {:o} {}",
+            path.display(),
+            mode & !too_open & 0o777,
+            path.display()
+        );
+    }
+    #[cfg(not(unix))]
+    let _ = (path, too_open);
+}
+
+/// Set when warnings must not be printed (a shell-completion request answers on a terminal
+/// line the user is editing).
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Stops [`warn_if_exposed`] from printing for the rest of the run.
+pub fn silence_warnings() {
+    QUIET.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Removes temporary files left by writers that died mid-write. Call only while holding the
 /// vault's lock: every writer creates its temporary file under the lock, so any found then
-/// belongs to a dead process. They hold ciphertext only; this just keeps the folder tidy.
+/// belongs to a dead process. Only regular files with ampsecret's own temporary-file prefix
+/// are touched, in a folder [`lock`] checked is not a symlink.
 pub fn remove_stale_temporaries(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+        let ours = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX);
+        // `file_type` does not follow symlinks: a link is never followed or removed.
+        if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -106,9 +287,6 @@ impl VaultFiles {
     }
     pub fn vault(&self) -> PathBuf {
         self.dir.join("vault.age")
-    }
-    pub fn lock(&self) -> PathBuf {
-        self.dir.join("vault.lock")
     }
     pub fn gitignore(&self) -> PathBuf {
         self.dir.join(".gitignore")

@@ -284,7 +284,11 @@ fn a_writer_killed_at_any_moment_leaves_the_old_or_the_new_vault() {
     let leftovers: Vec<_> = std::fs::read_dir(p.vault_dir())
         .unwrap()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(ampsecret::vault::store::TEMP_PREFIX)
+        })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     eprintln!(

@@ -51,6 +51,21 @@ pub struct FaultConfig {
     pub write_budget_tps: Option<f64>,
     /// Reject what real SSM rejects but moto accepts (batch sizes, name and value rules).
     pub enforce_limits: bool,
+    /// Answer every call of one operation with an error whose body echoes the request, as a
+    /// misbehaving proxy or a verbose error page would.
+    pub echo_request: Option<EchoRequest>,
+}
+
+/// An error answer that repeats the request it answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EchoRequest {
+    /// The operation answered this way (`PutParameter`, …).
+    pub operation: &'static str,
+    /// The HTTP status of the answer (a 4xx or 5xx).
+    pub status: u16,
+    /// An HTML error page holding the request, instead of an AWS JSON error whose message is
+    /// the request.
+    pub html: bool,
 }
 
 impl Default for FaultConfig {
@@ -62,6 +77,7 @@ impl Default for FaultConfig {
             drop_fraction: 0.0,
             write_budget_tps: None,
             enforce_limits: true,
+            echo_request: None,
         }
     }
 }
@@ -271,6 +287,7 @@ enum Verdict {
     Throttle,
     Internal,
     Invalid(String),
+    Echo(EchoRequest),
     Forward { admitted: Instant },
 }
 
@@ -351,6 +368,7 @@ async fn handle(
             Verdict::Throttle => stats.throttled += 1,
             Verdict::Internal => stats.injected_5xx += 1,
             Verdict::Invalid(_) => stats.rejected_validation += 1,
+            Verdict::Echo(_) => stats.injected_5xx += 1,
             Verdict::Forward { .. } => stats.forwarded += 1,
         }
         state.answered += 1;
@@ -377,6 +395,28 @@ async fn handle(
             &message,
             &request_id,
         )),
+        Verdict::Echo(echo) => {
+            let request = String::from_utf8_lossy(&body);
+            let status = StatusCode::from_u16(echo.status).unwrap_or(StatusCode::BAD_GATEWAY);
+            if echo.html {
+                let page =
+                    format!("<html><body><h1>{status}</h1><pre>{request}</pre></body></html>");
+                let mut response = Response::new(Full::new(Bytes::from(page)));
+                *response.status_mut() = status;
+                response
+                    .headers_mut()
+                    .insert("content-type", HeaderValue::from_static("text/html"));
+                Ok(response)
+            } else {
+                let code = if status.is_server_error() {
+                    "InternalServerError"
+                } else {
+                    "ValidationException"
+                };
+                let message = format!("cannot process request {request}");
+                Ok(aws_error(status, code, &message, &request_id))
+            }
+        }
         Verdict::Forward { admitted } => {
             let response = forward(shared.upstream, parts, body).await;
             if is_write && response.status().is_success() {
@@ -392,6 +432,13 @@ async fn handle(
 fn decide(state: &mut State, operation: &str, is_write: bool, body: &[u8]) -> Verdict {
     let draw = state.rng.next_f64();
     let config = &state.config;
+    if let Some(echo) = config
+        .echo_request
+        .as_ref()
+        .filter(|e| e.operation == operation)
+    {
+        return Verdict::Echo(echo.clone());
+    }
     let mut threshold = config.drop_fraction;
     if draw < threshold {
         return Verdict::Drop;

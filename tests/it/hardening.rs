@@ -1,0 +1,838 @@
+//! What an outside security review broke (issue 14), each driven through the real binary:
+//! vaults that must never be lost or replaced, secrets and keys that must never reach anyone
+//! else, and input that must never be stored or shown raw.
+
+#[path = "support/fault_proxy.rs"]
+mod fault_proxy;
+#[path = "support/moto.rs"]
+mod moto;
+#[path = "support/ssm.rs"]
+mod ssm;
+mod support;
+
+use fault_proxy::{EchoRequest, FaultConfig, FaultProxy};
+use moto::MotoServer;
+use rexpect::process::wait::WaitStatus;
+use rexpect::session::PtySession;
+use ssm::{Ssm, unique_app_id};
+use std::fs;
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{APP_ID, BIN, Output, Project};
+
+/// `ampsecret set NAME --stdin ARGS…` with `value` (any bytes) on stdin.
+fn set_bytes(p: &Project, name: &str, value: &[u8], args: &[&str]) -> Output {
+    let mut all = vec!["set", name, "--stdin"];
+    all.extend_from_slice(args);
+    p.cmd(&all).stdin(value).run()
+}
+
+/// Secret names of branch `main`, from `list --json`.
+fn names(p: &Project) -> Vec<String> {
+    let rows = p
+        .run(&["list", "--branch", "main", "--json"])
+        .success()
+        .json();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The project's command, started in the background with `input` on its stdin.
+fn spawn(p: &Project, args: &[&str], input: &[u8]) -> Child {
+    let mut run = p.cmd(args);
+    let mut child = run
+        .command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ampsecret");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input).unwrap();
+    child
+}
+
+/// Waits for `child` at most `limit` (killing it then), and returns its exit code and stderr.
+fn wait_bounded(mut child: Child, limit: Duration) -> (i32, String) {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut stderr)
+                .unwrap();
+            return (status.code().unwrap_or(-1), stderr);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("ampsecret did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn identity_file(p: &Project) -> PathBuf {
+    let dir = p.temp().join("config/ampsecret/identities");
+    fs::read_dir(dir).unwrap().next().unwrap().unwrap().path()
+}
+
+fn chmod(path: &Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+// --- Never lose or replace a vault -------------------------------------------------------
+
+#[test]
+fn init_refuses_when_only_the_payload_is_left() {
+    let p = Project::initialized();
+    p.set("KEEP", "precious", &[]);
+    let payload = p.vault_dir().join("vault.age");
+    let before = fs::read(&payload).unwrap();
+    fs::remove_file(p.vault_dir().join("config.toml")).unwrap();
+    p.run(&["init", "--app-id", APP_ID])
+        .fails(2)
+        .stderr_has("already exists")
+        .stderr_has("vault.age");
+    assert_eq!(
+        fs::read(&payload).unwrap(),
+        before,
+        "the payload was replaced"
+    );
+    assert_eq!(
+        fs::read_dir(p.temp().join("config/ampsecret/identities"))
+            .unwrap()
+            .count(),
+        1,
+        "a second key was stored"
+    );
+}
+
+#[test]
+fn of_eight_concurrent_inits_exactly_one_wins_and_one_key_is_stored() {
+    let p = Project::new();
+    let children: Vec<Child> = (0..8)
+        .map(|_| spawn(&p, &["init", "--app-id", APP_ID], b""))
+        .collect();
+    let results: Vec<(i32, String)> = children
+        .into_iter()
+        .map(|c| wait_bounded(c, Duration::from_secs(120)))
+        .collect();
+    let winners = results.iter().filter(|(code, _)| *code == 0).count();
+    assert_eq!(winners, 1, "{results:?}");
+    for (code, stderr) in results.iter().filter(|(code, _)| *code != 0) {
+        assert_eq!(*code, 2, "{stderr}");
+        assert!(stderr.contains("already exists"), "{stderr}");
+    }
+    let keys = fs::read_dir(p.temp().join("config/ampsecret/identities"))
+        .unwrap()
+        .count();
+    assert_eq!(keys, 1, "one vault, one key");
+    // The key stored is the one the vault is encrypted to.
+    p.set("K", "v", &[]);
+    assert_eq!(p.get("K", &[]), "v");
+}
+
+/// Pids holding a `flock` on the file with inode `inode`, from /proc/locks.
+fn lock_holders(inode: u64) -> Vec<u32> {
+    let locks = fs::read_to_string("/proc/locks").unwrap_or_default();
+    locks
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"
+            let (kind, pid, file) = (fields.get(1)?, fields.get(4)?, fields.get(5)?);
+            (*kind == "FLOCK" && file.ends_with(&format!(":{inode}"))).then(|| pid.parse().ok())?
+        })
+        .collect()
+}
+
+#[test]
+fn deleting_the_lock_file_during_a_slow_write_loses_nothing() {
+    // A passphrase vault at the real scrypt cost: each read and write takes about a second,
+    // so a writer holds the lock long enough for the lock file to be deleted under it.
+    let p = Project::new()
+        .remove_env("AMPSECRET_SCRYPT_WORK_FACTOR")
+        .env("AMPSECRET_PASSPHRASE", "correct horse battery");
+    p.run(&["init", "--passphrase", "--app-id", APP_ID])
+        .success();
+    let dir = p.vault_dir();
+    let lock_file = dir.join("vault.lock");
+    fs::write(&lock_file, "").unwrap(); // as an earlier version left it
+    let candidates = [
+        fs::metadata(&dir).unwrap().ino(),
+        fs::metadata(&lock_file).unwrap().ino(),
+    ];
+
+    let mut first = spawn(&p, &["set", "FIRST", "--stdin"], b"first-value");
+    let pid = first.id();
+    let start = Instant::now();
+    while !candidates
+        .iter()
+        .any(|&ino| lock_holders(ino).contains(&pid))
+    {
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the first writer ended before it was seen holding the lock"
+        );
+        assert!(start.elapsed() < Duration::from_secs(60), "never locked");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // `git clean -fdX` removes ignored files, the lock file among them.
+    let _ = fs::remove_file(&lock_file);
+    p.set("SECOND", "second-value", &[]);
+    let (code, stderr) = wait_bounded(first, Duration::from_secs(120));
+    assert_eq!(code, 0, "{stderr}");
+    let mut stored = names(&p);
+    stored.sort();
+    assert_eq!(
+        stored,
+        ["FIRST", "SECOND"],
+        "an acknowledged write was lost"
+    );
+}
+
+#[test]
+fn a_writer_says_it_waits_and_gives_up_after_the_lock_timeout() {
+    let p = Project::initialized();
+    p.set("K", "old", &[]);
+    let before = p.snapshot();
+    // Another process holds the vault's lock (the folder itself is locked).
+    let holder = fs::File::open(p.vault_dir()).unwrap();
+    holder.lock().unwrap();
+    let out = p
+        .cmd(&["set", "K", "--stdin", "--yes"])
+        .env("AMPSECRET_LOCK_TIMEOUT", "1")
+        .stdin("new")
+        .run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0]
+            .starts_with("Waiting for another ampsecret command to finish writing the vault at")
+    );
+    assert!(
+        lines[1].starts_with("error: gave up after 1s"),
+        "{}",
+        lines[1]
+    );
+    assert!(before == p.snapshot(), "files changed");
+    drop(holder);
+    p.cmd(&["set", "K", "--stdin", "--yes"])
+        .stdin("new")
+        .run()
+        .success();
+    assert_eq!(p.get("K", &[]), "new");
+}
+
+#[test]
+fn a_fifo_or_a_symlink_at_vault_lock_is_never_opened() {
+    let p = Project::initialized();
+    let lock_file = p.vault_dir().join("vault.lock");
+    let _ = fs::remove_file(&lock_file);
+    let made = Command::new("mkfifo").arg(&lock_file).status().unwrap();
+    assert!(made.success());
+    // Bounded: an ampsecret that opens the FIFO waits for a reader forever.
+    let child = spawn(&p, &["set", "K", "--stdin"], b"v");
+    let (code, stderr) = wait_bounded(child, Duration::from_secs(30));
+    assert_eq!(code, 0, "a FIFO at vault.lock: {stderr}");
+    fs::remove_file(&lock_file).unwrap();
+
+    let target = p.temp().join("created-through-the-link");
+    std::os::unix::fs::symlink(&target, &lock_file).unwrap();
+    p.cmd(&["set", "K2", "--stdin"]).stdin("v").run().success();
+    assert!(!target.exists(), "the symlink at vault.lock was followed");
+    assert_eq!(p.get("K2", &[]), "v");
+}
+
+#[test]
+fn a_symlinked_vault_folder_is_refused_and_only_own_leftovers_are_swept() {
+    let p = Project::initialized();
+    p.set("K", "v", &[]);
+    let dir = p.vault_dir();
+    // Leftovers: one of a killed ampsecret writer, one of someone else.
+    fs::write(dir.join(".ampsecret-tmp-killed"), "ciphertext").unwrap();
+    fs::write(dir.join(".tmp-not-ours"), "keep me").unwrap();
+    p.set("K2", "v", &[]);
+    assert!(
+        !dir.join(".ampsecret-tmp-killed").exists(),
+        "own leftover kept"
+    );
+    assert!(
+        dir.join(".tmp-not-ours").exists(),
+        "a foreign file was deleted"
+    );
+
+    // `.ampsecret` as a symlink to another folder holding a file that looks like a leftover.
+    let elsewhere = p.temp().join("elsewhere");
+    fs::rename(&dir, &elsewhere).unwrap();
+    fs::write(elsewhere.join(".ampsecret-tmp-precious"), "not a leftover").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &dir).unwrap();
+    let before = p.snapshot();
+    for args in [
+        &["set", "K3", "--stdin"][..],
+        &["get", "K"][..],
+        &["init", "--app-id", APP_ID][..],
+    ] {
+        p.cmd(args)
+            .stdin("v")
+            .run()
+            .fails(if args[0] == "init" { 2 } else { 1 });
+    }
+    p.cmd(&["set", "K3", "--stdin"])
+        .stdin("v")
+        .run()
+        .fails(1)
+        .stderr_has("is a symlink")
+        .stderr_has("--vault");
+    assert!(before == p.snapshot(), "files changed through the link");
+    assert!(elsewhere.join(".ampsecret-tmp-precious").exists());
+    // Named directly, the real folder works.
+    p.run(&["get", "K", "--vault", elsewhere.to_str().unwrap()])
+        .success();
+}
+
+// --- Never hand a secret or a key to someone else ----------------------------------------
+
+#[test]
+fn ampsecret_cannot_dump_core_while_its_command_runs() {
+    // Start ampsecret with a core limit, as `ulimit -c unlimited` would; the command it runs
+    // reads both its parent's (ampsecret's) limit and its own.
+    let p = Project::initialized();
+    p.set("K", "v", &[]);
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -S -c 4096 && exec \"$0\" \"$@\"",
+            BIN,
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "grep 'Max core file size' /proc/$PPID/limits /proc/self/limits",
+        ])
+        .env_clear()
+        .envs(p.env_map())
+        .current_dir(p.root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let soft = |which: &str| -> String {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(which))
+            .unwrap_or_else(|| panic!("no {which} in {text}"));
+        line.split_whitespace().nth(4).unwrap().to_owned()
+    };
+    assert_ne!(
+        soft("/proc/self/limits"),
+        "0",
+        "the command keeps its own limit: {text}"
+    );
+    assert!(text.lines().count() == 2, "{text}");
+    let parent = text.lines().find(|l| !l.starts_with("/proc/self")).unwrap();
+    assert_eq!(parent.split_whitespace().nth(4), Some("0"), "{text}");
+}
+
+#[test]
+fn exec_refuses_secret_names_that_steer_the_command() {
+    let p = Project::initialized();
+    let marker = p.temp().join("ran");
+    let script = format!("touch {}", marker.display());
+    for (name, value) in [
+        ("PATH", "/attacker/bin"),
+        ("LD_PRELOAD", "/attacker/lib.so"),
+        ("NODE_OPTIONS", "--require /attacker/x.js"),
+        ("BASH_ENV", "/attacker/rc"),
+        ("AMPSECRET_VAULT", "/attacker"),
+    ] {
+        p.set(name, value, &[]);
+    }
+    p.set("PLAIN", "plain-value", &[]);
+    for pristine in [false, true] {
+        let mut args = vec!["exec"];
+        if pristine {
+            args.push("--pristine");
+        }
+        args.extend(["--", "sh", "-c", &script]);
+        p.run(&args)
+            .fails(5)
+            .stderr_has("PATH")
+            .stderr_has("LD_PRELOAD")
+            .stderr_has("NODE_OPTIONS")
+            .stderr_has("BASH_ENV")
+            .stderr_has("AMPSECRET_VAULT")
+            .stderr_has("--allow-env");
+        assert!(!marker.exists(), "the command ran");
+    }
+    p.run(&["remove", "PATH", "--yes"]).success();
+    p.run(&["remove", "AMPSECRET_VAULT", "--yes"]).success();
+    let out = p
+        .run(&[
+            "exec",
+            "--allow-env",
+            "NODE_OPTIONS,BASH_ENV",
+            "--allow-env",
+            "LD_PRELOAD",
+            "--pristine",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s|%s|%s' \"$NODE_OPTIONS\" \"$PLAIN\" \"$PATH\"",
+        ])
+        .success();
+    let parent_path = p.env_map()["PATH"].clone();
+    assert_eq!(
+        out.stdout,
+        format!("--require /attacker/x.js|plain-value|{parent_path}")
+    );
+}
+
+#[test]
+fn no_ampsecret_variable_reaches_the_command() {
+    let p = Project::initialized();
+    p.set("APP_SECRET", "app-value", &[]);
+    let key = identity_file(&p);
+    let out = p
+        .cmd(&["exec", "--", "env"])
+        .env("AMPSECRET_IDENTITY_FILE", key.to_str().unwrap())
+        .env("AMPSECRET_LOCK_TIMEOUT", "5")
+        .env("AMPSECRET_NO_INPUT", "1")
+        .run()
+        .success();
+    assert!(
+        out.stdout.contains("APP_SECRET=app-value"),
+        "{}",
+        out.stdout
+    );
+    let leaked: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("AMPSECRET_"))
+        .collect();
+    assert!(leaked.is_empty(), "{leaked:?}");
+}
+
+#[test]
+fn remote_errors_never_echo_a_value() {
+    const CANARY: &str = "echo-canary-7e11a1e";
+    let moto = MotoServer::start();
+    // An HTML 502 page (retried as a server error, so each push takes a few seconds) and an
+    // AWS JSON 400 whose message is the request.
+    for (status, html) in [(502, true), (400, false)] {
+        let proxy = FaultProxy::start(
+            moto.addr(),
+            FaultConfig {
+                echo_request: Some(EchoRequest {
+                    operation: "PutParameter",
+                    status,
+                    html,
+                }),
+                ..FaultConfig::default()
+            },
+        );
+        let p = Project::with_app(&proxy.endpoint(), &unique_app_id());
+        p.set("LEAKY", CANARY, &[]);
+        for args in [
+            &["push", "--yes"][..],
+            &["-vvv", "push", "--yes", "--json"][..],
+        ] {
+            let out = p.run(args);
+            assert_eq!(out.code, 6, "{args:?}: {}", out.stderr);
+            assert!(
+                out.stderr.contains("LEAKY") || out.stdout.contains("LEAKY"),
+                "the failure names the secret: {out:?}"
+            );
+            assert!(
+                !out.stdout.contains(CANARY) && !out.stderr.contains(CANARY),
+                "{status} html={html} {args:?}: {out:?}"
+            );
+            if args.contains(&"--json") {
+                let error = out.json()["failed"][0]["error"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let expected = match (status, html) {
+                    (_, true) => format!("HTTP {status}"),
+                    _ => "ValidationException: SSM refused the request (HTTP 400)".into(),
+                };
+                assert!(error.contains(&expected), "{error}");
+            }
+        }
+        assert!(
+            proxy.stats().op("PutParameter").total() > 0,
+            "the echo was served"
+        );
+    }
+}
+
+#[test]
+fn exposed_keys_and_vault_files_are_named_with_the_chmod_that_fixes_them() {
+    let p = Project::initialized();
+    p.set("K", "v", &[]);
+    let key = identity_file(&p);
+    chmod(&key, 0o644);
+    let out = p.run(&["get", "K"]).success();
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: {} has mode 0644: other users can read it; fix it with: chmod 600 {}",
+            key.display(),
+            key.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, "v");
+    chmod(&key, 0o600);
+    assert!(p.run(&["get", "K"]).success().stderr.is_empty());
+
+    // The same for a key named by AMPSECRET_IDENTITY_FILE.
+    let copy = p.temp().join("ci-key.txt");
+    fs::copy(&key, &copy).unwrap();
+    chmod(&copy, 0o666);
+    p.cmd(&["get", "K"])
+        .env("AMPSECRET_IDENTITY_FILE", copy.to_str().unwrap())
+        .run()
+        .success()
+        .stderr_has(&format!("{} has mode 0666", copy.display()))
+        .stderr_has(&format!("chmod 600 {}", copy.display()));
+
+    // Vault files others can change.
+    let vault = p.vault_dir().join("vault.age");
+    let config = p.vault_dir().join("config.toml");
+    chmod(&vault, 0o666);
+    chmod(&config, 0o666);
+    p.run(&["get", "K"])
+        .success()
+        .stderr_has(&format!("chmod 644 {}", vault.display()))
+        .stderr_has(&format!("chmod 644 {}", config.display()));
+    chmod(&vault, 0o644);
+    chmod(&config, 0o644);
+    assert!(
+        p.run(&["get", "K"]).success().stderr.is_empty(),
+        "a clone's 0644 files are normal"
+    );
+
+    // A folder everyone can write to is refused.
+    chmod(&p.vault_dir(), 0o777);
+    let before = p.snapshot();
+    p.run(&["get", "K"])
+        .fails(1)
+        .stderr_has("mode 0777")
+        .stderr_has(&format!("chmod 700 {}", p.vault_dir().display()));
+    p.cmd(&["set", "K", "--stdin", "--yes"])
+        .stdin("new")
+        .run()
+        .fails(1);
+    assert!(before == p.snapshot());
+}
+
+#[test]
+fn another_users_vault_is_not_written() {
+    if ampsecret_is_not_root() {
+        eprintln!("skipped: changing a folder's owner needs root");
+        return;
+    }
+    let p = Project::initialized();
+    p.set("K", "v", &[]);
+    let dir = p.vault_dir();
+    std::os::unix::fs::chown(&dir, Some(4242), Some(4242)).unwrap();
+    let before = p.snapshot();
+    p.cmd(&["set", "K", "--stdin", "--yes"])
+        .stdin("new")
+        .run()
+        .fails(1)
+        .stderr_has("belongs to user id 4242");
+    assert!(before == p.snapshot());
+    assert_eq!(fs::metadata(&dir).unwrap().uid(), 4242);
+    assert_eq!(p.get("K", &[]), "v", "reading it is fine");
+}
+
+fn ampsecret_is_not_root() -> bool {
+    fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(1) != 0
+}
+
+#[test]
+fn a_vault_id_that_init_would_not_write_is_refused() {
+    let p = Project::initialized();
+    p.set("K", "v", &[]);
+    let config = p.vault_dir().join("config.toml");
+    let text = fs::read_to_string(&config).unwrap();
+    let id = text
+        .lines()
+        .find_map(|l| l.strip_prefix("vault_id = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_owned();
+    assert_eq!(id.len(), 24);
+    // A key planted outside the identities folder, where `../` would lead.
+    let planted = p.temp().join("config/ampsecret/planted.txt");
+    fs::copy(identity_file(&p), &planted).unwrap();
+    for forged in [
+        "../planted",
+        "../../../../../../tmp/x",
+        "ABCDEF0123456789ABCDEF01",
+    ] {
+        fs::write(&config, text.replace(&id, forged)).unwrap();
+        p.run(&["get", "K"]).fails(4).stderr_has("vault_id");
+    }
+}
+
+// --- Never store or show what you would not accept ---------------------------------------
+
+#[test]
+fn nul_bytes_are_refused_at_set_and_import() {
+    let p = Project::initialized();
+    set_bytes(&p, "K", b"before\0after", &[])
+        .fails(5)
+        .stderr_has("NUL");
+    fs::write(p.root().join("a.json"), r#"{"OK":"fine","BAD":"x\u0000y"}"#).unwrap();
+    p.run(&["import", "a.json", "--yes"])
+        .fails(5)
+        .stderr_has("BAD")
+        .stderr_has("NUL");
+    fs::write(p.root().join("a.env"), "OK=fine\nBAD=\"x\0y\"\n").unwrap();
+    p.run(&["import", "a.env", "--yes"])
+        .fails(5)
+        .stderr_has("line 2")
+        .stderr_has("NUL");
+    assert!(names(&p).is_empty());
+}
+
+#[test]
+fn pull_stores_only_what_set_accepts_and_names_what_it_skipped() {
+    let moto = MotoServer::start();
+    let app = unique_app_id();
+    let p = Project::with_app(&moto.endpoint(), &app);
+    let prefix = p
+        .run(&["path", "--prefix", "--branch", "main"])
+        .success()
+        .stdout;
+    let prefix = prefix.trim();
+    let ssm = Ssm::new(&moto.endpoint());
+    let huge = "h".repeat(20_000);
+    ssm.put(&format!("{prefix}/GOOD"), "good-value");
+    ssm.put(&format!("{prefix}/WITH_NUL"), "nul\0canary");
+    ssm.put(&format!("{prefix}/HUGE"), &huge);
+    ssm.put(&format!("{prefix}/REF"), "ref {{ssm:canary}}");
+    let out = p.run(&["pull", "--yes", "--json"]).success();
+    let report = out.json();
+    assert_eq!(report["stored"], serde_json::json!(["GOOD"]));
+    let refused: Vec<&str> = report["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(refused, ["HUGE", "REF", "WITH_NUL"]);
+    for text in [&out.stdout, &out.stderr] {
+        assert!(
+            !text.contains("canary") && !text.contains("hhhhhhhh"),
+            "{text}"
+        );
+    }
+    let out = p.run(&["pull", "--yes"]).success();
+    assert!(
+        out.stderr.contains("WITH_NUL  not stored"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(names(&p), ["GOOD"]);
+}
+
+#[test]
+fn control_characters_in_scope_names_are_refused_and_escaped() {
+    let p = Project::initialized();
+    let evil = "evil\x1b[31mRED\nFAKE";
+    let before = p.snapshot();
+    let out = set_bytes(&p, "K", b"v", &["--branch", evil]).fails(5);
+    assert!(
+        out.stderr.contains("evil\\u{1b}[31mRED\\nFAKE"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains('\x1b'));
+    p.cmd(&["set", "K", "--stdin"])
+        .env("AWS_BRANCH", "main\x07\rFORGED")
+        .stdin("v")
+        .run()
+        .fails(5)
+        .stderr_has("AWS_BRANCH");
+    p.cmd(&["set", "K", "--stdin"])
+        .env("AWS_BRANCH", "rtl\u{202e}gnp.exe")
+        .stdin("v")
+        .run()
+        .fails(5);
+    assert!(before == p.snapshot());
+
+    // A vault written before names were checked (or forged) is shown escaped.
+    let vault = ampsecret::vault::VaultDir::open(&p.vault_dir()).unwrap();
+    vault
+        .update(&p.key(), |v| {
+            let scope = ampsecret::scope::ScopeKey::Branch(evil.into());
+            v.set(
+                &scope,
+                "K",
+                ampsecret::secret::SecretValue::new("v".into()),
+                1,
+            );
+            Ok(())
+        })
+        .unwrap();
+    let out = p.run(&["list", "--all"]).success();
+    assert!(!out.stdout.contains('\x1b'), "{:?}", out.stdout);
+    assert_eq!(
+        out.stdout.lines().count(),
+        2,
+        "a forged row: {:?}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("branch:evil\\u{1b}[31mRED\\nFAKE"));
+    // Shell completion never offers it (a newline would make two candidates).
+    let completion = Command::new(BIN)
+        .args(["--", "ampsecret", "list", "--branch", ""])
+        .env_clear()
+        .envs(p.env_map())
+        .env("AMPSECRET_COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", "3")
+        .current_dir(p.root())
+        .output()
+        .unwrap();
+    let candidates = String::from_utf8_lossy(&completion.stdout);
+    assert!(candidates.contains("main"), "{candidates:?}");
+    assert!(
+        !candidates.contains("FAKE") && !candidates.contains("evil"),
+        "{candidates:?}"
+    );
+}
+
+/// `ampsecret ARGS…` on a terminal.
+fn pty(p: &Project, program: &str, args: &[&str]) -> PtySession {
+    let mut command = Command::new(program);
+    command
+        .env_clear()
+        .envs(p.env_map())
+        .env("TERM", "xterm")
+        .current_dir(p.root())
+        .args(args);
+    rexpect::session::spawn_command(command, Some(20_000)).expect("spawn on a pty")
+}
+
+fn finish(mut session: PtySession) -> (i32, String) {
+    let rest = session.exp_eof().expect("the command ends");
+    match session.process.wait() {
+        Ok(WaitStatus::Exited(_, code)) => (code, rest),
+        other => panic!("not a normal exit: {other:?}; output {rest:?}"),
+    }
+}
+
+#[test]
+fn get_on_a_terminal_shows_control_characters_escaped() {
+    let p = Project::initialized();
+    let value = "line1\n\x1b]0;pwned\x07\x1b[2J\rend";
+    p.set("TRICKY", value, &[]);
+    let (code, shown) = finish(pty(&p, BIN, &["get", "TRICKY"]));
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        !shown.contains('\x1b') && !shown.contains('\x07'),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains("\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\rend"),
+        "{shown:?}"
+    );
+    // Piped, the value is exact.
+    assert_eq!(p.get("TRICKY", &[]), value);
+}
+
+#[test]
+fn a_multi_line_paste_at_the_hidden_prompt_is_refused_and_never_reaches_the_shell() {
+    let p = Project::initialized();
+    // A shell line that runs ampsecret, then reads what is left on the terminal.
+    let script = format!("{BIN} set PEM; echo \"exit=$?\"; read -r rest; echo \"LEFT:[$rest]\"");
+    let mut s = pty(&p, "sh", &["-c", &script]);
+    s.exp_string("Value for PEM: ").unwrap();
+    s.send("-----BEGIN KEY-----\nc2VjcmV0\n-----END KEY-----\n")
+        .unwrap();
+    s.flush().unwrap();
+    s.exp_string("multi-line paste").unwrap();
+    s.exp_string("exit=2").unwrap();
+    s.send_line("typed-later").unwrap();
+    s.exp_string("LEFT:[typed-later]").unwrap();
+    let (code, _) = finish(s);
+    assert_eq!(code, 0);
+    p.run(&["get", "PEM"]).fails(3);
+
+    // A bracketed paste of several lines is refused too; one of a single line is taken.
+    let mut s = pty(&p, BIN, &["set", "PEM"]);
+    s.exp_string("Value for PEM: ").unwrap();
+    s.send("\x1b[200~line one\nline two\x1b[201~\n").unwrap();
+    s.flush().unwrap();
+    s.exp_string("multi-line paste").unwrap();
+    assert_eq!(finish(s).0, 2);
+    let mut s = pty(&p, BIN, &["set", "PEM"]);
+    s.exp_string("Value for PEM: ").unwrap();
+    s.send("\x1b[200~one-line-value\x1b[201~\n").unwrap();
+    s.flush().unwrap();
+    s.exp_string("Repeat the value for PEM: ").unwrap();
+    s.send("\x1b[200~one-line-value\x1b[201~\n").unwrap();
+    s.flush().unwrap();
+    assert_eq!(finish(s).0, 0);
+    assert_eq!(p.get("PEM", &[]), "one-line-value");
+}
+
+#[test]
+fn check_reports_a_too_deeply_nested_file_instead_of_crashing() {
+    let p = Project::initialized();
+    let amplify = p.root().join("amplify");
+    fs::create_dir_all(&amplify).unwrap();
+    let nested = |depth: usize| format!("const x = {}1{};\n", "(".repeat(depth), ")".repeat(depth));
+    fs::write(
+        amplify.join("backend.ts"),
+        format!(
+            "import {{ secret }} from '@aws-amplify/backend';\nconst k = secret('K');\n{}",
+            nested(900)
+        ),
+    )
+    .unwrap();
+    p.set("K", "v", &[]);
+    p.run(&["check"]).success();
+    fs::write(amplify.join("deep.ts"), nested(10_000)).unwrap();
+    p.run(&["check"])
+        .fails(5)
+        .stderr_has("amplify/deep.ts:1")
+        .stderr_has("too deeply nested");
+    fs::write(
+        amplify.join("deep.ts"),
+        format!("const y = {}1;\n", "!".repeat(10_000)),
+    )
+    .unwrap();
+    p.run(&["check"]).fails(5).stderr_has("too deeply nested");
+}
+
+#[test]
+fn init_requires_a_passphrase_of_twelve_characters() {
+    let p = Project::new().env("AMPSECRET_PASSPHRASE", "hunter2");
+    p.run(&["init", "--passphrase"])
+        .fails(5)
+        .stderr_has("at least 12 characters");
+    assert!(!p.vault_dir().join("config.toml").exists());
+    p.cmd(&["init", "--passphrase"])
+        .env("AMPSECRET_PASSPHRASE", "twelve chars")
+        .run()
+        .success();
+}
