@@ -1,13 +1,17 @@
-//! Secrets as text other tools read and write: dotenv, shell, JSON and GitHub Actions'
-//! `$GITHUB_ENV`. Pure: rendering takes names and values and returns text; parsing takes text
-//! and returns entries or every problem found, with line numbers where the format has lines.
+//! Secrets as text other tools read and write: dotenv (Node's, and python-dotenv's), shell,
+//! JSON and GitHub Actions' `$GITHUB_ENV`. Pure: rendering takes names and values and returns
+//! text; parsing takes text and returns entries or every problem found, with line numbers
+//! where the format has lines.
 //!
-//! Every renderer round-trips any value SSM accepts (non-empty, no NUL) through the format's
-//! real consumer; the property tests in each module check that.
+//! The shell, JSON and GitHub renderers round-trip any value SSM accepts (non-empty, no NUL)
+//! through the format's real consumer. The dotenv renderers round-trip every value their
+//! readers can carry and refuse the others by name ([`Refused`]); tests/export_readers.rs
+//! runs the real readers.
 
 pub mod dotenv;
 pub mod github;
 pub mod json;
+pub mod python_dotenv;
 pub mod shell;
 
 use crate::amplify;
@@ -46,6 +50,19 @@ impl fmt::Display for Problem {
             Some(line) => write!(f, "line {line}: {}", self.message),
             None => f.write_str(&self.message),
         }
+    }
+}
+
+/// A secret a format's readers would not read back exactly, and why; never holds a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub name: String,
+    pub reason: &'static str,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name, self.reason)
     }
 }
 
@@ -89,7 +106,44 @@ pub fn is_shell_name(name: &str) -> bool {
 /// Values for the round-trip tests: every character a quoting bug trips on, and any other.
 #[cfg(test)]
 pub(crate) mod tests_support {
+    use super::{Entry, Problem, Refused};
     use proptest::prelude::*;
+    use zeroize::Zeroizing;
+
+    type Rendered = Result<Zeroizing<String>, Vec<Refused>>;
+
+    /// Renders the `values` a format accepts (named `K_0`, `K_1`, …; a value refused for the
+    /// lines after it is left out too) and asserts that `parse` reads them all back exactly,
+    /// in order. Returns how many it kept.
+    pub fn assert_round_trip(
+        render: impl Fn(&[(&str, &str)]) -> Rendered,
+        parse: impl Fn(&str) -> Result<Vec<Entry>, Vec<Problem>>,
+        values: &[&str],
+    ) -> usize {
+        let names: Vec<String> = (0..values.len()).map(|i| format!("K_{i}")).collect();
+        let mut kept: Vec<(&str, &str)> = names
+            .iter()
+            .map(String::as_str)
+            .zip(values.iter().copied())
+            .collect();
+        let text = loop {
+            match render(&kept) {
+                Ok(text) => break text,
+                Err(refused) => kept.retain(|(name, _)| refused.iter().all(|r| r.name != *name)),
+            }
+        };
+        let back: Vec<(String, String)> = parse(&text)
+            .expect("what is written parses")
+            .into_iter()
+            .map(|e| (e.name, e.value.expose().to_owned()))
+            .collect();
+        let want: Vec<(String, String)> = kept
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(back, want, "written as {:?}", text.as_str());
+        kept.len()
+    }
 
     /// Hand-picked values that broke comparable tools.
     pub const NASTY: &[&str] = &[
