@@ -63,6 +63,35 @@ const CARRIED_BY_PYTHON: &[(&str, &str)] = &[
 ];
 const NOT_CARRIED_BY_PYTHON: &[(&str, &str)] = &[("Q_BRACES", "${PATH}"), ("V_DEFAULT", "${X:-y}")];
 
+/// `export --format dotenv` of [`CARRIED`]: each value in the first quote it does not hold,
+/// else bare.
+const DOTENV_EXPORT: &str = concat!(
+    "A_QUOTES=it's \"double\" and `back`\n",
+    "B_QUOTED_LINES=`it's\n",
+    "\"two\" lines`\n",
+    "C_DOLLAR='$(id) costs 5$, ${ and $'\n",
+    "D_BACKSLASH='C:\\path\\ trailing\\'\n",
+    "E_LITERAL_NEWLINE='a\\nb\\r\\\\n'\n",
+    "F_NEWLINES='line one\n",
+    "line two\n",
+    "\n",
+    "end\n",
+    "'\n",
+    "G_HASH_EQUALS='#not a comment = x # y'\n",
+    "H_SPACES='  padded \t'\n",
+    "I_UNICODE='ünïcødé ✓ 🦀 \u{2028}\u{a0}'\n",
+    "J_JSON='{\"type\":\"service_account\",\"private_key\":\"-----BEGIN PRIVATE KEY-----\\nMIIEvQ\\n-----END PRIVATE KEY-----\\n\",\"note\":\"a \\\"quoted\\\" \\\\ word\"}'\n",
+    "K_PEM='-----BEGIN PRIVATE KEY-----\n",
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC+/=\n",
+    "-----END PRIVATE KEY-----\n",
+    "'\n",
+    "L_PEM_ESCAPED='-----BEGIN PRIVATE KEY-----\\nMIIEvQ+/=\\n-----END PRIVATE KEY-----\\n'\n",
+    "M_HASH_TRAILING_BACKSLASH='# x\\'\n",
+    "N_LEADING_QUOTE=`'quoted' then more # and a \\`\n",
+    "O_ALL_QUOTES_BARE=x'`\" = \\\n",
+    "Z_LEADING_QUOTE_BARE='`\"x\n",
+);
+
 /// The installed readers, or `None` (with a message) when they are absent outside CI.
 struct Readers {
     cache: PathBuf,
@@ -498,11 +527,13 @@ fn export_then_import_in_each_dotenv_format() {
     let python: Vec<(&str, &str)> = CARRIED.iter().chain(CARRIED_BY_PYTHON).copied().collect();
     for (format, values) in [("dotenv", CARRIED), ("python-dotenv", &python[..])] {
         let p = project_with(values);
-        let exported = p
-            .cmd(&["export", "--format", format])
-            .stdout_any()
-            .success()
-            .stdout;
+        let export = p.cmd(&["export", "--format", format]);
+        let export = if format == "dotenv" {
+            export.stdout(DOTENV_EXPORT)
+        } else {
+            export.stdout_any()
+        };
+        let exported = export.success().stdout;
         let file = env_dir(&p, format, &exported).join(".env");
         let scope = format!("--sandbox={format}");
         p.cmd(&[
