@@ -112,14 +112,23 @@ pub(crate) mod tests_support {
 
     type Rendered = Result<Zeroizing<String>, Vec<Refused>>;
 
+    /// A parse that must succeed, as (name, value, line) triples.
+    pub fn entries(parsed: Result<Vec<Entry>, Vec<Problem>>) -> Vec<(String, String, usize)> {
+        parsed
+            .expect("the text parses")
+            .into_iter()
+            .map(|e| (e.name, e.value.expose().to_owned(), e.line.unwrap_or(0)))
+            .collect()
+    }
+
     /// Renders the `values` a format accepts (named `K_0`, `K_1`, …; a value refused for the
     /// lines after it is left out too) and asserts that `parse` reads them all back exactly,
-    /// in order. Returns how many it kept.
+    /// in order.
     pub fn assert_round_trip(
         render: impl Fn(&[(&str, &str)]) -> Rendered,
         parse: impl Fn(&str) -> Result<Vec<Entry>, Vec<Problem>>,
         values: &[&str],
-    ) -> usize {
+    ) {
         let names: Vec<String> = (0..values.len()).map(|i| format!("K_{i}")).collect();
         let mut kept: Vec<(&str, &str)> = names
             .iter()
@@ -142,7 +151,6 @@ pub(crate) mod tests_support {
             .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
             .collect();
         assert_eq!(back, want, "written as {:?}", text.as_str());
-        kept.len()
     }
 
     /// Hand-picked values that broke comparable tools.
@@ -188,7 +196,32 @@ pub(crate) mod tests_support {
 
 #[cfg(test)]
 mod tests {
+    use super::tests_support::{NASTY, assert_round_trip, value_strategy};
     use super::*;
+    use proptest::prelude::*;
+
+    /// The dotenv formats read back what they write (by the readers' rules, which `parse`
+    /// follows; tests/it/export_readers.rs runs the readers themselves).
+    fn dotenv_round_trips(values: &[&str]) {
+        assert_round_trip(|i| dotenv::render(i.iter().copied()), dotenv::parse, values);
+        let render_python = |i: &[(&str, &str)]| python_dotenv::render(i.iter().copied());
+        assert_round_trip(render_python, python_dotenv::parse, values);
+    }
+
+    #[test]
+    fn nasty_values_round_trip() {
+        dotenv_round_trips(NASTY);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn dotenv_formats_round_trip(values in prop::collection::vec(value_strategy(), 1..6)) {
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            dotenv_round_trips(&values);
+        }
+    }
 
     fn entry(name: &str, value: &str, line: usize) -> Entry {
         Entry {

@@ -269,15 +269,10 @@ fn decode_escapes(body: &str, double: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::tests_support::{NASTY, assert_round_trip, value_strategy};
-    use proptest::prelude::*;
+    use crate::formats::tests_support::entries;
 
     fn parsed(text: &str) -> Vec<(String, String, usize)> {
-        parse(text)
-            .unwrap()
-            .into_iter()
-            .map(|e| (e.name, e.value.expose().to_owned(), e.line.unwrap()))
-            .collect()
+        entries(parse(text))
     }
 
     #[test]
@@ -296,26 +291,6 @@ mod tests {
         }
         for value in ["$HOME", "${A:x}", "${", "$ {a}", "${a"] {
             assert!(render([("A", value)]).is_ok(), "{value:?}");
-        }
-    }
-
-    fn round_trip(values: &[&str]) -> usize {
-        assert_round_trip(|items| render(items.iter().copied()), parse, values)
-    }
-
-    #[test]
-    fn nasty_values_round_trip() {
-        assert!(round_trip(NASTY) > NASTY.len() / 2);
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(500))]
-
-        /// What is written, `parse` (the readers' rules) reads back exactly.
-        #[test]
-        fn round_trips(values in prop::collection::vec(value_strategy(), 1..6)) {
-            let values: Vec<&str> = values.iter().map(String::as_str).collect();
-            round_trip(&values);
         }
     }
 
