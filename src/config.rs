@@ -27,6 +27,8 @@ pub struct Config {
     /// could not be read, reported only when a command needs the name.
     pub app_name: Result<Option<String>, String>,
     pub scope_defaults: Defaults,
+    /// `$CI` is set (not empty, `false` or `0`): running in a CI system, where logs are kept.
+    pub ci: bool,
 }
 
 impl Config {
@@ -61,6 +63,7 @@ impl Config {
             vault_dir,
             app_name,
             scope_defaults,
+            ci: std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "false" | "0")),
         })
     }
 

@@ -169,18 +169,20 @@ pub const COMMANDS: &[CommandDoc] = &[
     },
     CommandDoc {
         name: "exec",
-        prose: "Each effective secret (the scope's value, else the shared one) becomes an environment variable of COMMAND, over any variable of the same name. A secret whose name changes which program runs or what it loads (PATH, LD_*, DYLD_*, BASH_ENV, ENV, NODE_OPTIONS, PYTHONPATH, ...) is refused unless named with --allow-env. No AMPSECRET_* variable is passed on. ampsecret prints nothing itself when COMMAND starts; it exits with COMMAND's status (128+N when COMMAND is killed by signal N), and forwards SIGINT, SIGTERM and SIGHUP sent to it.",
+        prose: "Each effective secret (the scope's value, else the shared one) becomes an environment variable of COMMAND, over any variable of the same name. A secret whose name changes which program runs or what it loads (PATH, LD_*, DYLD_*, BASH_ENV, ENV, NODE_OPTIONS, PYTHONPATH, ...) is refused unless named with --allow-env. No AMPSECRET_* variable is passed on. ampsecret prints nothing itself when COMMAND starts; it exits with COMMAND's status (128+N when COMMAND is killed by signal N), and forwards SIGINT, SIGTERM and SIGHUP sent to it. With --mask (the default when CI is set; --no-mask turns it off) COMMAND's stdout and stderr pass through ampsecret, which replaces every secret value given to COMMAND, and each line of a multi-line one, with *** when it is at least 4 characters long (shorter values are not masked), also when COMMAND writes it in pieces. Output is passed on as soon as it is read, except a tail that could be the start of a value, held until the next output shows it is not. On a terminal COMMAND gets a pseudo-terminal of its own, so colours, prompts and Ctrl-C keep working (its window size is the one it started with); elsewhere it gets pipes.",
         examples: &[
             "ampsecret exec -- npm run dev",
             "ampsecret exec --branch main --strict DATABASE_URL -- node scripts/migrate.js",
             "ampsecret exec --sandbox --pristine -- env",
+            "ampsecret exec --mask --branch main -- npm test",
         ],
     },
     CommandDoc {
         name: "export",
-        prose: "Values are quoted so that each format's consumer reads them back exactly: dotenv parsers, 'set -a; source FILE' in bash, JSON parsers, and the $GITHUB_ENV file of GitHub Actions. With --format github the values go to stdout in $GITHUB_ENV's NAME<<DELIMITER form and the ::add-mask:: commands (one per line of each value) go to stderr, where the runner reads them without writing them into the env file.",
+        prose: "Values are quoted so that each format's reader reads them back exactly: --format dotenv for Node's dotenv, Next.js (@next/env) and Vite's loadEnv alike; --format python-dotenv for python-dotenv; 'set -a; source FILE' in bash; JSON parsers; and the $GITHUB_ENV file of GitHub Actions. A value a dotenv format's readers cannot all read back (Next.js and Vite expand $NAME, ${...} and \\$ where dotenv does not; Vite drops carriage returns; python-dotenv expands ${...}) stops the export before anything is written, naming each such secret: export those with --format json or --format shell, which carry any value. With --format github the values go to stdout in $GITHUB_ENV's NAME<<DELIMITER form and the ::add-mask:: commands (one per line of each value) go to stderr, where the runner reads them without writing them into the env file.",
         examples: &[
             "ampsecret export --branch main > .env.local",
+            "ampsecret export --format python-dotenv --sandbox > .env",
             "ampsecret export --format shell --effective > secrets.sh && (set -a; . ./secrets.sh; ./run.sh)",
             "ampsecret export --format github --effective --branch \"$GITHUB_REF_NAME\" >> \"$GITHUB_ENV\"",
             "ampsecret export --format json --shared | jq keys",
@@ -188,11 +190,12 @@ pub const COMMANDS: &[CommandDoc] = &[
     },
     CommandDoc {
         name: "import",
-        prose: "The whole file is read and checked first: a line that does not parse, a name Amplify refuses or a value SSM refuses stops the import with its line number, and nothing is stored. The plan (added, changed, unchanged; never values) is shown and confirmed on a terminal; elsewhere pass --yes. Dotenv values are taken literally: '$' substitution is refused, not expanded.",
+        prose: "The whole file is read and checked first: a line that does not parse, a name Amplify refuses or a value SSM refuses stops the import with its line number, and nothing is stored. The plan (added, changed, unchanged; never values) is shown and confirmed on a terminal; elsewhere pass --yes. A dotenv file is read as Node's dotenv reads it ('$' is literal; the few lines where its rules surprise are refused with their number); --format python-dotenv reads it as python-dotenv does and refuses a '${...}' it would expand.",
         examples: &[
             "ampsecret import .env.production --branch main",
             "ampsecret import secrets.json --format json --shared --yes",
             "ampsecret import .env --sandbox --dry-run",
+            "ampsecret import .env --format python-dotenv --shared --yes",
         ],
     },
     CommandDoc {

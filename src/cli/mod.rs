@@ -374,6 +374,12 @@ pub struct ExecArgs {
     /// Fail before starting COMMAND if one of these names has no effective value
     #[arg(long, value_name = "NAME", num_args = 1.., value_delimiter = ',', add = ArgValueCandidates::new(secret_names))]
     pub strict: Vec<String>,
+    /// Replace each secret value (of 4 or more characters) in COMMAND's stdout and stderr with *** [default when CI is set]
+    #[arg(long, overrides_with = "no_mask")]
+    pub mask: bool,
+    /// Pass COMMAND's output through untouched [default unless CI is set]
+    #[arg(long, overrides_with = "mask")]
+    pub no_mask: bool,
     /// The command to run and its arguments, after '--'
     #[arg(value_name = "COMMAND", required = true, last = true, value_hint = clap::ValueHint::CommandWithArguments)]
     pub command: Vec<std::ffi::OsString>,
@@ -423,8 +429,10 @@ pub struct CheckArgs {
 /// What `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
-    /// NAME='value' lines, as dotenv parsers read them
+    /// NAME='value' lines for Node's dotenv, Next.js (@next/env) and Vite's loadEnv alike
     Dotenv,
+    /// NAME='value' lines for python-dotenv (dotenv_values, load_dotenv)
+    PythonDotenv,
     /// export NAME='value' lines, for 'source' in bash, zsh or sh
     Shell,
     /// One JSON object of names to values
@@ -433,11 +441,26 @@ pub enum ExportFormat {
     Github,
 }
 
+impl ExportFormat {
+    /// The name `--format` takes.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExportFormat::Dotenv => "dotenv",
+            ExportFormat::PythonDotenv => "python-dotenv",
+            ExportFormat::Shell => "shell",
+            ExportFormat::Json => "json",
+            ExportFormat::Github => "github",
+        }
+    }
+}
+
 /// What `import` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ImportFormat {
-    /// NAME=value lines, read as the dotenvy crate does (no '$' substitution)
+    /// NAME=value lines, read as Node's dotenv reads them ('$' is literal)
     Dotenv,
+    /// NAME=value lines, read as python-dotenv reads them ('${…}' is refused)
+    PythonDotenv,
     /// One JSON object of names to string values
     Json,
 }

@@ -1,11 +1,13 @@
 //! `ampsecret exec -- COMMAND`: run a command with the scope's effective secrets in its
 //! environment. ampsecret prints nothing of its own once the command starts; the command's
-//! status becomes ampsecret's.
+//! status becomes ampsecret's. With `--mask` (the default under CI) the command's output
+//! passes through [`crate::mask`].
 
 use crate::child;
 use crate::cli::ExecArgs;
 use crate::effective;
 use crate::error::{Error, Result};
+use crate::mask::Masker;
 use crate::session::{self, Context};
 use std::process::Command;
 
@@ -121,9 +123,17 @@ pub fn run(cx: Context, args: ExecArgs) -> Result<i32> {
             command.env_remove(name);
         }
     }
-    for r in &resolved {
-        command.env(r.name, r.entry.value().expose());
+    let values: Vec<_> = resolved.iter().map(|r| r.entry.value()).collect();
+    for (r, value) in resolved.iter().zip(&values) {
+        command.env(r.name, value.expose());
     }
+    let mask = match (args.mask, args.no_mask) {
+        (true, _) => true,
+        (_, true) => false,
+        _ => cx.config.ci,
+    };
+    let masker = mask.then(|| Masker::new(values.iter().map(|v| v.expose())));
+    drop(values);
     tracing::debug!(
         "running {} with {} secrets of {scope}",
         program.to_string_lossy(),
@@ -135,7 +145,7 @@ pub fn run(cx: Context, args: ExecArgs) -> Result<i32> {
     drop(cx);
     crate::sys::restore_core_limit(&mut command);
 
-    let status = child::run(&mut command).map_err(|e| {
+    let status = child::run(&mut command, masker.as_ref()).map_err(|e| {
         let program = program.to_string_lossy();
         match e.kind() {
             std::io::ErrorKind::NotFound => {
