@@ -1,13 +1,13 @@
-//! `ampsecret exec -- COMMAND`: run a command with the scope's effective secrets in its
-//! environment. ampsecret prints nothing of its own once the command starts; the command's
+//! `ampsecret exec -- COMMAND`: run a command with the scope's effective secrets (from the
+//! vault, or with `--remote` from SSM) in its environment. ampsecret prints nothing of its own once the command starts; the command's
 //! status becomes ampsecret's.
 
+use super::values;
 use crate::child;
 use crate::cli::ExecArgs;
-use crate::effective;
 use crate::error::{Error, Result};
 use crate::keystore;
-use crate::session::{self, Context};
+use crate::session::Context;
 use std::process::Command;
 
 /// Variables kept by `--pristine`.
@@ -15,30 +15,11 @@ const PRISTINE_KEEP: [&str; 2] = ["PATH", "HOME"];
 
 /// Runs the command; `Ok` holds its exit status (128+N when killed by signal N).
 pub fn run(cx: &Context, args: ExecArgs) -> Result<i32> {
-    let scope = cx.scope(&args.scope)?;
     let (program, program_args) = args
         .command
         .split_first()
         .ok_or_else(|| Error::Usage("no command given: write it after '--'".into()))?;
-    for name in &args.strict {
-        session::check_name(name)?;
-    }
-    let vault = cx.vault()?;
-    let view = vault.view()?;
-    let resolved = effective::resolve_all(&view, &scope);
-
-    let missing: Vec<&str> = args
-        .strict
-        .iter()
-        .map(String::as_str)
-        .filter(|name| resolved.binary_search_by(|r| r.name.cmp(name)).is_err())
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::NotFound(format!(
-            "--strict: no value for {} in {scope} nor in shared; nothing was run",
-            missing.join(", ")
-        )));
-    }
+    let values = values::gather(cx, &args.scope, &args.values, true)?;
 
     let mut command = Command::new(program);
     command.args(program_args);
@@ -53,16 +34,16 @@ pub fn run(cx: &Context, args: ExecArgs) -> Result<i32> {
     // The vault's key opens every scope; the command gets only this scope's values.
     command.env_remove(keystore::IDENTITY_ENV);
     command.env_remove(keystore::PASSPHRASE_ENV);
-    for r in &resolved {
-        command.env(r.name, r.entry.value().expose());
+    for (name, value) in &values.secrets {
+        command.env(name, value.expose());
     }
     tracing::debug!(
-        "running {} with {} secrets of {scope}",
+        "running {} with {} secrets of {}",
         program.to_string_lossy(),
-        resolved.len()
+        values.secrets.len(),
+        values.lookup.scope
     );
-    drop(resolved);
-    drop(view);
+    drop(values);
 
     let status = child::run(&mut command).map_err(|e| {
         let program = program.to_string_lossy();

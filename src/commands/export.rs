@@ -1,8 +1,8 @@
-//! `ampsecret export`: a scope's secrets (or its effective values) as dotenv, shell, JSON or
-//! GitHub Actions environment, on stdout.
+//! `ampsecret export`: a scope's secrets (or its effective values, from the vault or with
+//! `--remote` from SSM) as dotenv, shell, JSON or GitHub Actions environment, on stdout.
 
+use super::values;
 use crate::cli::{ExportArgs, ExportFormat};
-use crate::effective;
 use crate::error::{Error, Result};
 use crate::formats::{self, dotenv, github, json, shell};
 use crate::output::{Output, Render};
@@ -11,13 +11,13 @@ use crate::session::Context;
 use std::io::{self, Write};
 
 /// The secrets in an export format (with `--json`, the JSON format).
-struct Exported<'a> {
+struct Exported {
     format: ExportFormat,
-    secrets: Vec<(&'a str, SecretValue)>,
+    secrets: Vec<(String, SecretValue)>,
     empty_warning: Option<String>,
 }
 
-impl Render for Exported<'_> {
+impl Render for Exported {
     fn render(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
         if let Some(warning) = &self.empty_warning {
             writeln!(err, "{warning}")?;
@@ -25,7 +25,7 @@ impl Render for Exported<'_> {
         let items = self
             .secrets
             .iter()
-            .map(|(name, value)| (*name, value.expose()));
+            .map(|(name, value)| (name.as_str(), value.expose()));
         let text = match self.format {
             ExportFormat::Dotenv => dotenv::render(items),
             ExportFormat::Shell => shell::render(items),
@@ -53,27 +53,22 @@ pub fn run(cx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
             ));
         }
     };
-    let scope = cx.scope(&args.scope)?;
-    let vault = cx.vault()?;
-    let view = vault.view()?;
-    let secrets: Vec<(&str, SecretValue)> = if args.effective {
-        effective::resolve_all(&view, &scope)
-            .iter()
-            .map(|r| (r.name, r.entry.value()))
-            .collect()
-    } else {
-        view.scope(&scope).map_or_else(Vec::new, |s| {
-            s.secrets.iter().map(|e| (e.name, e.value())).collect()
-        })
-    };
-    check_names(format, secrets.iter().map(|(name, _)| *name))?;
-    let empty_warning = secrets.is_empty().then(|| {
-        let fallback = if args.effective { " or shared" } else { "" };
-        format!("warning: no secrets in {scope}{fallback}; nothing to export")
+    let values = values::gather(cx, &args.scope, &args.values, args.effective)?;
+    check_names(format, values.secrets.iter().map(|(name, _)| name.as_str()))?;
+    let empty_warning = values.secrets.is_empty().then(|| {
+        let fallback = match &values.lookup.fallback {
+            Some(fallback) => format!(" or {fallback}"),
+            None => String::new(),
+        };
+        let place = if args.values.remote { " in SSM" } else { "" };
+        format!(
+            "warning: no secrets{place} in {}{fallback}; nothing to export",
+            values.lookup.scope
+        )
     });
     out.print(&Exported {
         format,
-        secrets,
+        secrets: values.secrets,
         empty_warning,
     })
 }
