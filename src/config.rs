@@ -52,6 +52,7 @@ impl Config {
             aws_branch: std::env::var("AWS_BRANCH").ok().filter(|b| !b.is_empty()),
             git_head: project::git_head(&cwd),
             os_user: crate::sys::os_user_name(),
+            package_name: app_name.clone(),
         };
         Ok(Config {
             interactive: prompt::can_prompt(global.no_input),

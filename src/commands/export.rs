@@ -1,8 +1,8 @@
-//! `ampsecret export`: a scope's secrets (or its effective values) as dotenv, shell, JSON or
-//! GitHub Actions environment, on stdout.
+//! `ampsecret export`: a scope's secrets (or its effective values, from the vault or with
+//! `--remote` from SSM) as dotenv, shell, JSON or GitHub Actions environment, on stdout.
 
+use super::values;
 use crate::cli::{ExportArgs, ExportFormat};
-use crate::effective;
 use crate::error::{Error, Result};
 use crate::formats::{self, Refused, dotenv, github, json, python_dotenv, shell};
 use crate::output::{Output, Render};
@@ -34,8 +34,10 @@ impl Render for Exported {
 }
 
 /// Renders everything before anything is written, so a refused value leaves no partial file.
-fn render(format: ExportFormat, secrets: &[(&str, SecretValue)]) -> Result<Exported> {
-    let items = secrets.iter().map(|(name, value)| (*name, value.expose()));
+fn render(format: ExportFormat, secrets: &[(String, SecretValue)]) -> Result<Exported> {
+    let items = secrets
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.expose()));
     let (text, masks) = match format {
         ExportFormat::Dotenv => (dotenv::render(items).map_err(refuse(format))?, None),
         ExportFormat::PythonDotenv => (python_dotenv::render(items).map_err(refuse(format))?, None),
@@ -77,26 +79,21 @@ pub fn run(cx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
             ));
         }
     };
-    let scope = cx.scope(&args.scope)?;
-    let vault = cx.vault()?;
-    let view = vault.view()?;
-    let secrets: Vec<(&str, SecretValue)> = if args.effective {
-        effective::resolve_all(&view, &scope)
-            .iter()
-            .map(|r| (r.name, r.entry.value()))
-            .collect()
-    } else {
-        view.scope(&scope).map_or_else(Vec::new, |s| {
-            s.secrets.iter().map(|e| (e.name, e.value())).collect()
-        })
-    };
-    check_names(format, secrets.iter().map(|(name, _)| *name))?;
-    let empty_warning = secrets.is_empty().then(|| {
-        let fallback = if args.effective { " or shared" } else { "" };
-        format!("warning: no secrets in {scope}{fallback}; nothing to export")
+    let values = values::gather(cx, &args.scope, &args.values, args.effective)?;
+    check_names(format, values.secrets.iter().map(|(name, _)| name.as_str()))?;
+    let empty_warning = values.secrets.is_empty().then(|| {
+        let fallback = match &values.lookup.fallback {
+            Some(fallback) => format!(" or {fallback}"),
+            None => String::new(),
+        };
+        let place = if args.values.remote { " in SSM" } else { "" };
+        format!(
+            "warning: no secrets{place} in {}{fallback}; nothing to export",
+            values.lookup.scope
+        )
     });
-    let mut exported = render(format, &secrets)?;
-    drop(secrets);
+    let mut exported = render(format, &values.secrets)?;
+    drop(values);
     exported.empty_warning = empty_warning;
     out.print(&exported)
 }
