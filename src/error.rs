@@ -28,6 +28,8 @@ pub mod exit {
     pub const PARTIAL: i32 = 7;
     /// Local and remote both changed a secret and no resolution was chosen.
     pub const CONFLICT: i32 = 8;
+    /// `diff --exit-code`: the vault and SSM differ (and nothing changed on both sides).
+    pub const DIFFERENT: i32 = 9;
     /// The user cancelled at a prompt (Ctrl-C); nothing was changed.
     pub const CANCELLED: i32 = 130;
 }
@@ -63,6 +65,10 @@ pub const EXIT_CODES: &[(i32, &str)] = &[
     (
         exit::CONFLICT,
         "conflict: both sides changed a secret and no resolution was chosen",
+    ),
+    (
+        exit::DIFFERENT,
+        "diff --exit-code: the vault and SSM differ (8: a secret changed on both sides)",
     ),
     (exit::CANCELLED, "cancelled at a prompt; nothing changed"),
 ];

@@ -39,6 +39,17 @@ impl OpenVault<'_> {
     pub fn view(&self) -> Result<VaultView<'_>> {
         self.plaintext.view()
     }
+
+    /// The member whose key opened the vault, by name (what history and tombstones record).
+    pub fn member_name(&self) -> Option<String> {
+        let mine = self.key.public_keys();
+        let view = self.view().ok()?;
+        view.team
+            .members
+            .iter()
+            .find(|m| mine.contains(&m.recipient))
+            .map(|m| m.name.clone())
+    }
 }
 
 impl Context {

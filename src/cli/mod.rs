@@ -577,6 +577,9 @@ pub struct DiffArgs {
     pub all: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
+    /// Exit 0 when in sync, 9 when the sides differ, 8 when a secret changed on both
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 /// What push and pull share: the scope, how to reach SSM, how to settle conflicts, and

@@ -1,7 +1,7 @@
 //! `ampsecret diff`: how the vault and SSM differ, per name; never values.
 
 use crate::cli::DiffArgs;
-use crate::error::Result;
+use crate::error::{Result, exit};
 use crate::output::{Output, Render};
 use crate::session::Context;
 use crate::ssm::plan::Status;
@@ -46,7 +46,9 @@ impl Render for Differences {
                 Status::OnlyRemote => "-",
                 Status::ChangedHere => "~",
                 Status::ChangedThere => "<",
-                Status::Conflict => "!",
+                Status::Conflict | Status::RemovedHereChangedThere => "!",
+                Status::RemovedHere => "x",
+                Status::Gone => "=",
             };
             let note = if secret.to_rotate { "; to rotate" } else { "" };
             writeln!(
@@ -60,7 +62,9 @@ impl Render for Differences {
     }
 }
 
-pub fn run(cx: &Context, out: &Output, args: DiffArgs) -> Result<()> {
+/// Shows the differences; `Ok` holds the exit status (with `--exit-code`, whether the
+/// sides are in sync, differ or conflict).
+pub fn run(cx: &Context, out: &Output, args: DiffArgs) -> Result<i32> {
     let remote = LazyRemote::new(&args.aws);
     let mut reports = Vec::new();
     for scope in sync::targets(cx, &args.scope, args.all)? {
@@ -89,11 +93,24 @@ pub fn run(cx: &Context, out: &Output, args: DiffArgs) -> Result<()> {
             secrets,
         });
     }
-    if args.all {
-        out.emit(&AllDifferences(reports))
+    let statuses = || {
+        reports
+            .iter()
+            .flat_map(|r| r.secrets.iter().map(|s| s.status))
+    };
+    let code = if !args.exit_code || statuses().all(Status::in_sync) {
+        exit::SUCCESS
+    } else if statuses().any(Status::is_conflict) {
+        exit::CONFLICT
     } else {
-        reports.iter().try_for_each(|report| out.emit(report))
+        exit::DIFFERENT
+    };
+    if args.all {
+        out.emit(&AllDifferences(reports))?;
+    } else {
+        reports.iter().try_for_each(|report| out.emit(report))?;
     }
+    Ok(code)
 }
 
 /// `--all`: one report per scope, in a JSON array.

@@ -49,7 +49,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Import(args) => import::run(&cx, &out, args),
         Command::Check(args) => check::run(&cx, &out, args),
         Command::Copy(args) => copy::run(&cx, &out, args),
-        Command::Diff(args) => diff::run(&cx, &out, args),
+        Command::Diff(args) => return diff::run(&cx, &out, args),
         Command::Push(args) => push::run(&cx, &out, args),
         Command::Pull(args) => pull::run(&cx, &out, args),
         Command::Completions(args) => completions::run(&out, args),

@@ -2,10 +2,13 @@
 
 use super::{ApiCalls, ScopeReport, emit_per_scope};
 use crate::cli::PullArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::output::{Output, Render, count};
 use crate::session::Context;
-use crate::ssm::plan::{self, Action, Direction, Step};
+use crate::ssm::engine::Outcome;
+use crate::ssm::execute::{WriteOptions, execute};
+use crate::ssm::governor::{Governor, Limits};
+use crate::ssm::plan::{self, Action, Direction, Status, Step};
 use crate::ssm::remote::LazyRemote;
 use crate::ssm::sync::{self, SyncSession};
 use serde::Serialize;
@@ -22,7 +25,7 @@ pub fn run(cx: &Context, out: &Output, args: PullArgs) -> Result<()> {
         .collect();
     let planned: usize = plans
         .iter()
-        .map(|(_, steps, _)| stored_by(steps).count())
+        .map(|(_, steps, _)| changes(steps).count())
         .sum();
 
     let needs_confirmation = !args.sync.dry_run && planned > 0;
@@ -37,29 +40,72 @@ pub fn run(cx: &Context, out: &Output, args: PullArgs) -> Result<()> {
     if needs_confirmation {
         let question = match plans.as_slice() {
             [(session, _, _)] => format!(
-                "Store {} from {} in {}?",
-                count(planned, "secret"),
+                "Apply {} from {} to {}?",
+                count(planned, "change"),
                 session.prefix,
                 session.scope
             ),
             _ => format!(
-                "Store {} from SSM in {} scopes?",
-                count(planned, "secret"),
+                "Apply {} from SSM to {} scopes?",
+                count(planned, "change"),
                 plans.len()
             ),
         };
         cx.confirm(args.sync.yes, "pull", true, &question)?;
     }
 
+    // Keeping the vault's value of a conflict writes it to SSM: paced like a push.
+    let governor = Governor::new(Limits::writes(10.0));
+    let options = WriteOptions {
+        tier: None,
+        kms_key_id: None,
+        concurrency: 4,
+        show_progress: !out.json,
+    };
     let mut reports = Vec::new();
     for (session, steps, refused) in plans.iter() {
-        reports.push(store(session, steps, refused.clone(), args.sync.dry_run)?);
+        reports.push(pull_scope(
+            session,
+            steps,
+            refused.clone(),
+            args.sync.dry_run,
+            &governor,
+            options,
+        )?);
     }
     let api_calls = plans
         .first()
         .map(|(session, _, _)| session.remote.ssm().calls())
         .unwrap_or_default();
-    emit_per_scope(out, "pull", args.sync.all, reports, api_calls)
+    let failed: Vec<String> = reports
+        .iter()
+        .flat_map(|r| r.failed.iter().map(|f| f.name.clone()))
+        .collect();
+    let landed = reports
+        .iter()
+        .any(|r| !r.written.is_empty() || !r.stored.is_empty());
+    emit_per_scope(out, "pull", args.sync.all, reports, api_calls)?;
+    match (failed.is_empty(), landed) {
+        (true, _) => Ok(()),
+        (false, false) => Err(Error::Remote(format!(
+            "no change was applied; writing {} to SSM failed; fix the cause and re-run",
+            failed.join(", ")
+        ))),
+        (false, true) => Err(Error::Partial(format!(
+            "writing {} to SSM failed; the rest was applied; re-run to retry",
+            failed.join(", ")
+        ))),
+    }
+}
+
+/// The steps that change either side.
+fn changes(steps: &[Step]) -> impl Iterator<Item = &Step> {
+    steps.iter().filter(|s| {
+        matches!(
+            s.action,
+            Action::Store | Action::RemoveLocal | Action::Put | Action::Delete
+        )
+    })
 }
 
 /// The names a pull stores.
@@ -95,51 +141,42 @@ fn refuse_invalid(session: &SyncSession<'_>, steps: Vec<Step>) -> (Vec<Step>, Ve
     (steps, refused)
 }
 
-/// Applies one scope's pull to the vault (unless `dry_run`) and reports it.
-fn store(
+/// Carries out one scope's pull (unless `dry_run`) and reports it.
+fn pull_scope(
     session: &SyncSession<'_>,
     steps: &[Step],
     refused: Vec<Refused>,
     dry_run: bool,
+    governor: &Governor,
+    options: WriteOptions<'_>,
 ) -> Result<Pulled> {
-    let mut stored = Vec::new();
-    let mut changed_meanwhile = Vec::new();
-    if !dry_run {
-        let vault = &session.vault;
-        vault.dir.update(vault.key, |v| {
-            let now = crate::vault::now();
-            for step in steps
-                .iter()
-                .filter(|s| matches!(s.action, Action::Store | Action::RecordSync))
-            {
-                let remote = &session.parameters[&step.name];
-                let digest = remote.value.digest();
-                // The plan saw the vault as it was when the pull started; a secret set since
-                // then is left alone rather than overwritten.
-                let planned = session.local.get(&step.name).map(|(_, l)| l.digest);
-                let current = v.get(&session.scope, &step.name).map(|e| e.value.digest());
-                if current != planned {
-                    changed_meanwhile.push(step.name.clone());
-                    continue;
-                }
-                if step.action == Action::Store {
-                    v.set(&session.scope, &step.name, remote.value.clone(), now);
-                    stored.push(step.name.clone());
-                } else if session.sync_recorded(&step.name, digest) {
-                    continue;
-                }
-                let record = session.sync_state(&step.name, digest, remote.version);
-                v.set_sync(&session.scope, &step.name, Some(record));
-            }
-            Ok(())
-        })?;
+    let done = if dry_run {
+        Default::default()
+    } else {
+        execute(session, steps, governor, options)?
+    };
+    let mut written = Vec::new();
+    let mut failed = Vec::new();
+    for (name, outcome) in &done.remote {
+        match outcome {
+            Outcome::Failed(error) => failed.push(Failed {
+                name: name.clone(),
+                error: error.to_string(),
+            }),
+            _ => written.push(name.clone()),
+        }
     }
+    written.sort();
+    failed.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Pulled {
         scope: session.scope.to_string(),
         prefix: session.prefix.clone(),
         dry_run,
         planned: stored_by(steps).map(str::to_owned).collect(),
-        stored,
+        stored: done.stored,
+        removed: done.removed,
+        written,
+        failed,
         skipped: steps
             .iter()
             .filter(|s| s.action == Action::Skip)
@@ -148,7 +185,7 @@ fn store(
                 status: s.status.as_str(),
             })
             .collect(),
-        changed_meanwhile,
+        changed_meanwhile: done.changed_meanwhile,
         refused,
         api_calls: None,
     })
@@ -160,11 +197,25 @@ struct PlanView<'a>(&'a [Step]);
 impl Render for PlanView<'_> {
     fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
         for step in self.0 {
-            match step.action {
-                Action::Store => writeln!(err, "  < {}  {}", step.name, step.status.describe())?,
-                Action::Skip => {
-                    writeln!(err, "  = {}  kept: {}", step.name, step.status.describe())?
+            let name = &step.name;
+            let status = step.status.describe();
+            match (step.action, step.status) {
+                (Action::Store, _) => writeln!(err, "  < {name}  {status}")?,
+                (Action::RemoveLocal, _) => {
+                    writeln!(err, "  - {name}  {status}: remove it from the vault")?
                 }
+                (Action::Put, _) => writeln!(
+                    err,
+                    "  > {name}  {status}: keep the vault's value and write it to SSM"
+                )?,
+                (Action::Delete, _) => {
+                    writeln!(err, "  x {name}  {status}: delete it from SSM too")?
+                }
+                (Action::Skip, Status::RemovedHere) => writeln!(
+                    err,
+                    "  = {name}  removed here; not brought back (--keep-remote brings it back; push deletes it from SSM)"
+                )?,
+                (Action::Skip, _) => writeln!(err, "  = {name}  kept: {status}")?,
                 _ => {}
             }
         }
@@ -180,6 +231,11 @@ struct Pulled {
     dry_run: bool,
     planned: Vec<String>,
     stored: Vec<String>,
+    /// Secrets removed from the vault because they were removed in SSM.
+    removed: Vec<String>,
+    /// Secrets whose vault value was written to SSM (a conflict settled for the vault).
+    written: Vec<String>,
+    failed: Vec<Failed>,
     skipped: Vec<Skipped>,
     changed_meanwhile: Vec<String>,
     /// Values in SSM that `set` would refuse: not stored (names and reasons, never values).
@@ -202,6 +258,12 @@ struct Refused {
 }
 
 #[derive(Serialize)]
+struct Failed {
+    name: String,
+    error: String,
+}
+
+#[derive(Serialize)]
 struct Skipped {
     name: String,
     status: &'static str,
@@ -211,6 +273,29 @@ impl Render for Pulled {
     fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
         for refused in &self.refused {
             writeln!(err, "  ! {}  not stored: {}", refused.name, refused.reason)?;
+        }
+        for failed in &self.failed {
+            writeln!(
+                err,
+                "  ! {}  writing to SSM failed: {}",
+                failed.name, failed.error
+            )?;
+        }
+        if !self.written.is_empty() {
+            writeln!(
+                err,
+                "Wrote the vault's value of {} to {}.",
+                self.written.join(", "),
+                self.prefix
+            )?;
+        }
+        if !self.removed.is_empty() {
+            writeln!(
+                err,
+                "Removed {} from {} (removed in SSM).",
+                self.removed.join(", "),
+                self.scope
+            )?;
         }
         for name in &self.changed_meanwhile {
             writeln!(

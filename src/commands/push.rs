@@ -6,12 +6,12 @@ use crate::error::{Error, Result};
 use crate::output::{Output, Render, count};
 use crate::secret::needs_advanced_tier;
 use crate::session::Context;
-use crate::ssm::engine::{Apply, Outcome, PutJob};
+use crate::ssm::engine::Outcome;
+use crate::ssm::execute::{Done, WriteOptions, execute};
 use crate::ssm::governor::{Governor, Limits};
 use crate::ssm::plan::{self, Action, Direction, Status, Step};
 use crate::ssm::remote::LazyRemote;
 use crate::ssm::sync::{self, SyncSession};
-use aws_sdk_ssm::types::ParameterTier;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -57,11 +57,15 @@ pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
     // One governor for the whole run: SSM's write budget is per account and Region, not
     // per prefix, so every scope's writes share it.
     let governor = Governor::new(Limits::writes(args.max_tps));
+    let options = WriteOptions {
+        tier: args.tier,
+        kms_key_id: args.kms_key_id.as_deref(),
+        concurrency: usize::from(args.concurrency),
+        show_progress: !out.json,
+    };
     let mut outcomes = Vec::new();
     for plan in &plans {
-        let applied = apply(plan, &args, &governor, out.json);
-        record_sync(&plan.session, &plan.steps, &applied)?;
-        outcomes.push(applied);
+        outcomes.push(execute(&plan.session, &plan.steps, &governor, options)?);
     }
     finish(out, &plans, &outcomes, false, args.sync.all)
 }
@@ -73,62 +77,11 @@ struct ScopePlan<'a> {
 }
 
 impl ScopePlan<'_> {
-    /// The steps that change SSM.
+    /// The steps that change SSM, or the vault where SSM's value was chosen.
     fn changes(&self) -> impl Iterator<Item = &Step> {
         self.steps
             .iter()
-            .filter(|s| matches!(s.action, Action::Put | Action::Delete))
-    }
-}
-
-/// Applies one scope's changes, paced by the run's governor.
-fn apply(
-    plan: &ScopePlan<'_>,
-    args: &PushArgs,
-    governor: &Governor,
-    json: bool,
-) -> Vec<(String, Outcome)> {
-    let session = &plan.session;
-    let jobs: Vec<PutJob> = plan
-        .changes()
-        .filter(|s| s.action == Action::Put)
-        .map(|s| {
-            let value = session.local[&s.name].0.clone();
-            PutJob {
-                parameter: session.parameter(&s.name),
-                tier: tier_for(args.tier, value.len()),
-                name: s.name.clone(),
-                value,
-            }
-        })
-        .collect();
-    let deletes: Vec<(String, String)> = plan
-        .changes()
-        .filter(|s| s.action == Action::Delete)
-        .map(|s| (s.name.clone(), session.parameter(&s.name)))
-        .collect();
-    if jobs.is_empty() && deletes.is_empty() {
-        return Vec::new();
-    }
-    let apply = Apply {
-        ssm: session.remote.ssm(),
-        governor,
-        concurrency: usize::from(args.concurrency),
-        kms_key_id: args.kms_key_id.as_deref(),
-        show_progress: !json,
-    };
-    session.remote.run(apply.run(jobs, deletes))
-}
-
-/// SSM tier for a value: the flag, else Advanced when the value needs it, else none sent
-/// (the account default, as Amplify does).
-fn tier_for(flag: Option<Tier>, len: usize) -> Option<ParameterTier> {
-    match flag {
-        Some(Tier::Standard) => Some(ParameterTier::Standard),
-        Some(Tier::Advanced) => Some(ParameterTier::Advanced),
-        Some(Tier::IntelligentTiering) => Some(ParameterTier::IntelligentTiering),
-        None if needs_advanced_tier(len) => Some(ParameterTier::Advanced),
-        None => None,
+            .filter(|s| matches!(s.action, Action::Put | Action::Delete | Action::Store))
     }
 }
 
@@ -152,7 +105,15 @@ impl Render for PlanView<'_> {
         writeln!(err, "Plan for {} ({}):", session.prefix, session.scope)?;
         for step in changes {
             let (mark, what) = match (step.action, step.status) {
-                (Action::Delete, _) => ("-", "delete (only in SSM)".to_owned()),
+                (Action::Delete, Status::OnlyRemote) => ("-", "delete (only in SSM)".to_owned()),
+                (Action::Delete, _) => ("-", "delete (removed here)".to_owned()),
+                (Action::Store, status) => (
+                    "<",
+                    format!(
+                        "keep SSM's value: store it in the vault ({})",
+                        status.describe()
+                    ),
+                ),
                 (_, Status::AddedHere) => ("+", "create".to_owned()),
                 (_, Status::DeletedRemote) => (
                     "+",
@@ -175,55 +136,11 @@ impl Render for PlanView<'_> {
     }
 }
 
-/// Records what SSM now holds for every name written or already equal, unless the vault
-/// changed that secret meanwhile (then its next push will tell).
-fn record_sync(
-    session: &SyncSession<'_>,
-    steps: &[Step],
-    outcomes: &[(String, Outcome)],
-) -> Result<()> {
-    let mut records = Vec::new();
-    for (name, outcome) in outcomes {
-        if let Outcome::Written { version } = outcome {
-            let digest = session.local[name].1.digest;
-            records.push((name.clone(), digest, *version));
-        }
-    }
-    for step in steps.iter().filter(|s| s.action == Action::RecordSync) {
-        let digest = session.local[&step.name].1.digest;
-        if !session.sync_recorded(&step.name, digest) {
-            records.push((
-                step.name.clone(),
-                digest,
-                session.parameters[&step.name].version,
-            ));
-        }
-    }
-    if records.is_empty() {
-        return Ok(());
-    }
-    let vault = &session.vault;
-    vault.dir.update(vault.key, |v| {
-        for (name, digest, version) in records {
-            let unchanged_meanwhile = v
-                .get(&session.scope, &name)
-                .is_some_and(|e| e.value.digest() == digest);
-            if unchanged_meanwhile {
-                v.set_sync(
-                    &session.scope,
-                    &name,
-                    Some(session.sync_state(&name, digest, version)),
-                );
-            }
-        }
-        Ok(())
-    })
-}
-
 /// What a planned change does to SSM, as the plan and the report name it.
 fn action_label(step: &Step) -> &'static str {
     match (step.action, step.status) {
         (Action::Delete, _) => "delete",
+        (Action::Store, _) => "store",
         (_, Status::AddedHere | Status::DeletedRemote) => "create",
         _ => "update",
     }
@@ -237,8 +154,12 @@ struct Pushed {
     dry_run: bool,
     planned: Vec<Planned>,
     applied: Vec<Applied>,
+    /// Secrets whose SSM value was kept and stored in the vault.
+    stored: Vec<String>,
     skipped: Vec<Skipped>,
     failed: Vec<Failed>,
+    /// Secrets the vault changed while the push ran: left alone.
+    changed_meanwhile: Vec<String>,
     /// Per scope for one scope; for `--all`, once for the whole run.
     #[serde(skip_serializing_if = "Option::is_none")]
     api_calls: Option<ApiCalls>,
@@ -283,6 +204,20 @@ impl Render for Pushed {
         for failed in &self.failed {
             writeln!(err, "  ! {}  failed: {}", failed.name, failed.error)?;
         }
+        for name in &self.changed_meanwhile {
+            writeln!(
+                err,
+                "  ! {name}  changed in the vault during the push; kept"
+            )?;
+        }
+        if !self.stored.is_empty() {
+            writeln!(
+                err,
+                "Stored SSM's value of {} in the vault's {}.",
+                self.stored.join(", "),
+                self.scope
+            )?;
+        }
         let attempted = self.applied.len() + self.failed.len();
         if attempted > 0 {
             writeln!(
@@ -302,14 +237,15 @@ impl Render for Pushed {
 fn finish(
     out: &Output,
     plans: &[ScopePlan<'_>],
-    outcomes: &[Vec<(String, Outcome)>],
+    outcomes: &[Done],
     dry_run: bool,
     all: bool,
 ) -> Result<()> {
+    let nothing = Done::default();
     let reports: Vec<Pushed> = plans
         .iter()
         .enumerate()
-        .map(|(i, plan)| report(plan, outcomes.get(i).map_or(&[], Vec::as_slice), dry_run))
+        .map(|(i, plan)| report(plan, outcomes.get(i).unwrap_or(&nothing), dry_run))
         .collect();
     let failed: Vec<String> = reports
         .iter()
@@ -346,7 +282,7 @@ fn failure_label(report: &Pushed, failed: &Failed, all: bool) -> String {
 }
 
 /// One scope's report: what was planned, applied, skipped and failed.
-fn report(plan: &ScopePlan<'_>, outcomes: &[(String, Outcome)], dry_run: bool) -> Pushed {
+fn report(plan: &ScopePlan<'_>, done: &Done, dry_run: bool) -> Pushed {
     let (session, steps) = (&plan.session, &plan.steps);
     let by_name: BTreeMap<&str, &Step> = steps.iter().map(|s| (s.name.as_str(), s)).collect();
     let label = |name: &str| {
@@ -356,7 +292,7 @@ fn report(plan: &ScopePlan<'_>, outcomes: &[(String, Outcome)], dry_run: bool) -
     };
     let mut applied = Vec::new();
     let mut failed = Vec::new();
-    for (name, outcome) in outcomes {
+    for (name, outcome) in &done.remote {
         match outcome {
             Outcome::Written { version } => applied.push(Applied {
                 name: name.clone(),
@@ -399,7 +335,9 @@ fn report(plan: &ScopePlan<'_>, outcomes: &[(String, Outcome)], dry_run: bool) -
             .collect(),
         api_calls: None,
         applied,
+        stored: done.stored.clone(),
         failed,
+        changed_meanwhile: done.changed_meanwhile.clone(),
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod engine;
+pub mod execute;
 pub mod governor;
 pub mod plan;
 pub mod remote;

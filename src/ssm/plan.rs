@@ -40,6 +40,12 @@ pub enum Status {
     ChangedThere,
     /// Both sides differ from the last sync (or there is no sync to tell).
     Conflict,
+    /// Removed from the vault after a sync (a tombstone); SSM still has the synced value.
+    RemovedHere,
+    /// Removed from the vault after a sync, and changed in SSM since.
+    RemovedHereChangedThere,
+    /// Removed from the vault after a sync, and gone from SSM too: only the tombstone is left.
+    Gone,
 }
 
 impl Status {
@@ -53,6 +59,9 @@ impl Status {
             Status::ChangedHere => "changed_here",
             Status::ChangedThere => "changed_there",
             Status::Conflict => "conflict",
+            Status::RemovedHere => "removed_here",
+            Status::RemovedHereChangedThere => "removed_here_changed_there",
+            Status::Gone => "gone",
         }
     }
 
@@ -62,19 +71,42 @@ impl Status {
             Status::Unchanged => "unchanged",
             Status::AddedHere => "only in the vault",
             Status::OnlyRemote => "only in SSM",
-            Status::DeletedRemote => "deleted in SSM since the last sync",
+            Status::DeletedRemote => "removed in SSM since the last sync",
             Status::ChangedHere => "changed in the vault",
             Status::ChangedThere => "changed in SSM",
             Status::Conflict => "changed on both sides",
+            Status::RemovedHere => "removed here",
+            Status::RemovedHereChangedThere => "removed here, changed in SSM",
+            Status::Gone => "removed on both sides",
         }
+    }
+
+    /// Whether the two sides agree (nothing to do but bookkeeping).
+    pub fn in_sync(self) -> bool {
+        matches!(self, Status::Unchanged | Status::Gone)
+    }
+
+    /// Whether both sides changed the secret since the last sync.
+    pub fn is_conflict(self) -> bool {
+        matches!(self, Status::Conflict | Status::RemovedHereChangedThere)
     }
 }
 
-/// Compares one name.
-pub fn classify(local: Option<&LocalState>, remote: Option<&RemoteState>) -> Status {
+/// Compares one name. `removed` is the digest a tombstone recorded: the value both sides
+/// held when the secret, since removed from the vault, was last synced.
+pub fn classify(
+    local: Option<&LocalState>,
+    remote: Option<&RemoteState>,
+    removed: Option<&[u8; 32]>,
+) -> Status {
     match (local, remote) {
+        (None, None) if removed.is_some() => Status::Gone,
         (None, None) => unreachable!("a compared name exists on one side at least"),
-        (None, Some(_)) => Status::OnlyRemote,
+        (None, Some(r)) => match removed {
+            Some(digest) if *digest == r.digest => Status::RemovedHere,
+            Some(_) => Status::RemovedHereChangedThere,
+            None => Status::OnlyRemote,
+        },
         (Some(l), None) if l.base.is_some() => Status::DeletedRemote,
         (Some(_), None) => Status::AddedHere,
         (Some(l), Some(r)) if l.digest == r.digest => Status::Unchanged,
@@ -86,21 +118,27 @@ pub fn classify(local: Option<&LocalState>, remote: Option<&RemoteState>) -> Sta
     }
 }
 
-/// Every name on either side with its status, in name order.
+/// Every name on either side (or with a tombstone in `removed`) with its status, in name
+/// order.
 pub fn compare<'a>(
     local: &'a BTreeMap<String, LocalState>,
     remote: &'a BTreeMap<String, RemoteState>,
+    removed: &'a BTreeMap<String, [u8; 32]>,
 ) -> Vec<(&'a str, Status)> {
     let mut names: Vec<&str> = local
         .keys()
         .chain(remote.keys())
+        .chain(removed.keys().filter(|n| !local.contains_key(*n)))
         .map(String::as_str)
         .collect();
     names.sort_unstable();
     names.dedup();
     names
         .into_iter()
-        .map(|name| (name, classify(local.get(name), remote.get(name))))
+        .map(|name| {
+            let tombstone = removed.get(name).filter(|_| !local.contains_key(name));
+            (name, classify(local.get(name), remote.get(name), tombstone))
+        })
         .collect()
 }
 
@@ -116,12 +154,16 @@ pub enum Resolution {
 /// One step of a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// Push: write the vault's value to SSM.
+    /// Write the vault's value to SSM.
     Put,
-    /// Push with prune: delete the SSM parameter.
+    /// Delete the SSM parameter (a secret removed here, or push --prune).
     Delete,
-    /// Pull: write SSM's value into the vault.
+    /// Write SSM's value into the vault.
     Store,
+    /// Remove the secret from the vault (it was removed in SSM).
+    RemoveLocal,
+    /// Drop a tombstone: the secret is gone from both sides.
+    Forget,
     /// No change to values; record that both sides agree.
     RecordSync,
     /// Leave this name alone.
@@ -152,10 +194,11 @@ impl Direction {
     /// Whether acting on `status` would lose an edit made on the side being overwritten:
     /// then it needs a decision (a flag or an answer) first.
     pub fn needs_decision(self, status: Status) -> bool {
-        match self {
-            Direction::Push => matches!(status, Status::Conflict | Status::ChangedThere),
-            Direction::Pull => matches!(status, Status::Conflict | Status::ChangedHere),
-        }
+        status.is_conflict()
+            || match self {
+                Direction::Push => status == Status::ChangedThere,
+                Direction::Pull => status == Status::ChangedHere,
+            }
     }
 
     /// What `resolution` means when this direction "wins" (`--force`).
@@ -177,29 +220,55 @@ pub fn undecided<'a>(compared: &[(&'a str, Status)], direction: Direction) -> Ve
 }
 
 /// Plans a push. A name that needs a decision and has none in `decisions` is skipped:
-/// nothing is overwritten without one.
+/// nothing is overwritten without one. Whatever is decided, both sides end with the chosen
+/// value: keeping SSM's value stores it in the vault.
 pub fn plan_push(compared: &[(&str, Status)], prune: bool, decisions: &Decisions) -> Vec<Step> {
     plan(compared, decisions, |status, resolution| match status {
         Status::Unchanged => Action::RecordSync,
         Status::AddedHere | Status::DeletedRemote | Status::ChangedHere => Action::Put,
         Status::OnlyRemote if prune => Action::Delete,
         Status::OnlyRemote => Action::Skip,
+        Status::RemovedHere => Action::Delete,
+        Status::Gone => Action::Forget,
         Status::ChangedThere | Status::Conflict => match resolution {
             Some(Resolution::KeepLocal) => Action::Put,
-            Some(Resolution::KeepRemote) | None => Action::Skip,
+            Some(Resolution::KeepRemote) => Action::Store,
+            None => Action::Skip,
+        },
+        Status::RemovedHereChangedThere => match resolution {
+            Some(Resolution::KeepLocal) => Action::Delete,
+            Some(Resolution::KeepRemote) => Action::Store,
+            None => Action::Skip,
         },
     })
 }
 
-/// Plans a pull: SSM into the vault. Names deleted in SSM are kept in the vault.
+/// Plans a pull: SSM into the vault. A secret removed here is not brought back unless
+/// SSM's value is chosen (`--keep-remote`); one removed in SSM is removed here unless the
+/// vault's is (`--keep-local`). Keeping the vault's value of a conflict writes it to SSM.
 pub fn plan_pull(compared: &[(&str, Status)], decisions: &Decisions) -> Vec<Step> {
     plan(compared, decisions, |status, resolution| match status {
         Status::Unchanged => Action::RecordSync,
         Status::OnlyRemote | Status::ChangedThere => Action::Store,
-        Status::AddedHere | Status::DeletedRemote => Action::Skip,
+        Status::AddedHere => Action::Skip,
+        Status::Gone => Action::Forget,
+        Status::DeletedRemote => match resolution {
+            Some(Resolution::KeepLocal) => Action::Skip,
+            _ => Action::RemoveLocal,
+        },
+        Status::RemovedHere => match resolution {
+            Some(Resolution::KeepRemote) => Action::Store,
+            _ => Action::Skip,
+        },
         Status::ChangedHere | Status::Conflict => match resolution {
             Some(Resolution::KeepRemote) => Action::Store,
-            Some(Resolution::KeepLocal) | None => Action::Skip,
+            Some(Resolution::KeepLocal) => Action::Put,
+            None => Action::Skip,
+        },
+        Status::RemovedHereChangedThere => match resolution {
+            Some(Resolution::KeepRemote) => Action::Store,
+            Some(Resolution::KeepLocal) => Action::Delete,
+            None => Action::Skip,
         },
     })
 }
@@ -258,8 +327,63 @@ mod tests {
             (Some(local(A, None)), Some(remote(B)), Status::Conflict),
         ];
         for (l, r, want) in cases {
-            assert_eq!(classify(l.as_ref(), r.as_ref()), want, "{l:?} {r:?}");
+            assert_eq!(classify(l.as_ref(), r.as_ref(), None), want, "{l:?} {r:?}");
         }
+        // Removed here after a sync at value A (a tombstone).
+        assert_eq!(
+            classify(None, Some(&remote(A)), Some(&A)),
+            Status::RemovedHere
+        );
+        assert_eq!(
+            classify(None, Some(&remote(B)), Some(&A)),
+            Status::RemovedHereChangedThere
+        );
+        assert_eq!(classify(None, None, Some(&A)), Status::Gone);
+    }
+
+    #[test]
+    fn removals_travel_both_ways() {
+        use Action::*;
+        let compared = [
+            ("MINE_GONE", Status::RemovedHere),
+            ("BOTH", Status::RemovedHereChangedThere),
+            ("THEIRS_GONE", Status::DeletedRemote),
+            ("DONE", Status::Gone),
+        ];
+        let none = Decisions::new();
+        assert_eq!(
+            actions(plan_push(&compared, false, &none)),
+            [
+                ("MINE_GONE", Delete),
+                ("BOTH", Skip),
+                ("THEIRS_GONE", Put),
+                ("DONE", Forget)
+            ]
+            .map(|(n, a)| (n.to_owned(), a))
+        );
+        assert_eq!(
+            actions(plan_pull(&compared, &none)),
+            [
+                ("MINE_GONE", Skip),
+                ("BOTH", Skip),
+                ("THEIRS_GONE", RemoveLocal),
+                ("DONE", Forget)
+            ]
+            .map(|(n, a)| (n.to_owned(), a))
+        );
+        // --keep-remote brings a removed secret back; --keep-local keeps one removed in SSM.
+        let keep_remote = all(
+            &["MINE_GONE", "BOTH", "THEIRS_GONE"],
+            Resolution::KeepRemote,
+        );
+        let pulled = actions(plan_pull(&compared, &keep_remote));
+        assert!(pulled.contains(&("MINE_GONE".into(), Store)));
+        assert!(pulled.contains(&("BOTH".into(), Store)));
+        let keep_local = all(&["THEIRS_GONE", "BOTH"], Resolution::KeepLocal);
+        let pulled = actions(plan_pull(&compared, &keep_local));
+        assert!(pulled.contains(&("THEIRS_GONE".into(), Skip)));
+        assert!(pulled.contains(&("BOTH".into(), Delete)));
+        assert_eq!(undecided(&compared, Direction::Push), ["BOTH"]);
     }
 
     fn sample() -> Vec<(&'static str, Status)> {
@@ -314,7 +438,10 @@ mod tests {
         decisions.insert("BOTH".into(), Resolution::KeepRemote);
         decisions.insert("THERE".into(), Resolution::KeepLocal);
         let mixed = actions(plan_push(&sample(), true, &decisions));
-        assert!(mixed.contains(&("BOTH".into(), Skip)));
+        assert!(
+            mixed.contains(&("BOTH".into(), Store)),
+            "keeping SSM's value stores it in the vault"
+        );
         assert!(mixed.contains(&("THERE".into(), Put)));
         assert!(
             mixed.contains(&("REMOTE_ONLY".into(), Delete)),
@@ -335,7 +462,7 @@ mod tests {
             [
                 ("ADDED", Skip),
                 ("BOTH", Store),
-                ("GONE", Skip),
+                ("GONE", RemoveLocal),
                 ("HERE", Store),
                 ("REMOTE_ONLY", Store),
                 ("SAME", RecordSync),
@@ -347,7 +474,10 @@ mod tests {
             &sample(),
             &all(&["BOTH", "HERE"], Resolution::KeepLocal),
         ));
-        assert!(keep_local.contains(&("HERE".into(), Skip)));
+        assert!(
+            keep_local.contains(&("HERE".into(), Put)),
+            "keeping the vault's value writes it to SSM"
+        );
         assert!(
             keep_local.contains(&("THERE".into(), Store)),
             "a remote edit still comes in"
@@ -362,12 +492,15 @@ mod tests {
         let mut r = BTreeMap::new();
         r.insert("C".to_owned(), remote(A));
         r.insert("A".to_owned(), remote(A));
+        let mut removed = BTreeMap::new();
+        removed.insert("D".to_owned(), A);
         assert_eq!(
-            compare(&l, &r),
+            compare(&l, &r, &removed),
             [
                 ("A", Status::Unchanged),
                 ("B", Status::AddedHere),
-                ("C", Status::OnlyRemote)
+                ("C", Status::OnlyRemote),
+                ("D", Status::Gone)
             ]
         );
     }

@@ -56,6 +56,8 @@ pub struct SyncSession<'a> {
     pub remote: &'a Remote,
     /// The vault's secrets of this scope: value and the state the plan sees.
     pub local: BTreeMap<String, (SecretValue, LocalState)>,
+    /// Secrets removed here after a sync with this very SSM name: the digest then agreed.
+    pub removed: BTreeMap<String, [u8; 32]>,
     pub parameters: BTreeMap<String, RemoteParameter>,
 }
 
@@ -91,6 +93,13 @@ impl<'a> SyncSession<'a> {
             };
             local.insert(entry.name.to_owned(), (value, state));
         }
+        let removed = view
+            .team
+            .tombstones
+            .iter()
+            .filter(|t| t.scope == scope && t.parameter == parameter_scope.parameter_name(&t.name))
+            .map(|t| (t.name.clone(), t.digest))
+            .collect();
 
         let remote = remote.get()?;
         tracing::info!("reading {prefix} from SSM");
@@ -106,6 +115,7 @@ impl<'a> SyncSession<'a> {
             prefix,
             remote,
             local,
+            removed,
             parameters,
         })
     }
@@ -133,7 +143,7 @@ impl<'a> SyncSession<'a> {
                 (n.clone(), state)
             })
             .collect();
-        plan::compare(&local, &remote)
+        plan::compare(&local, &remote, &self.removed)
             .into_iter()
             .map(|(n, s)| (n.to_owned(), s))
             .collect()
@@ -184,9 +194,11 @@ pub fn decide(
         None
     };
     if let Some(resolution) = from_flags {
-        return Ok(undecided
-            .into_iter()
-            .map(|name| (name.to_owned(), resolution))
+        // The flags speak for every name, also those a plan acts on without a decision
+        // (a secret removed here comes back from SSM with --keep-remote).
+        return Ok(compared
+            .iter()
+            .map(|(name, _)| ((*name).to_owned(), resolution))
             .collect());
     }
     if undecided.is_empty() {

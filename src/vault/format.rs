@@ -8,9 +8,11 @@
 //! payload  = MAGIC version:u16 [team] scope_count:u32 scope*  (team: version 2 and later)
 //! team     = token_count:u8 token:[u8;32]* member_count:u16 member*
 //!            notice_count:u32 notice* conflict_count:u32 conflict*
+//!            tombstone_count:u32 tombstone*
 //! member   = name:str16 recipient:str16
 //! notice   = scope_key name:str16 member:str16                 (a secret to rotate)
 //! conflict = scope_key name:str16 theirs_flag:u8 [theirs:str32] (an unresolved git merge)
+//! tombstone = scope_key name:str16 parameter:str16 digest:[u8;32] removed_at:u64 by:str16
 //! scope    = scope_key secret_count:u32 secret*
 //! scope_key = kind:u8 name:str16
 //!            (kind 0 shared: an empty name is the app id's, else the namespace; 1 branch,
@@ -65,7 +67,22 @@ pub struct Conflict {
     pub theirs: Option<SecretValue>,
 }
 
-/// Membership and its bookkeeping: authenticated by living inside the encrypted payload.
+/// A secret removed from the vault after it was synced: the next push deletes it from SSM
+/// and pull does not bring it back. No value, only the digest both sides last agreed on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tombstone {
+    pub scope: ScopeKey,
+    pub name: String,
+    /// The SSM name it was synced with.
+    pub parameter: String,
+    pub digest: [u8; DIGEST_LEN],
+    pub removed_at: u64,
+    /// The member who removed it.
+    pub by: String,
+}
+
+/// Membership and the vault's bookkeeping: authenticated by living inside the encrypted
+/// payload.
 #[derive(Debug, Clone, Default)]
 pub struct Team {
     /// Membership tokens, the current one first, then every earlier one, so a machine that
@@ -74,6 +91,7 @@ pub struct Team {
     pub members: Vec<Member>,
     pub to_rotate: Vec<RotateNotice>,
     pub conflicts: Vec<Conflict>,
+    pub tombstones: Vec<Tombstone>,
 }
 
 impl Team {
@@ -101,6 +119,22 @@ impl Team {
                         + c.name.len()
                         + 1
                         + c.theirs.as_ref().map_or(0, |v| 4 + v.len())
+                })
+                .sum::<usize>()
+            + 4
+            + self
+                .tombstones
+                .iter()
+                .map(|t| {
+                    3 + scope_parts(&t.scope).1.len()
+                        + 2
+                        + t.name.len()
+                        + 2
+                        + t.parameter.len()
+                        + DIGEST_LEN
+                        + 8
+                        + 2
+                        + t.by.len()
                 })
                 .sum::<usize>()
     }
@@ -134,6 +168,15 @@ impl Team {
                     out.extend_from_slice(value.expose().as_bytes());
                 }
             }
+        }
+        put_u32(out, self.tombstones.len());
+        for tombstone in &self.tombstones {
+            put_scope(out, &tombstone.scope);
+            put_str16(out, &tombstone.name);
+            put_str16(out, &tombstone.parameter);
+            out.extend_from_slice(&tombstone.digest);
+            out.extend_from_slice(&tombstone.removed_at.to_le_bytes());
+            put_str16(out, &tombstone.by);
         }
     }
 
@@ -181,6 +224,16 @@ impl Team {
                 scope,
                 name,
                 theirs,
+            });
+        }
+        for _ in 0..r.u32()? {
+            team.tombstones.push(Tombstone {
+                scope: r.scope()?,
+                name: r.str16()?.to_owned(),
+                parameter: r.str16()?.to_owned(),
+                digest: r.array()?,
+                removed_at: r.u64()?,
+                by: r.str16()?.to_owned(),
             });
         }
         Ok(team)
@@ -255,6 +308,26 @@ impl Vault {
                 }
                 false
             }
+            None if self
+                .team
+                .tombstones
+                .iter()
+                .any(|t| t.scope == *scope && t.name == name) =>
+            {
+                // Stored again: no longer removed.
+                self.forget_tombstone(scope, name);
+                self.insert(
+                    scope,
+                    name,
+                    Entry {
+                        value,
+                        created: now,
+                        updated: now,
+                        sync: None,
+                    },
+                );
+                true
+            }
             None => {
                 secrets.insert(
                     name.to_owned(),
@@ -275,6 +348,13 @@ impl Vault {
         if let Some(entry) = self.scopes.get_mut(scope).and_then(|s| s.get_mut(name)) {
             entry.sync = sync;
         }
+    }
+
+    /// Drops the tombstone of `scope`/`name`, if any.
+    pub fn forget_tombstone(&mut self, scope: &ScopeKey, name: &str) {
+        self.team
+            .tombstones
+            .retain(|t| !(t.scope == *scope && t.name == name));
     }
 
     /// Every secret as (scope, name, entry), in order.
@@ -647,11 +727,19 @@ mod tests {
                     theirs: Some(SecretValue::new("theirs".into())),
                 },
                 Conflict {
-                    scope: main,
+                    scope: main.clone(),
                     name: "A_KEY".into(),
                     theirs: None,
                 },
             ],
+            tombstones: vec![Tombstone {
+                scope: main,
+                name: "GONE".into(),
+                parameter: "/amplify/a/main-branch-0123456789/GONE".into(),
+                digest: [9; 32],
+                removed_at: 77,
+                by: "alice".into(),
+            }],
         };
         vault
     }
@@ -669,6 +757,7 @@ mod tests {
             "theirs"
         );
         assert!(team.conflicts[1].theirs.is_none());
+        assert_eq!(team.tombstones, vault.team.tombstones);
         let main = ScopeKey::Branch("main".into());
         vault.set(&main, "B_KEY", SecretValue::new("two\nlines ✓".into()), 20);
         assert_eq!(

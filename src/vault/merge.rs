@@ -40,6 +40,18 @@ pub fn merge(base: &Vault, ours: &Vault, theirs: &Vault) -> Vault {
     }
     merged.team = merge_team(&base.team, &ours.team, &theirs.team, ours, theirs);
     merged.team.conflicts = conflicts;
+    // A removal either side made stays recorded, unless the secret is back.
+    let mut tombstones = ours.team.tombstones.clone();
+    for tombstone in &theirs.team.tombstones {
+        if !tombstones
+            .iter()
+            .any(|t| t.scope == tombstone.scope && t.name == tombstone.name)
+        {
+            tombstones.push(tombstone.clone());
+        }
+    }
+    tombstones.retain(|t| merged.get(&t.scope, &t.name).is_none());
+    merged.team.tombstones = tombstones;
     merged
 }
 
@@ -106,6 +118,7 @@ fn merge_team(base: &Team, ours: &Team, theirs: &Team, ov: &Vault, tv: &Vault) -
         members,
         to_rotate,
         conflicts: Vec::new(),
+        tombstones: Vec::new(),
     }
 }
 

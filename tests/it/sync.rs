@@ -249,13 +249,22 @@ fn conflicts_are_never_silently_overwritten() {
     assert_eq!(p.get("K", &[]), "local-v3");
     assert_eq!(ssm.value(&name).as_deref(), Some("remote-v3"));
 
-    // Decisions: keep-remote on push leaves SSM; keep-local pushes; pull --force takes SSM.
+    // Decisions do what they say: keep-remote on push stores SSM's value in the vault, so
+    // both sides agree; keep-local pushes; pull --force takes SSM.
     p.cmd(&["push", "--yes", "--keep-remote"])
         .stderr(format!(
-            "SSM {prefix} matches the vault's branch:main; nothing to push.\n"
+            "Plan for {prefix} (branch:main):\n\
+             \x20 < K  keep SSM's value: store it in the vault (changed on both sides)\n\
+             Stored SSM's value of K in the vault's branch:main.\n"
         ))
         .success();
     assert_eq!(ssm.value(&name).as_deref(), Some("remote-v3"));
+    assert_eq!(p.get("K", &[]), "remote-v3");
+    p.cmd(&["diff", "--exit-code"])
+        .stdout(format!("{prefix} (branch:main)\n  = K  unchanged\n"))
+        .success();
+    p.set("K", "local-v3", &[]);
+    ssm.put(&name, "remote-v3b");
     p.cmd(&["push", "--yes", "--keep-local"])
         .stderr(format!(
             "Plan for {prefix} (branch:main):\n\
@@ -562,4 +571,87 @@ fn sync_commands_never_print_values() {
             "{out:?}"
         );
     }
+}
+
+#[test]
+fn a_local_remove_is_deleted_by_push_and_never_restored_by_pull() {
+    let moto = MotoServer::start();
+    let app = unique_app_id();
+    let ssm = Ssm::new(&moto.endpoint());
+    let p = Project::with_app(&moto.endpoint(), &app);
+    let prefix = branch_prefix(&app, "main");
+    p.set("STRIPE_WEBHOOK_SECRET", "whsec", &[]);
+    p.set("KEEP", "kept", &[]);
+    p.cmd(&["push", "--yes"]).stderr_any().success();
+
+    p.cmd(&["remove", "STRIPE_WEBHOOK_SECRET", "--yes"])
+        .stderr(
+            "Removed STRIPE_WEBHOOK_SECRET from branch:main.\n\
+             It is still in SSM: the next 'ampsecret push' deletes it there.\n",
+        )
+        .success();
+    let diff = p.cmd(&["diff", "--json"]).stdout_json().success().json();
+    assert_eq!(diff["secrets"][1]["name"], "STRIPE_WEBHOOK_SECRET");
+    assert_eq!(diff["secrets"][1]["status"], "removed_here");
+    // pull does not bring it back, and says so.
+    p.cmd(&["pull", "--yes"])
+        .stderr(format!(
+            "  = STRIPE_WEBHOOK_SECRET  removed here; not brought back (--keep-remote brings it back; push deletes it from SSM)\n\
+             Stored 0 secrets from {prefix} in branch:main.\n"
+        ))
+        .success();
+    p.cmd(&["get", "STRIPE_WEBHOOK_SECRET"])
+        .stderr_any()
+        .fails(3);
+    // push deletes it from SSM, then forgets it.
+    p.cmd(&["push", "--yes"])
+        .stderr(format!(
+            "Plan for {prefix} (branch:main):\n\
+             \x20 - STRIPE_WEBHOOK_SECRET  delete (removed here)\n\
+             Applied 1 change to {prefix}; 0 failed.\n"
+        ))
+        .success();
+    assert_eq!(ssm.value(&format!("{prefix}/STRIPE_WEBHOOK_SECRET")), None);
+    assert_eq!(
+        ssm.value(&format!("{prefix}/KEEP")).as_deref(),
+        Some("kept")
+    );
+    p.cmd(&["diff", "--exit-code"])
+        .stdout(format!("{prefix} (branch:main)\n  = KEEP  unchanged\n"))
+        .success();
+
+    // A delete in SSM of a synced secret shows as removed there, and pull removes it here.
+    ssm.delete(&format!("{prefix}/KEEP"));
+    let diff = p.cmd(&["diff", "--json"]).stdout_json().success().json();
+    assert_eq!(diff["secrets"][0]["status"], "deleted_remote");
+    p.cmd(&["pull", "--yes"])
+        .stderr(format!(
+            "  - KEEP  removed in SSM since the last sync: remove it from the vault\n\
+             Removed KEEP from branch:main (removed in SSM).\n\
+             Stored 0 secrets from {prefix} in branch:main.\n"
+        ))
+        .success();
+    p.cmd(&["get", "KEEP"]).stderr_any().fails(3);
+}
+
+#[test]
+fn diff_exit_code_tells_in_sync_from_differences_from_conflicts() {
+    let moto = MotoServer::start();
+    let app = unique_app_id();
+    let ssm = Ssm::new(&moto.endpoint());
+    let p = Project::with_app(&moto.endpoint(), &app);
+    let prefix = branch_prefix(&app, "main");
+    p.set("K", "v1", &[]);
+    // Differences: only in the vault.
+    p.cmd(&["diff", "--exit-code"]).stdout_any().fails(9);
+    p.cmd(&["push", "--yes"]).stderr_any().success();
+    p.cmd(&["diff", "--exit-code"]).stdout_any().success();
+    // A conflict: both sides changed K.
+    p.set("K", "v2", &[]);
+    ssm.put(&format!("{prefix}/K"), "v3");
+    p.cmd(&["diff", "--exit-code", "--json"])
+        .stdout_json()
+        .fails(8);
+    // Without --exit-code, diff reports and succeeds.
+    p.cmd(&["diff"]).stdout_any().success();
 }

@@ -67,6 +67,13 @@ impl Ssm {
             .version()
     }
 
+    /// Deletes a parameter (as someone working in the AWS console would).
+    pub fn delete(&self, name: &str) {
+        self.runtime
+            .block_on(self.client.delete_parameter().name(name).send())
+            .unwrap();
+    }
+
     /// The parameter, decrypted, or `None`.
     pub fn get(&self, name: &str) -> Option<Parameter> {
         let out = self.runtime.block_on(

@@ -1,0 +1,167 @@
+//! Carries out a planned sync on both sides: the SSM writes and deletes first (paced by the
+//! run's governor), then one vault update with what came from SSM, what left, and what both
+//! sides now agree on. Push and pull share it, so whichever side a decision keeps, the two
+//! end up equal.
+
+use super::engine::{Apply, Outcome, PutJob};
+use super::governor::Governor;
+use super::plan::{Action, Step};
+use super::sync::SyncSession;
+use crate::cli::Tier;
+use crate::error::Result;
+use crate::secret::needs_advanced_tier;
+use aws_sdk_ssm::types::ParameterTier;
+
+/// How writes to SSM are made.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteOptions<'a> {
+    /// `--tier`; else Advanced only for values that need it.
+    pub tier: Option<Tier>,
+    pub kms_key_id: Option<&'a str>,
+    pub concurrency: usize,
+    pub show_progress: bool,
+}
+
+/// What carrying out one scope's plan did.
+#[derive(Debug, Default)]
+pub struct Done {
+    /// SSM writes and deletes, by name.
+    pub remote: Vec<(String, Outcome)>,
+    /// Secrets whose value came from SSM into the vault.
+    pub stored: Vec<String>,
+    /// Secrets removed from the vault (they were removed in SSM).
+    pub removed: Vec<String>,
+    /// Secrets the vault changed while the command ran: left alone.
+    pub changed_meanwhile: Vec<String>,
+}
+
+/// Carries out `steps` for `session`.
+pub fn execute(
+    session: &SyncSession<'_>,
+    steps: &[Step],
+    governor: &Governor,
+    options: WriteOptions<'_>,
+) -> Result<Done> {
+    let mut done = Done {
+        remote: write_remote(session, steps, governor, options),
+        ..Done::default()
+    };
+    update_vault(session, steps, &mut done)?;
+    Ok(done)
+}
+
+fn write_remote(
+    session: &SyncSession<'_>,
+    steps: &[Step],
+    governor: &Governor,
+    options: WriteOptions<'_>,
+) -> Vec<(String, Outcome)> {
+    let jobs: Vec<PutJob> = steps
+        .iter()
+        .filter(|s| s.action == Action::Put)
+        .map(|s| {
+            let value = session.local[&s.name].0.clone();
+            PutJob {
+                parameter: session.parameter(&s.name),
+                tier: tier_for(options.tier, value.len()),
+                name: s.name.clone(),
+                value,
+            }
+        })
+        .collect();
+    let deletes: Vec<(String, String)> = steps
+        .iter()
+        .filter(|s| s.action == Action::Delete)
+        .map(|s| (s.name.clone(), session.parameter(&s.name)))
+        .collect();
+    if jobs.is_empty() && deletes.is_empty() {
+        return Vec::new();
+    }
+    let apply = Apply {
+        ssm: session.remote.ssm(),
+        governor,
+        concurrency: options.concurrency,
+        kms_key_id: options.kms_key_id,
+        show_progress: options.show_progress,
+    };
+    session.remote.run(apply.run(jobs, deletes))
+}
+
+/// SSM tier for a value: the flag, else Advanced when the value needs it, else none sent
+/// (the account default, as Amplify does).
+fn tier_for(flag: Option<Tier>, len: usize) -> Option<ParameterTier> {
+    match flag {
+        Some(Tier::Standard) => Some(ParameterTier::Standard),
+        Some(Tier::Advanced) => Some(ParameterTier::Advanced),
+        Some(Tier::IntelligentTiering) => Some(ParameterTier::IntelligentTiering),
+        None if needs_advanced_tier(len) => Some(ParameterTier::Advanced),
+        None => None,
+    }
+}
+
+/// One vault update: values from SSM, removals, forgotten tombstones and sync records. A
+/// secret the vault changed since the plan was made is left alone (and reported).
+fn update_vault(session: &SyncSession<'_>, steps: &[Step], done: &mut Done) -> Result<()> {
+    let outcome = |name: &str| done.remote.iter().find(|(n, _)| n == name).map(|(_, o)| o);
+    let vault = &session.vault;
+    let scope = &session.scope;
+    let mut stored = Vec::new();
+    let mut removed = Vec::new();
+    let mut changed_meanwhile = Vec::new();
+    vault.dir.update(vault.key, |v| {
+        let now = crate::vault::now();
+        for step in steps {
+            // The plan saw the vault as it was when the command started.
+            let planned = session.local.get(&step.name).map(|(_, l)| l.digest);
+            let current = v.get(scope, &step.name).map(|e| e.value.digest());
+            let unchanged = current == planned;
+            match (step.action, outcome(&step.name)) {
+                (Action::Store, _) => {
+                    if !unchanged {
+                        changed_meanwhile.push(step.name.clone());
+                        continue;
+                    }
+                    let remote = &session.parameters[&step.name];
+                    v.set(scope, &step.name, remote.value.clone(), now);
+                    let record =
+                        session.sync_state(&step.name, remote.value.digest(), remote.version);
+                    v.set_sync(scope, &step.name, Some(record));
+                    stored.push(step.name.clone());
+                }
+                (Action::RemoveLocal, _) => {
+                    if !unchanged {
+                        changed_meanwhile.push(step.name.clone());
+                        continue;
+                    }
+                    v.remove(scope, &step.name);
+                    removed.push(step.name.clone());
+                }
+                (Action::Forget, _) | (Action::Delete, Some(Outcome::Deleted)) => {
+                    v.forget_tombstone(scope, &step.name);
+                }
+                (Action::Put, Some(Outcome::Written { version })) => {
+                    if let Some(digest) = planned.filter(|_| unchanged) {
+                        let record = session.sync_state(&step.name, digest, *version);
+                        v.set_sync(scope, &step.name, Some(record));
+                    }
+                }
+                (Action::RecordSync, _) => {
+                    let Some(digest) = planned.filter(|_| unchanged) else {
+                        continue;
+                    };
+                    if !session.sync_recorded(&step.name, digest) {
+                        let version = session.parameters[&step.name].version;
+                        let record = session.sync_state(&step.name, digest, version);
+                        v.set_sync(scope, &step.name, Some(record));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    })?;
+    done.stored = stored;
+    done.removed = removed;
+    done.changed_meanwhile = changed_meanwhile;
+    Ok(())
+}
