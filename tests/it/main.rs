@@ -11,6 +11,7 @@ mod effective;
 mod exec;
 mod export_import;
 mod fault_proxy;
+mod hardening;
 mod keyring;
 mod man;
 mod prompts;
