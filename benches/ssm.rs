@@ -1,7 +1,9 @@
 //! SSM benchmark against moto (through a counting proxy): push 1,000 new secrets, push them
 //! again unchanged, pull them into a fresh vault; then push 60 secrets through the fault
-//! proxy at a write budget of 3 calls/s. Prints wall times, API calls by operation and the
-//! achieved write rate. Run with `cargo bench --bench ssm` (needs moto_server on PATH).
+//! proxy at a write budget of 3 calls/s, once in one scope and once spread over three scopes
+//! with `push --all` (one governor for the run). Prints wall times, API calls by operation
+//! and the achieved write rate. Run with `cargo bench --bench ssm` (needs moto_server on
+//! PATH).
 
 use age::secrecy::ExposeSecret;
 use ampsecret::scope::ScopeKey;
@@ -23,6 +25,19 @@ struct Project {
 impl Project {
     /// A project whose vault holds `count` secrets in branch `main` of `app`.
     fn new(temp: &Path, label: &str, app: &str, count: usize, endpoint: &str) -> Project {
+        let main = [ScopeKey::Branch("main".into())];
+        Project::with_scopes(temp, label, app, &main, count, endpoint)
+    }
+
+    /// A project whose vault holds `count` secrets in each of `scopes`.
+    fn with_scopes(
+        temp: &Path,
+        label: &str,
+        app: &str,
+        scopes: &[ScopeKey],
+        count: usize,
+        endpoint: &str,
+    ) -> Project {
         let root = temp.join(label);
         std::fs::create_dir_all(root.join(".git")).unwrap();
         std::fs::write(root.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
@@ -41,12 +56,13 @@ impl Project {
             Ok((config, Key::Identities(vec![identity]), ()))
         })
         .unwrap();
-        let scope = ScopeKey::Branch("main".into());
         vault
             .update(&key, |v| {
-                for i in 0..count {
-                    let value = SecretValue::new(format!("value {i} ✓ {}", "x".repeat(40)));
-                    v.set(&scope, &format!("SECRET_{i:04}"), value, 1);
+                for scope in scopes {
+                    for i in 0..count {
+                        let value = SecretValue::new(format!("value {i} ✓ {}", "x".repeat(40)));
+                        v.set(scope, &format!("SECRET_{i:04}"), value, 1);
+                    }
                 }
                 Ok(())
             })
@@ -129,22 +145,74 @@ fn main() {
     );
 
     let budget = 3.0;
+    let main = [ScopeKey::Branch("main".into())];
+    let one_scope = budgeted_push(&moto, temp.path(), &format!("{app}t"), &main, 60, &["push"]);
+    report_budget("push 60 at 3/s", budget, &one_scope);
+    // Three scopes in one run: one governor shares the account's budget among them.
+    let three = [
+        ScopeKey::Branch("main".into()),
+        ScopeKey::Shared,
+        ScopeKey::Standalone("prod".into()),
+    ];
+    let all = budgeted_push(
+        &moto,
+        temp.path(),
+        &format!("{app}a"),
+        &three,
+        20,
+        &["push", "--all"],
+    );
+    report_budget("push --all 3x20 at 3/s", budget, &all);
+}
+
+/// What one push through a write budget of 3 calls/s did.
+struct Budgeted {
+    elapsed: Duration,
+    applied: usize,
+    failed: usize,
+    stats: ProxyStats,
+}
+
+/// Pushes `count` secrets in each of `scopes` through a proxy that admits 3 writes/s.
+fn budgeted_push(
+    moto: &MotoServer,
+    temp: &Path,
+    app: &str,
+    scopes: &[ScopeKey],
+    count: usize,
+    command: &[&str],
+) -> Budgeted {
     let limited = FaultProxy::start(
         moto.addr(),
         FaultConfig {
-            write_budget_tps: Some(budget),
+            write_budget_tps: Some(3.0),
             ..FaultConfig::default()
         },
     );
-    let throttled = Project::new(
-        temp.path(),
-        "throttled",
-        &format!("{app}t"),
-        60,
-        &limited.endpoint(),
-    );
-    let (t, report) = throttled.run(&["push", "--yes", "--max-tps", "20"]);
-    let stats = limited.stats();
+    let project = Project::with_scopes(temp, app, app, scopes, count, &limited.endpoint());
+    let mut args = command.to_vec();
+    args.extend(["--yes", "--max-tps", "20"]);
+    let (elapsed, report) = project.run(&args);
+    let reports: Vec<&serde_json::Value> = match report["scopes"].as_array() {
+        Some(scopes) => scopes.iter().collect(),
+        None => vec![&report],
+    };
+    let count = |key: &str| -> usize {
+        reports
+            .iter()
+            .map(|r| r[key].as_array().unwrap().len())
+            .sum()
+    };
+    Budgeted {
+        elapsed,
+        applied: count("applied"),
+        failed: count("failed"),
+        stats: limited.stats(),
+    }
+}
+
+fn report_budget(label: &str, budget: f64, run: &Budgeted) {
+    let stats = &run.stats;
     let writes = stats.write_times.len();
     let span = stats
         .write_times
@@ -152,15 +220,15 @@ fn main() {
         .unwrap()
         .duration_since(stats.write_times[0])
         .as_secs_f64();
-    // Two views of the rate: over the whole command (start-up and the read included), and
+    // Two views of the rate: over the whole command (start-up and the reads included), and
     // between the first and last accepted write (the server's view).
-    let overall = writes as f64 / t.as_secs_f64();
+    let overall = writes as f64 / run.elapsed.as_secs_f64();
     let sustained = (writes - 1) as f64 / span;
     println!(
-        "push 60 at {budget}/s     {:>8.2} s   applied {} failed {}   throttled calls {}",
-        t.as_secs_f64(),
-        report["applied"].as_array().unwrap().len(),
-        report["failed"].as_array().unwrap().len(),
+        "{label:<22} {:>6.2} s   applied {} failed {}   throttled calls {}",
+        run.elapsed.as_secs_f64(),
+        run.applied,
+        run.failed,
         stats.op("PutParameter").throttled,
     );
     println!(

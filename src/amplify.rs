@@ -38,6 +38,8 @@ pub enum BackendKind {
     Branch,
     /// A personal cloud sandbox (`ampx sandbox`).
     Sandbox,
+    /// A deployment without Amplify Hosting (`ampx deploy --identifier ID`).
+    Standalone,
 }
 
 impl BackendKind {
@@ -46,9 +48,16 @@ impl BackendKind {
         match self {
             BackendKind::Branch => "branch",
             BackendKind::Sandbox => "sandbox",
+            BackendKind::Standalone => "standalone",
         }
     }
 }
+
+/// The backend name `ampx deploy` gives every standalone deployment; the identifier is its
+/// namespace.
+pub const STANDALONE_BACKEND_NAME: &str = "backend";
+/// `ampx deploy`'s limit on an identifier (a CloudFormation stack name's).
+pub const MAX_STANDALONE_ID_LENGTH: usize = 128;
 
 /// Inputs that identify where a secret lives in SSM, exactly as Amplify receives them (raw).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,6 +178,12 @@ pub enum NameError {
     SandboxId,
     /// An app id is empty or has characters SSM refuses in a parameter name.
     AppId,
+    /// A standalone identifier breaks `ampx deploy`'s rule.
+    StandaloneId,
+    /// A package name from which `ampx deploy` could derive no identifier.
+    NoStandaloneId,
+    /// A shared namespace SSM cannot hold as one path segment.
+    SharedNamespace,
     /// The full parameter name is longer than SSM allows.
     TooLong(usize),
     /// The full parameter name has more hierarchy levels than SSM allows.
@@ -189,6 +204,16 @@ impl fmt::Display for NameError {
             NameError::AppId => {
                 f.write_str("an app id may only contain letters, digits, '_', '.' and '-'")
             }
+            NameError::StandaloneId => write!(
+                f,
+                "a standalone identifier must be 1 to {MAX_STANDALONE_ID_LENGTH} letters, digits or '-', starting with a letter (ampx deploy's rule)"
+            ),
+            NameError::NoStandaloneId => f.write_str(
+                "ampx deploy derives no identifier from it (it must start with a letter once '@scope/' is dropped); pass --standalone=ID",
+            ),
+            NameError::SharedNamespace => f.write_str(
+                "SSM cannot hold /amplify/shared/<it>: a namespace may only contain letters, digits, '_', '.' and '-' (a scoped package name such as @acme/web has '@' and '/'), so Amplify's fallback there can never have a value",
+            ),
             NameError::TooLong(len) => write!(
                 f,
                 "the SSM parameter name would be {len} characters; SSM allows at most {MAX_PARAMETER_NAME_LENGTH}"
@@ -208,9 +233,14 @@ fn is_ssm_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
 }
 
+/// A non-empty run of characters SSM accepts within one level of a parameter name.
+fn is_ssm_segment(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(is_ssm_name_char)
+}
+
 /// Checks a secret name against Amplify's rule `^[A-Za-z0-9_.-]+$`.
 pub fn validate_secret_name(name: &str) -> Result<(), NameError> {
-    if !name.is_empty() && name.chars().all(is_ssm_name_char) {
+    if is_ssm_segment(name) {
         Ok(())
     } else {
         Err(NameError::SecretName)
@@ -231,10 +261,58 @@ pub fn validate_sandbox_id(id: &str) -> Result<(), NameError> {
 /// Checks an Amplify app id; it is embedded verbatim in shared paths, so it must be a valid
 /// SSM name segment.
 pub fn validate_app_id(app_id: &str) -> Result<(), NameError> {
-    if !app_id.is_empty() && app_id.chars().all(is_ssm_name_char) {
+    if is_ssm_segment(app_id) {
         Ok(())
     } else {
         Err(NameError::AppId)
+    }
+}
+
+/// Checks a standalone identifier against `ampx deploy`'s rule `^[A-Za-z][A-Za-z0-9-]*$`, at
+/// most 128 characters.
+pub fn validate_standalone_id(id: &str) -> Result<(), NameError> {
+    let mut chars = id.chars();
+    let valid = id.len() <= MAX_STANDALONE_ID_LENGTH
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if valid {
+        Ok(())
+    } else {
+        Err(NameError::StandaloneId)
+    }
+}
+
+/// The identifier `ampx deploy` derives from a package.json name: `@scope/` dropped, every
+/// character other than a letter, digit or `-` turned into `-`, cut to 128 characters, no
+/// trailing `-`; it must then start with a letter.
+pub fn standalone_id_from_package(package: &str) -> Result<String, NameError> {
+    let unscoped = match package.strip_prefix('@') {
+        Some(scoped) => scoped.split_once('/').map_or(scoped, |(_, name)| name),
+        None => package,
+    };
+    let mut id: String = unscoped
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(MAX_STANDALONE_ID_LENGTH)
+        .collect();
+    id.truncate(id.trim_end_matches('-').len());
+    validate_standalone_id(&id).map_err(|_| NameError::NoStandaloneId)?;
+    Ok(id)
+}
+
+/// Checks a shared namespace: it is embedded verbatim as one segment of
+/// `/amplify/shared/<namespace>`, so it must be a valid SSM name segment.
+pub fn validate_shared_namespace(namespace: &str) -> Result<(), NameError> {
+    if is_ssm_segment(namespace) {
+        Ok(())
+    } else {
+        Err(NameError::SharedNamespace)
     }
 }
 
@@ -303,6 +381,50 @@ mod tests {
         };
         assert_eq!(shared.prefix(), "/amplify/shared/d1a2b3c4d5e6f7");
         assert_eq!(shared.stack_name(), None);
+    }
+
+    #[test]
+    fn standalone_spec_example() {
+        let standalone = ParameterScope::Backend {
+            kind: BackendKind::Standalone,
+            namespace: "my-app".into(),
+            name: STANDALONE_BACKEND_NAME.into(),
+        };
+        assert_eq!(
+            standalone.parameter_name("API_KEY"),
+            "/amplify/myapp/backend-standalone-abeed4c9fc/API_KEY"
+        );
+    }
+
+    #[test]
+    fn standalone_ids_derived_like_ampx_deploy() {
+        let derive = |p: &str| standalone_id_from_package(p);
+        assert_eq!(derive("my-app").unwrap(), "my-app");
+        assert_eq!(derive("@acme/web").unwrap(), "web");
+        assert_eq!(derive("my.app_v2").unwrap(), "my-app-v2");
+        assert_eq!(derive("app!!").unwrap(), "app");
+        assert_eq!(derive("Ωapp").unwrap_err(), NameError::NoStandaloneId);
+        assert_eq!(derive("1app").unwrap_err(), NameError::NoStandaloneId);
+        assert_eq!(derive("@acme/").unwrap_err(), NameError::NoStandaloneId);
+        let long = format!("a{}-b", "x".repeat(126));
+        assert_eq!(derive(&long).unwrap(), format!("a{}", "x".repeat(126)));
+        assert!(validate_standalone_id(&"a".repeat(128)).is_ok());
+        assert!(validate_standalone_id(&"a".repeat(129)).is_err());
+        assert!(validate_standalone_id("a_b").is_err());
+        assert!(validate_standalone_id("").is_err());
+    }
+
+    #[test]
+    fn shared_namespaces_ssm_can_hold() {
+        assert!(validate_shared_namespace("my-app").is_ok());
+        assert!(validate_shared_namespace("d1a2b3c4d5e6f7").is_ok());
+        for bad in ["@acme/web", "", "a b", "é"] {
+            assert_eq!(
+                validate_shared_namespace(bad),
+                Err(NameError::SharedNamespace),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

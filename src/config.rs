@@ -27,6 +27,8 @@ pub struct Config {
     /// could not be read, reported only when a command needs the name.
     pub app_name: Result<Option<String>, String>,
     pub scope_defaults: Defaults,
+    /// `$CI` is set (not empty, `false` or `0`): running in a CI system, where logs are kept.
+    pub ci: bool,
 }
 
 impl Config {
@@ -50,6 +52,7 @@ impl Config {
             aws_branch: std::env::var("AWS_BRANCH").ok().filter(|b| !b.is_empty()),
             git_head: project::git_head(&cwd),
             os_user: crate::sys::os_user_name(),
+            package_name: app_name.clone(),
         };
         Ok(Config {
             interactive: prompt::can_prompt(global.no_input),
@@ -61,6 +64,7 @@ impl Config {
             vault_dir,
             app_name,
             scope_defaults,
+            ci: std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "false" | "0")),
         })
     }
 

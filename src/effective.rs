@@ -1,10 +1,12 @@
 //! Effective values: what a deployed backend resolves for each secret name. Pure; no I/O.
 //!
-//! Amplify reads a branch's (or sandbox's) own value first and falls back to the shared value
-//! (the resolution its function runtime does). The shared fallback is always
+//! Amplify reads a deployment's own value first and falls back to the shared value (the
+//! resolution its function runtime does). The shared fallback is always
 //! `/amplify/shared/<the backend's namespace>`: the app id for a branch, the raw package.json
-//! name for a sandbox. Locally the vault has one shared scope, so a sandbox falls back to it
-//! too; [`fallback_parameter_scope`] gives the SSM path Amplify really reads.
+//! name for a sandbox, the identifier for a standalone deployment. The vault mirrors that:
+//! each has its own shared scope (`shared`, `shared:<package name>`, `shared:<identifier>`;
+//! see [`crate::scope::ScopeKey::fallback`]), and [`fallback_parameter_scope`] gives the SSM
+//! path Amplify reads.
 
 use crate::amplify::ParameterScope;
 use crate::scope::ScopeKey;
@@ -16,8 +18,32 @@ use std::cmp::Ordering;
 pub enum Source {
     /// The scope's own value.
     Own,
-    /// The shared scope's value (the scope has none of its own).
+    /// The fallback shared scope's value (the scope has none of its own).
     Shared,
+}
+
+/// A scope and the shared scope its deployment falls back to (`None` for a shared scope).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    pub scope: ScopeKey,
+    pub fallback: Option<ScopeKey>,
+}
+
+impl Lookup {
+    /// The vault scope an effective value is read from.
+    pub fn source_scope(&self, source: Source) -> &ScopeKey {
+        match (source, &self.fallback) {
+            (Source::Shared, Some(fallback)) => fallback,
+            _ => &self.scope,
+        }
+    }
+
+    /// " nor in <fallback>" for messages about a name with no effective value.
+    pub fn nor_fallback(&self) -> String {
+        self.fallback
+            .as_ref()
+            .map_or_else(String::new, |f| format!(" nor in {f}"))
+    }
 }
 
 /// One name and the value a deployment of the scope resolves for it.
@@ -31,14 +57,6 @@ pub struct Resolved<'v, 'a> {
 }
 
 impl Resolved<'_, '_> {
-    /// The vault scope the value is read from.
-    pub fn source_scope(&self, scope: &ScopeKey) -> ScopeKey {
-        match self.source {
-            Source::Own => scope.clone(),
-            Source::Shared => ScopeKey::Shared,
-        }
-    }
-
     /// The SSM parameter Amplify reads the value from, given the scope's own SSM scope.
     pub fn parameter_name(&self, own: &ParameterScope) -> String {
         match self.source {
@@ -48,12 +66,12 @@ impl Resolved<'_, '_> {
     }
 }
 
-/// Every name with an effective value in `scope`, in name order.
-pub fn resolve_all<'v, 'a>(view: &'v VaultView<'a>, scope: &ScopeKey) -> Vec<Resolved<'v, 'a>> {
-    let own: &[EntryView<'a>] = view.scope(scope).map_or(&[], |s| &s.secrets);
-    let shared: &[EntryView<'a>] = match scope {
-        ScopeKey::Shared => &[],
-        _ => view.scope(&ScopeKey::Shared).map_or(&[], |s| &s.secrets),
+/// Every name with an effective value in the lookup's scope, in name order.
+pub fn resolve_all<'v, 'a>(view: &'v VaultView<'a>, lookup: &Lookup) -> Vec<Resolved<'v, 'a>> {
+    let own: &[EntryView<'a>] = view.scope(&lookup.scope).map_or(&[], |s| &s.secrets);
+    let shared: &[EntryView<'a>] = match &lookup.fallback {
+        None => &[],
+        Some(fallback) => view.scope(fallback).map_or(&[], |s| &s.secrets),
     };
     // Both lists are sorted by name (the payload guarantees it): merge them.
     let (mut i, mut j) = (0, 0);
@@ -85,17 +103,17 @@ pub fn resolve_all<'v, 'a>(view: &'v VaultView<'a>, scope: &ScopeKey) -> Vec<Res
     out
 }
 
-/// The effective value of one name in `scope`.
+/// The effective value of one name in the lookup's scope.
 pub fn resolve<'v, 'a>(
     view: &'v VaultView<'a>,
-    scope: &ScopeKey,
+    lookup: &Lookup,
     name: &str,
 ) -> Option<Resolved<'v, 'a>> {
-    let shared = match scope {
-        ScopeKey::Shared => None,
-        _ => view.get(&ScopeKey::Shared, name),
-    };
-    match view.get(scope, name) {
+    let shared = lookup
+        .fallback
+        .as_ref()
+        .and_then(|fallback| view.get(fallback, name));
+    match view.get(&lookup.scope, name) {
         Some(entry) => Some(Resolved {
             name: entry.name,
             entry,
@@ -112,7 +130,8 @@ pub fn resolve<'v, 'a>(
 }
 
 /// The shared SSM scope a deployment falls back to: `/amplify/shared/<namespace>`, where the
-/// namespace is the backend's (the app id of a branch, the package name of a sandbox).
+/// namespace is the backend's (the app id of a branch, the package name of a sandbox, the
+/// identifier of a standalone deployment).
 pub fn fallback_parameter_scope(own: &ParameterScope) -> ParameterScope {
     match own {
         ParameterScope::Backend { namespace, .. } => ParameterScope::Shared {
@@ -141,7 +160,23 @@ mod tests {
         set(&mut v, &ScopeKey::Shared, "C", "shared-c");
         set(&mut v, &ScopeKey::Shared, "D", "shared-d");
         set(&mut v, &ScopeKey::Sandbox("alice".into()), "D", "alice-d");
+        set(&mut v, &pkg(), "P", "pkg-p");
+        set(&mut v, &pkg(), "D", "pkg-d");
         v
+    }
+
+    /// The package name's shared namespace, a sandbox's fallback.
+    fn pkg() -> ScopeKey {
+        ScopeKey::SharedNamespace("my-app".into())
+    }
+
+    fn lookup(scope: ScopeKey) -> Lookup {
+        let fallback = match &scope {
+            ScopeKey::Branch(_) => Some(ScopeKey::Shared),
+            ScopeKey::Sandbox(_) => Some(pkg()),
+            _ => None,
+        };
+        Lookup { scope, fallback }
     }
 
     fn summary(all: &[Resolved<'_, '_>]) -> Vec<(String, String, Source, bool)> {
@@ -161,7 +196,7 @@ mod tests {
     fn branch_value_first_then_shared() {
         let bytes = vault().encode();
         let view = VaultView::parse(&bytes).unwrap();
-        let main = ScopeKey::Branch("main".into());
+        let main = lookup(ScopeKey::Branch("main".into()));
         let all = resolve_all(&view, &main);
         let row = |n: &str, v: &str, s, sh| (n.to_owned(), v.to_owned(), s, sh);
         assert_eq!(
@@ -181,30 +216,38 @@ mod tests {
             );
         }
         assert!(resolve(&view, &main, "E").is_none());
-        assert_eq!(all[1].source_scope(&main), ScopeKey::Shared);
-        assert_eq!(all[0].source_scope(&main), main);
+        assert_eq!(main.source_scope(all[1].source), &ScopeKey::Shared);
+        assert_eq!(main.source_scope(all[0].source), &main.scope);
+        assert_eq!(main.nor_fallback(), " nor in shared");
     }
 
     #[test]
     fn shared_and_unknown_scopes() {
         let bytes = vault().encode();
         let view = VaultView::parse(&bytes).unwrap();
-        let shared = resolve_all(&view, &ScopeKey::Shared);
+        let shared = resolve_all(&view, &lookup(ScopeKey::Shared));
         assert_eq!(shared.len(), 3);
         assert!(
             shared
                 .iter()
                 .all(|r| r.source == Source::Own && !r.shadows_shared)
         );
-        let other = resolve_all(&view, &ScopeKey::Branch("dev".into()));
+        let other = resolve_all(&view, &lookup(ScopeKey::Branch("dev".into())));
         assert_eq!(other.len(), 3);
         assert!(other.iter().all(|r| r.source == Source::Shared));
-        let alice = resolve_all(&view, &ScopeKey::Sandbox("alice".into()));
-        assert_eq!(summary(&alice)[2].1, "alice-d");
-        assert!(alice[2].shadows_shared);
+        // A sandbox falls back to its package name's namespace, not to the app's.
+        let alice = resolve_all(&view, &lookup(ScopeKey::Sandbox("alice".into())));
+        let row = |n: &str, v: &str, s, sh| (n.to_owned(), v.to_owned(), s, sh);
+        assert_eq!(
+            summary(&alice),
+            vec![
+                row("D", "alice-d", Source::Own, true),
+                row("P", "pkg-p", Source::Shared, false),
+            ]
+        );
         let empty = Vault::default().encode();
         let view = VaultView::parse(&empty).unwrap();
-        assert!(resolve_all(&view, &ScopeKey::Shared).is_empty());
+        assert!(resolve_all(&view, &lookup(ScopeKey::Shared)).is_empty());
     }
 
     #[test]
@@ -231,5 +274,14 @@ mod tests {
             namespace: "x".into(),
         };
         assert_eq!(fallback_parameter_scope(&shared), shared);
+        let standalone = ParameterScope::Backend {
+            kind: BackendKind::Standalone,
+            namespace: "prod".into(),
+            name: "backend".into(),
+        };
+        assert_eq!(
+            fallback_parameter_scope(&standalone).prefix(),
+            "/amplify/shared/prod"
+        );
     }
 }

@@ -88,12 +88,12 @@ pub enum Error {
     #[error("no vault at {}: run 'ampsecret init' first (or pass --vault)", dir.display())]
     NoVault { dir: PathBuf },
     #[error("no secret {name} in {scope}{}; 'ampsecret list --all' shows what the vault holds",
-        if *.effective && *.scope != ScopeKey::Shared { " nor in shared" } else { "" })]
+        .fallback.as_ref().map_or_else(String::new, |f| format!(" nor in {f}")))]
     SecretNotFound {
         scope: ScopeKey,
         name: String,
-        /// The shared scope was looked in too.
-        effective: bool,
+        /// The shared scope that was looked in too.
+        fallback: Option<ScopeKey>,
     },
     #[error("secret name '{name}': {error}")]
     SecretName { name: String, error: NameError },
@@ -232,7 +232,7 @@ mod tests {
         let missing = Error::SecretNotFound {
             scope: ScopeKey::Branch("main".into()),
             name: "K".into(),
-            effective: true,
+            fallback: Some(ScopeKey::Shared),
         };
         assert_eq!(
             missing.to_string(),

@@ -27,6 +27,7 @@ pub mod effective;
 pub mod error;
 pub mod formats;
 pub mod keystore;
+pub mod mask;
 pub mod output;
 pub mod project;
 pub mod prompt;

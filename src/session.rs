@@ -5,6 +5,7 @@
 use crate::amplify::ParameterScope;
 use crate::cli::ScopeArgs;
 use crate::config::Config;
+use crate::effective::Lookup;
 use crate::error::{Error, Result};
 use crate::keystore;
 use crate::prompt;
@@ -130,12 +131,38 @@ impl Context {
     /// The scope named by the flags, else `$AWS_BRANCH`, else the current git branch, else
     /// (on a terminal) one the user picks from the vault's scopes.
     pub fn scope(&self, args: &ScopeArgs) -> Result<ScopeKey> {
-        match scope::resolve(args.requested().as_ref(), &self.config.scope_defaults) {
+        let key = match scope::resolve(args.requested().as_ref(), &self.config.scope_defaults) {
             Err(Error::NoScope { why }) if self.config.interactive => {
                 self.pick_scope()?.ok_or(Error::NoScope { why })
             }
             resolved => resolved,
+        }?;
+        Ok(self.canonical(key))
+    }
+
+    /// A scope written as `list` shows it (`copy --from/--to`), checked like the flags.
+    pub fn parse_scope(&self, text: &str, what: &str) -> Result<ScopeKey> {
+        ScopeKey::parse_checked(text, what).map(|key| self.canonical(key))
+    }
+
+    /// `shared:<the app id>` is the `shared` scope.
+    fn canonical(&self, key: ScopeKey) -> ScopeKey {
+        let app = self.app_identity().unwrap_or_default();
+        key.canonical(app.app_id.as_deref())
+    }
+
+    /// `scope` and the shared scope a deployment of it falls back to. A fallback SSM cannot
+    /// hold (a scoped package name) is kept, so nothing resolves from it, with a warning.
+    pub fn lookup(&self, scope: ScopeKey) -> Result<Lookup> {
+        let fallback = scope.fallback(&self.app_identity()?)?;
+        if let Some(ScopeKey::SharedNamespace(namespace)) = &fallback
+            && let Err(e) = crate::amplify::validate_shared_namespace(namespace)
+        {
+            tracing::warn!(
+                "{scope} falls back to /amplify/shared/{namespace}, which can hold nothing: {e}"
+            );
         }
+        Ok(Lookup { scope, fallback })
     }
 
     /// Asks which of the vault's scopes to use; `None` when there is no vault or it is empty.

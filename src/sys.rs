@@ -253,3 +253,103 @@ pub fn effective_uid() -> u32 {
     // SAFETY: geteuid has no arguments and cannot fail.
     unsafe { libc::geteuid() }
 }
+
+/// Pseudo-terminals for `exec --mask` on a terminal: the child writes to a terminal of its
+/// own (so it keeps colours and prompts) whose output ampsecret reads and masks.
+#[cfg(unix)]
+pub mod pty {
+    use std::io;
+    use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+    use std::os::unix::process::CommandExt;
+    use std::process::Command;
+
+    pub struct Pty {
+        pub master: OwnedFd,
+        pub slave: OwnedFd,
+    }
+
+    fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
+        if rc < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(rc)
+        }
+    }
+
+    /// A new pseudo-terminal with the settings and window size of the terminal `like`.
+    pub fn open(like: RawFd) -> io::Result<Pty> {
+        // SAFETY: openpty writes two descriptors we then own; termios and winsize are plain
+        // structs filled by tcgetattr/ioctl and only passed on when those succeeded.
+        unsafe {
+            let mut term: libc::termios = std::mem::zeroed();
+            let mut size: libc::winsize = std::mem::zeroed();
+            let term_ptr = if libc::tcgetattr(like, &mut term) == 0 {
+                &raw const term
+            } else {
+                std::ptr::null()
+            };
+            let size_ptr = if libc::ioctl(like, libc::TIOCGWINSZ, &mut size) == 0 {
+                &raw const size
+            } else {
+                std::ptr::null()
+            };
+            let (mut master, mut slave) = (-1, -1);
+            check(libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                term_ptr,
+                size_ptr,
+            ))?;
+            let pty = Pty {
+                master: OwnedFd::from_raw_fd(master),
+                slave: OwnedFd::from_raw_fd(slave),
+            };
+            // Neither end may leak into the command past exec (it gets dup'ed copies).
+            for fd in [master, slave] {
+                check(libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC))?;
+            }
+            Ok(pty)
+        }
+    }
+
+    /// Starts `command` in a session of its own with `slave` as its controlling terminal, so
+    /// Ctrl-C typed into it (forwarded as a byte) interrupts the command.
+    pub fn make_controlling(command: &mut Command, slave: RawFd) {
+        // SAFETY: setsid and ioctl are async-signal-safe, as a pre_exec closure requires;
+        // `slave` stays open in the forked child until exec (it is close-on-exec).
+        unsafe {
+            command.pre_exec(move || {
+                check(libc::setsid())?;
+                check(libc::ioctl(slave, libc::TIOCSCTTY, 0))?;
+                Ok(())
+            });
+        }
+    }
+
+    /// The terminal `fd` in raw mode until the returned guard is dropped: keystrokes go to
+    /// the command's terminal unchanged, which applies its own settings.
+    pub struct RawMode {
+        fd: RawFd,
+        saved: libc::termios,
+    }
+
+    pub fn raw_mode(fd: RawFd) -> io::Result<RawMode> {
+        // SAFETY: tcgetattr fills a plain struct; cfmakeraw edits a copy of it.
+        unsafe {
+            let mut saved: libc::termios = std::mem::zeroed();
+            check(libc::tcgetattr(fd, &mut saved))?;
+            let mut raw = saved;
+            libc::cfmakeraw(&mut raw);
+            check(libc::tcsetattr(fd, libc::TCSANOW, &raw))?;
+            Ok(RawMode { fd, saved })
+        }
+    }
+
+    impl Drop for RawMode {
+        fn drop(&mut self) {
+            // SAFETY: puts back the settings saved above.
+            unsafe { libc::tcsetattr(self.fd, libc::TCSANOW, &self.saved) };
+        }
+    }
+}

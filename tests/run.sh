@@ -40,6 +40,9 @@ fi
 # --- Amplify's real CLI (ampx, from npm), cached in the ignored .cache/ folder ---------------
 bash tests/install-ampx.sh
 
+# --- The real dotenv readers (npm dotenv, @next/env, vite; PyPI python-dotenv), in .cache/ ----
+bash tests/install-readers.sh
+
 # --- Lint, then the tests ------------------------------------------------------------------
 log "cargo fmt --check"
 cargo fmt --all -- --check

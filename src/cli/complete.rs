@@ -115,6 +115,66 @@ pub fn sandbox_ids() -> Vec<CompletionCandidate> {
     ids
 }
 
+/// Identifiers for `--standalone=`: the standalone scopes in the vault and the one derived
+/// from package.json's name.
+pub fn standalone_ids() -> Vec<CompletionCandidate> {
+    if !completing_value_of("--standalone") {
+        return Vec::new();
+    }
+    with_vault(|cx, _, view| {
+        let mut ids = scope_names(view, |key| match key {
+            ScopeKey::Standalone(id) => Some(id.clone()),
+            _ => None,
+        });
+        let derived = cx
+            .scope(&ScopeArgs {
+                standalone: Some(String::new()),
+                ..ScopeArgs::default()
+            })
+            .ok();
+        if let Some(ScopeKey::Standalone(id)) = derived
+            && !ids.iter().any(|c| c.get_value() == id.as_str())
+        {
+            ids.push(CompletionCandidate::new(id).help(Some("from package.json".into())));
+        }
+        ids
+    })
+}
+
+/// Namespaces for `--shared=`: the shared namespaces in the vault and those the vault's
+/// sandboxes and standalone deployments fall back to.
+pub fn shared_namespaces() -> Vec<CompletionCandidate> {
+    if !completing_value_of("--shared") {
+        return Vec::new();
+    }
+    with_vault(|cx, _, view| {
+        let app = cx.app_identity().unwrap_or_default();
+        let mut namespaces: BTreeMap<String, &str> = BTreeMap::new();
+        for key in view.scopes.iter().map(|s| &s.key) {
+            match key {
+                ScopeKey::SharedNamespace(ns) => {
+                    namespaces.insert(ns.clone(), "in the vault");
+                }
+                _ => {
+                    if let Ok(Some(ScopeKey::SharedNamespace(ns))) = key.fallback(&app) {
+                        namespaces.entry(ns).or_insert("a fallback");
+                    }
+                }
+            }
+        }
+        namespaces
+            .into_iter()
+            .filter(|(ns, _)| crate::amplify::validate_shared_namespace(ns).is_ok())
+            .map(|(ns, help)| CompletionCandidate::new(ns).help(Some(help.into())))
+            .collect()
+    })
+}
+
+/// Scopes for `copy --from/--to`: the vault's, as `list` shows them.
+pub fn scope_labels() -> Vec<CompletionCandidate> {
+    with_vault(|_, _, view| scope_names(view, |key| Some(key.to_string())))
+}
+
 fn scope_names(
     view: &VaultView<'_>,
     name: impl Fn(&ScopeKey) -> Option<String>,
@@ -127,6 +187,16 @@ fn scope_names(
         .filter(|n| !n.chars().any(crate::text::is_unusual))
         .map(|n| CompletionCandidate::new(n).help(Some("in the vault".into())))
         .collect()
+}
+
+/// Whether the word being completed is `FLAG=…`. A flag whose value is optional takes it only
+/// after '=', but clap also asks for its candidates at the next word, where they would
+/// crowd out the secret names that belong there.
+fn completing_value_of(flag: &str) -> bool {
+    std::env::args_os()
+        .last()
+        .and_then(|word| word.into_string().ok())
+        .is_some_and(|word| word.starts_with(&format!("{flag}=")))
 }
 
 /// Runs `complete` on the decrypted vault the command line points at; empty when there is
@@ -182,7 +252,12 @@ fn words_so_far() -> Option<(GlobalArgs, ScopeArgs)> {
     let scope = ScopeArgs {
         branch: sub.try_get_one::<String>("branch").ok().flatten().cloned(),
         sandbox: sub.try_get_one::<String>("sandbox").ok().flatten().cloned(),
-        shared: sub.try_get_one::<bool>("shared").ok().flatten() == Some(&true),
+        standalone: sub
+            .try_get_one::<String>("standalone")
+            .ok()
+            .flatten()
+            .cloned(),
+        shared: sub.try_get_one::<String>("shared").ok().flatten().cloned(),
     };
     Some((global, scope))
 }

@@ -43,7 +43,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "AWS_PROFILE",
-        "AWS profile for push, pull, diff and check --remote (like --profile)",
+        "AWS profile for push, pull, diff, check --remote, exec --remote and export --remote (like --profile)",
     ),
     (
         "AWS_REGION",
@@ -118,7 +118,7 @@ pub const COMMANDS: &[CommandDoc] = &[
     },
     CommandDoc {
         name: "list",
-        prose: "With --effective, each name is shown with where a deployment of the scope takes its value from: the scope itself, else the shared scope (a sandbox falls back to the vault's shared scope; in SSM that is /amplify/shared/<package.json name>).",
+        prose: "With --effective, each name is shown with where a deployment of the scope takes its value from: the scope itself, else the shared namespace Amplify falls back to (shared for a branch, shared:<package.json name> for a sandbox, shared:<identifier> for a standalone deployment).",
         examples: &[
             "ampsecret list --branch main",
             "ampsecret list --all --json",
@@ -139,6 +139,8 @@ pub const COMMANDS: &[CommandDoc] = &[
         examples: &[
             "ampsecret path MY_API_KEY --branch feature/login",
             "ampsecret path --prefix --sandbox",
+            "ampsecret path --prefix --standalone=prod",
+            "ampsecret path API_KEY --shared=my-app",
         ],
     },
     CommandDoc {
@@ -147,6 +149,7 @@ pub const COMMANDS: &[CommandDoc] = &[
         examples: &[
             "ampsecret diff --branch main",
             "ampsecret diff --sandbox --json",
+            "ampsecret diff --all",
         ],
     },
     CommandDoc {
@@ -157,6 +160,7 @@ pub const COMMANDS: &[CommandDoc] = &[
             "ampsecret push --shared --yes --json",
             "ampsecret push --sandbox --dry-run",
             "ampsecret push --branch main --prune",
+            "ampsecret push --all --yes",
         ],
     },
     CommandDoc {
@@ -165,34 +169,49 @@ pub const COMMANDS: &[CommandDoc] = &[
         examples: &[
             "ampsecret pull --sandbox",
             "ampsecret pull --branch main --keep-remote --yes --json",
+            "ampsecret pull --all --dry-run",
         ],
     },
     CommandDoc {
         name: "exec",
-        prose: "Each effective secret (the scope's value, else the shared one) becomes an environment variable of COMMAND, over any variable of the same name. A secret whose name changes which program runs or what it loads (PATH, LD_*, DYLD_*, BASH_ENV, ENV, NODE_OPTIONS, PYTHONPATH, ...) is refused unless named with --allow-env. No AMPSECRET_* variable is passed on. ampsecret prints nothing itself when COMMAND starts; it exits with COMMAND's status (128+N when COMMAND is killed by signal N), and forwards SIGINT, SIGTERM and SIGHUP sent to it.",
+        prose: "Each effective secret (the scope's value, else the one of the shared namespace it falls back to) becomes an environment variable of COMMAND, over any variable of the same name. With --remote the values are read straight from SSM (the scope's path, then its shared namespace, as Amplify's function runtime does): no vault and no key, only AWS credentials and the app id (AWS_APP_ID and AWS_BRANCH, as Amplify Hosting sets them). --names or --from-backend limit the names, read with GetParameters in batches of ten. A secret whose name changes which program runs or what it loads (PATH, LD_*, DYLD_*, BASH_ENV, ENV, NODE_OPTIONS, PYTHONPATH, ...) is refused unless named with --allow-env. No AMPSECRET_* variable is passed on. ampsecret prints nothing itself when COMMAND starts; it exits with COMMAND's status (128+N when COMMAND is killed by signal N), and forwards SIGINT, SIGTERM and SIGHUP sent to it. With --mask (the default when CI is set; --no-mask turns it off) COMMAND's stdout and stderr pass through ampsecret, which replaces every secret value given to COMMAND, and each line of a multi-line one, with *** when it is at least 4 characters long (shorter values are not masked), also when COMMAND writes it in pieces. Output is passed on as soon as it is read, except a tail that could be the start of a value, held until the next output shows it is not. On a terminal COMMAND gets a pseudo-terminal of its own, so colours, prompts and Ctrl-C keep working (its window size is the one it started with); elsewhere it gets pipes.",
         examples: &[
             "ampsecret exec -- npm run dev",
             "ampsecret exec --branch main --strict DATABASE_URL -- node scripts/migrate.js",
             "ampsecret exec --sandbox --pristine -- env",
+            "ampsecret exec --mask --branch main -- npm test",
+            "ampsecret exec --remote --from-backend --strict -- npm run build",
         ],
     },
     CommandDoc {
         name: "export",
-        prose: "Values are quoted so that each format's consumer reads them back exactly: dotenv parsers, 'set -a; source FILE' in bash, JSON parsers, and the $GITHUB_ENV file of GitHub Actions. With --format github the values go to stdout in $GITHUB_ENV's NAME<<DELIMITER form and the ::add-mask:: commands (one per line of each value) go to stderr, where the runner reads them without writing them into the env file.",
+        prose: "Values are quoted so that each format's reader reads them back exactly: --format dotenv for Node's dotenv, Next.js (@next/env) and Vite's loadEnv alike; --format python-dotenv for python-dotenv; 'set -a; source FILE' in bash; JSON parsers; and the $GITHUB_ENV file of GitHub Actions. A value a dotenv format's readers cannot all read back (Next.js and Vite expand $NAME, ${...} and \\$ where dotenv does not; Vite drops carriage returns; python-dotenv expands ${...}) stops the export before anything is written, naming each such secret: export those with --format json or --format shell, which carry any value. With --format github the values go to stdout in $GITHUB_ENV's NAME<<DELIMITER form and the ::add-mask:: commands (one per line of each value) go to stderr, where the runner reads them without writing them into the env file. With --remote the effective values are read straight from SSM, with no vault and no key.",
         examples: &[
             "ampsecret export --branch main > .env.local",
+            "ampsecret export --format python-dotenv --sandbox > .env",
             "ampsecret export --format shell --effective > secrets.sh && (set -a; . ./secrets.sh; ./run.sh)",
             "ampsecret export --format github --effective --branch \"$GITHUB_REF_NAME\" >> \"$GITHUB_ENV\"",
             "ampsecret export --format json --shared | jq keys",
+            "ampsecret export --remote --names API_URL,STRIPE_KEY --strict > .env.production",
         ],
     },
     CommandDoc {
         name: "import",
-        prose: "The whole file is read and checked first: a line that does not parse, a name Amplify refuses or a value SSM refuses stops the import with its line number, and nothing is stored. The plan (added, changed, unchanged; never values) is shown and confirmed on a terminal; elsewhere pass --yes. Dotenv values are taken literally: '$' substitution is refused, not expanded.",
+        prose: "The whole file is read and checked first: a line that does not parse, a name Amplify refuses or a value SSM refuses stops the import with its line number, and nothing is stored. The plan (added, changed, unchanged; never values) is shown and confirmed on a terminal; elsewhere pass --yes. A dotenv file is read as Node's dotenv reads it ('$' is literal; the few lines where its rules surprise are refused with their number); --format python-dotenv reads it as python-dotenv does and refuses a '${...}' it would expand.",
         examples: &[
             "ampsecret import .env.production --branch main",
             "ampsecret import secrets.json --format json --shared --yes",
             "ampsecret import .env --sandbox --dry-run",
+            "ampsecret import .env --format python-dotenv --shared --yes",
+        ],
+    },
+    CommandDoc {
+        name: "copy",
+        prose: "Scopes are written as 'list' shows them: branch:NAME, sandbox:ID, standalone:ID, shared, shared:NS. Without NAMEs every secret of --from is copied. A name --to already holds with another value is reported and kept unless --overwrite is given. The plan (never values) is confirmed on a terminal; elsewhere pass --yes. Local, like set: a following push publishes.",
+        examples: &[
+            "ampsecret copy --from branch:staging --to branch:feature/x",
+            "ampsecret copy --from shared --to shared:my-app API_KEY --yes",
+            "ampsecret copy --from sandbox:template --to sandbox:alice --overwrite --dry-run",
         ],
     },
     CommandDoc {

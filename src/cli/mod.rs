@@ -8,7 +8,9 @@ pub mod man;
 use crate::scope::Requested;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::ArgValueCandidates;
-use complete::{branch_names, sandbox_ids, secret_names};
+use complete::{
+    branch_names, sandbox_ids, scope_labels, secret_names, shared_namespaces, standalone_ids,
+};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -76,20 +78,25 @@ pub struct ScopeArgs {
     #[arg(long, value_name = "ID", num_args = 0..=1, require_equals = true, default_missing_value = "", add = ArgValueCandidates::new(sandbox_ids))]
     pub sandbox: Option<String>,
 
-    /// The app-wide scope shared by all branches
-    #[arg(long)]
-    pub shared: bool,
+    /// A deployment without Amplify Hosting (ampx deploy); ID defaults to the one ampx derives from package.json's name (write --standalone=ID)
+    #[arg(long, value_name = "ID", num_args = 0..=1, require_equals = true, default_missing_value = "", add = ArgValueCandidates::new(standalone_ids))]
+    pub standalone: Option<String>,
+
+    /// A shared scope: the app id's, shared by all branches; --shared=NS names any namespace (a sandbox's package name, a standalone identifier)
+    #[arg(long, value_name = "NS", num_args = 0..=1, require_equals = true, default_missing_value = "", add = ArgValueCandidates::new(shared_namespaces))]
+    pub shared: Option<String>,
 }
 
 impl ScopeArgs {
     /// The scope these flags name, if any.
     pub fn requested(&self) -> Option<Requested> {
-        if self.shared {
-            Some(Requested::Shared)
-        } else if let Some(id) = &self.sandbox {
-            Some(Requested::Sandbox(
-                Some(id.clone()).filter(|id| !id.is_empty()),
-            ))
+        let given = |flag: &Option<String>| flag.clone().map(|v| Some(v).filter(|v| !v.is_empty()));
+        if let Some(namespace) = given(&self.shared) {
+            Some(namespace.map_or(Requested::Shared, Requested::SharedNamespace))
+        } else if let Some(id) = given(&self.sandbox) {
+            Some(Requested::Sandbox(id))
+        } else if let Some(id) = given(&self.standalone) {
+            Some(Requested::Standalone(id))
         } else {
             self.branch.clone().map(Requested::Branch)
         }
@@ -169,6 +176,12 @@ pub enum Command {
         after_long_help = docs::after_long_help("import")
     )]
     Import(ImportArgs),
+
+    /// Copy secrets from one scope of the vault to another (plan, confirm; never shows a value)
+    #[command(
+        after_long_help = docs::after_long_help("copy")
+    )]
+    Copy(CopyArgs),
 
     /// Check that every secret() of the amplify/ backend has a value in a scope
     #[command(
@@ -361,6 +374,25 @@ pub struct PathArgs {
     pub prefix: bool,
 }
 
+/// Where `exec` and `export` take values from, and which names they pass on.
+#[derive(Debug, Args)]
+pub struct ValuesArgs {
+    /// Read the scope's effective values straight from SSM (its own path, then its shared namespace): no vault and no key, only AWS credentials and the app id
+    #[arg(long)]
+    pub remote: bool,
+    /// Only these names (comma-separated)
+    #[arg(long, value_name = "NAME", num_args = 1.., value_delimiter = ',', conflicts_with = "from_backend", add = ArgValueCandidates::new(secret_names))]
+    pub names: Vec<String>,
+    /// Only the secret('NAME') names the amplify/ backend uses (those 'check' finds)
+    #[arg(long)]
+    pub from_backend: bool,
+    /// Fail before anything happens if a name has no effective value: these names, or with none given every name of --names / --from-backend
+    #[arg(long, value_name = "NAME", num_args = 0.., value_delimiter = ',', add = ArgValueCandidates::new(secret_names))]
+    pub strict: Option<Vec<String>>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     #[command(flatten)]
@@ -371,9 +403,14 @@ pub struct ExecArgs {
     /// Pass on a secret whose name steers programs (PATH, LD_*, NODE_OPTIONS, ...), refused otherwise
     #[arg(long, value_name = "NAME", num_args = 1.., value_delimiter = ',')]
     pub allow_env: Vec<String>,
-    /// Fail before starting COMMAND if one of these names has no effective value
-    #[arg(long, value_name = "NAME", num_args = 1.., value_delimiter = ',', add = ArgValueCandidates::new(secret_names))]
-    pub strict: Vec<String>,
+    /// Replace each secret value (of 4 or more characters) in COMMAND's stdout and stderr with *** [default when CI is set]
+    #[arg(long, overrides_with = "no_mask")]
+    pub mask: bool,
+    /// Pass COMMAND's output through untouched [default unless CI is set]
+    #[arg(long, overrides_with = "mask")]
+    pub no_mask: bool,
+    #[command(flatten)]
+    pub values: ValuesArgs,
     /// The command to run and its arguments, after '--'
     #[arg(value_name = "COMMAND", required = true, last = true, value_hint = clap::ValueHint::CommandWithArguments)]
     pub command: Vec<std::ffi::OsString>,
@@ -386,9 +423,11 @@ pub struct ExportArgs {
     /// Output format [default: dotenv; json with --json]
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<ExportFormat>,
-    /// Export what a deployment of the scope resolves: its values, else the shared ones
+    /// Export what a deployment of the scope resolves: its values, else the shared ones (always so with --remote)
     #[arg(long)]
     pub effective: bool,
+    #[command(flatten)]
+    pub values: ValuesArgs,
 }
 
 #[derive(Debug, Args)]
@@ -410,6 +449,28 @@ pub struct ImportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The scope to copy from, as 'list' shows it: branch:NAME, sandbox:ID, standalone:ID, shared, shared:NS
+    #[arg(long, value_name = "SCOPE", add = ArgValueCandidates::new(scope_labels))]
+    pub from: String,
+    /// The scope to copy to, written the same way
+    #[arg(long, value_name = "SCOPE", add = ArgValueCandidates::new(scope_labels))]
+    pub to: String,
+    /// The secrets to copy [default: every secret of --from]
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Replace values that differ in --to (without it they are reported and kept)
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Copy without asking (required without a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Show the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -423,8 +484,10 @@ pub struct CheckArgs {
 /// What `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
-    /// NAME='value' lines, as dotenv parsers read them
+    /// NAME='value' lines for Node's dotenv, Next.js (@next/env) and Vite's loadEnv alike
     Dotenv,
+    /// NAME='value' lines for python-dotenv (dotenv_values, load_dotenv)
+    PythonDotenv,
     /// export NAME='value' lines, for 'source' in bash, zsh or sh
     Shell,
     /// One JSON object of names to values
@@ -433,11 +496,26 @@ pub enum ExportFormat {
     Github,
 }
 
+impl ExportFormat {
+    /// The name `--format` takes.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExportFormat::Dotenv => "dotenv",
+            ExportFormat::PythonDotenv => "python-dotenv",
+            ExportFormat::Shell => "shell",
+            ExportFormat::Json => "json",
+            ExportFormat::Github => "github",
+        }
+    }
+}
+
 /// What `import` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ImportFormat {
-    /// NAME=value lines, read as the dotenvy crate does (no '$' substitution)
+    /// NAME=value lines, read as Node's dotenv reads them ('$' is literal)
     Dotenv,
+    /// NAME=value lines, read as python-dotenv reads them ('${…}' is refused)
+    PythonDotenv,
     /// One JSON object of names to string values
     Json,
 }
@@ -494,6 +572,9 @@ pub struct ConflictArgs {
 pub struct DiffArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
+    /// Every scope in the vault, one report each
+    #[arg(long, conflicts_with = "scope")]
+    pub all: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -504,6 +585,9 @@ pub struct DiffArgs {
 pub struct SyncArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
+    /// Every scope in the vault in one run: one plan, one confirmation, one report per scope (push: one write budget for all)
+    #[arg(long, conflicts_with = "scope")]
+    pub all: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
     #[command(flatten)]

@@ -2,7 +2,7 @@
 //! value in the scope? Missing names are listed with file:line and the exit code is 3, so CI
 //! can stop a deploy. Literal credentials in function environments are warned about.
 
-use crate::amplify::ParameterScope;
+use crate::amplify::{ParameterScope, validate_parameter_name};
 use crate::backend::{self, Location, Scan};
 use crate::cli::{AwsArgs, CheckArgs};
 use crate::effective;
@@ -11,12 +11,14 @@ use crate::output::{Output, Render};
 use crate::scope::ScopeKey;
 use crate::session::Context;
 use crate::ssm::remote::Remote;
+use crate::ssm::resolve;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 pub fn run(cx: &Context, out: &Output, args: CheckArgs) -> Result<()> {
     let scope = cx.scope(&args.scope)?;
+    let lookup = cx.lookup(scope.clone())?;
     let root = cx.config.project_root.as_ref().unwrap_or(&cx.config.cwd);
     let scan = backend::scan(root)?;
     let vault = cx.vault()?;
@@ -42,7 +44,7 @@ pub fn run(cx: &Context, out: &Output, args: CheckArgs) -> Result<()> {
     let mut rows = Vec::new();
     let mut missing = Vec::new();
     for (name, locations) in &uses {
-        let resolved = effective::resolve(&view, &scope, name);
+        let resolved = effective::resolve(&view, &lookup, name);
         let remote_found = missing_remote.as_ref().map(|m| !m.contains(name));
         if resolved.is_none() || remote_found == Some(false) {
             missing.push(*name);
@@ -53,7 +55,7 @@ pub fn run(cx: &Context, out: &Output, args: CheckArgs) -> Result<()> {
             found: resolved.is_some(),
             source: resolved
                 .as_ref()
-                .map(|r| r.source_scope(&scope).to_string()),
+                .map(|r| lookup.source_scope(r.source).to_string()),
             path: match (&resolved, &own) {
                 (Some(r), Some(own)) => Some(r.parameter_name(own)),
                 _ => None,
@@ -64,6 +66,7 @@ pub fn run(cx: &Context, out: &Output, args: CheckArgs) -> Result<()> {
 
     out.emit(&Report {
         scope: &scope,
+        lookup: &lookup,
         files: scan.files,
         secrets: rows,
         missing: &missing,
@@ -85,11 +88,7 @@ pub fn run(cx: &Context, out: &Output, args: CheckArgs) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let fallback = if scope == ScopeKey::Shared {
-        ""
-    } else {
-        " nor in shared"
-    };
+    let fallback = lookup.nor_fallback();
     let where_ = if args.remote {
         " (in the vault or in SSM)"
     } else {
@@ -113,6 +112,8 @@ struct Report<'a> {
     missing: &'a [&'a str],
     dynamic: Vec<Reference<'a>>,
     warnings: Vec<Warning<'a>>,
+    #[serde(skip)]
+    lookup: &'a effective::Lookup,
     #[serde(skip)]
     scan: &'a Scan,
     #[serde(skip)]
@@ -170,11 +171,7 @@ impl Render for Report<'_> {
                 "warning: {at}: secret() with a computed name cannot be checked"
             )?;
         }
-        let fallback = if *scope == ScopeKey::Shared {
-            ""
-        } else {
-            " nor in shared"
-        };
+        let fallback = self.lookup.nor_fallback();
         for name in self.missing {
             let side = match self.missing_remote {
                 Some(remote) if remote.contains(name) => " in SSM",
@@ -205,21 +202,20 @@ fn missing_remotely<'a>(
 ) -> Result<Vec<&'a str>> {
     let remote = Remote::connect(aws)?;
     let fallback = effective::fallback_parameter_scope(own);
-    let lookup = |scope: &ParameterScope, names: &[&'a str]| -> Result<Vec<&'a str>> {
-        let paths: Vec<String> = names.iter().map(|n| scope.parameter_name(n)).collect();
-        let found = remote
-            .run(remote.ssm().existing(&paths))
-            .map_err(|e| Error::Remote(format!("cannot read {} from SSM: {e}", scope.prefix())))?;
-        Ok(names
-            .iter()
-            .zip(&paths)
-            .filter(|(_, path)| !found.contains(*path))
-            .map(|(name, _)| *name)
-            .collect())
-    };
-    let not_own = lookup(own, names)?;
-    if not_own.is_empty() || fallback == *own {
-        return Ok(not_own);
-    }
-    lookup(&fallback, &not_own)
+    let fallback = validate_parameter_name(&fallback.prefix())
+        .is_ok()
+        .then_some(&fallback);
+    let found = remote
+        .run(resolve::own_then_fallback(
+            own,
+            fallback,
+            names,
+            async |paths: &[String]| remote.ssm().existing(paths).await,
+        ))
+        .map_err(|e| Error::Remote(format!("cannot read {} from SSM: {}", e.prefix, e.error)))?;
+    Ok(names
+        .iter()
+        .filter(|name| !found.contains_key(**name))
+        .copied()
+        .collect())
 }

@@ -5,7 +5,8 @@ use crate::error::Result;
 use crate::output::{Output, Render};
 use crate::session::Context;
 use crate::ssm::plan::Status;
-use crate::ssm::sync::SyncSession;
+use crate::ssm::remote::LazyRemote;
+use crate::ssm::sync::{self, SyncSession};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -60,28 +61,51 @@ impl Render for Differences {
 }
 
 pub fn run(cx: &Context, out: &Output, args: DiffArgs) -> Result<()> {
-    let session = SyncSession::load(cx, &args.scope, &args.aws)?;
-    let view = session.vault.view()?;
-    let to_rotate = |name: &str| {
-        view.team
-            .to_rotate
-            .iter()
-            .any(|n| n.scope == session.scope && n.name == name)
-    };
-    let secrets = session
-        .compare()
-        .into_iter()
-        .map(|(name, status)| Difference {
-            to_rotate: to_rotate(&name),
-            path: session.parameter(&name),
-            remote_version: session.parameters.get(&name).map(|r| r.version),
-            name,
-            status,
-        })
-        .collect();
-    out.emit(&Differences {
-        scope: session.scope.to_string(),
-        prefix: session.prefix.clone(),
-        secrets,
-    })
+    let remote = LazyRemote::new(&args.aws);
+    let mut reports = Vec::new();
+    for scope in sync::targets(cx, &args.scope, args.all)? {
+        let session = SyncSession::load(cx, scope, &remote)?;
+        let view = session.vault.view()?;
+        let to_rotate = |name: &str| {
+            view.team
+                .to_rotate
+                .iter()
+                .any(|n| n.scope == session.scope && n.name == name)
+        };
+        let secrets = session
+            .compare()
+            .into_iter()
+            .map(|(name, status)| Difference {
+                to_rotate: to_rotate(&name),
+                path: session.parameter(&name),
+                remote_version: session.parameters.get(&name).map(|r| r.version),
+                name,
+                status,
+            })
+            .collect();
+        reports.push(Differences {
+            scope: session.scope.to_string(),
+            prefix: session.prefix.clone(),
+            secrets,
+        });
+    }
+    if args.all {
+        out.emit(&AllDifferences(reports))
+    } else {
+        reports.iter().try_for_each(|report| out.emit(report))
+    }
+}
+
+/// `--all`: one report per scope, in a JSON array.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct AllDifferences(Vec<Differences>);
+
+impl Render for AllDifferences {
+    fn render(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        if self.0.is_empty() {
+            return writeln!(err, "The vault has no scopes; nothing to compare.");
+        }
+        self.0.iter().try_for_each(|report| report.render(out, err))
+    }
 }

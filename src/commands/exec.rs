@@ -1,12 +1,14 @@
-//! `ampsecret exec -- COMMAND`: run a command with the scope's effective secrets in its
-//! environment. ampsecret prints nothing of its own once the command starts; the command's
-//! status becomes ampsecret's.
+//! `ampsecret exec -- COMMAND`: run a command with the scope's effective secrets (from the
+//! vault, or with `--remote` from SSM) in its environment. ampsecret prints nothing of its
+//! own once the command starts; the command's status becomes ampsecret's. With `--mask` (the
+//! default under CI) the command's output passes through [`crate::mask`].
 
+use super::values;
 use crate::child;
 use crate::cli::ExecArgs;
-use crate::effective;
 use crate::error::{Error, Result};
-use crate::session::{self, Context};
+use crate::mask::Masker;
+use crate::session::Context;
 use std::process::Command;
 
 /// Variables kept by `--pristine`.
@@ -66,40 +68,23 @@ pub fn steers_programs(name: &str) -> bool {
 /// Runs the command; `Ok` holds its exit status (128+N when killed by signal N). Takes the
 /// context to drop it, and with it the vault's key and payload, before the command runs.
 pub fn run(cx: Context, args: ExecArgs) -> Result<i32> {
-    let scope = cx.scope(&args.scope)?;
     let (program, program_args) = args
         .command
         .split_first()
         .ok_or_else(|| Error::Usage("no command given: write it after '--'".into()))?;
-    for name in &args.strict {
-        session::check_name(name)?;
-    }
-    let vault = cx.vault()?;
-    let view = vault.view()?;
-    let resolved = effective::resolve_all(&view, &scope);
+    let values = values::gather(&cx, &args.scope, &args.values, true)?;
 
-    let missing: Vec<&str> = args
-        .strict
+    let refused: Vec<&str> = values
+        .secrets
         .iter()
-        .map(String::as_str)
-        .filter(|name| resolved.binary_search_by(|r| r.name.cmp(name)).is_err())
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::NotFound(format!(
-            "--strict: no value for {} in {scope} nor in shared; nothing was run",
-            missing.join(", ")
-        )));
-    }
-
-    let refused: Vec<&str> = resolved
-        .iter()
-        .map(|r| r.name)
+        .map(|(name, _)| name.as_str())
         .filter(|name| steers_programs(name) && !args.allow_env.iter().any(|a| a == name))
         .collect();
     if !refused.is_empty() {
         return Err(Error::Invalid(format!(
-            "{} in {scope} would change which program runs or what it loads; pass --allow-env {} to pass it on anyway; nothing was run",
+            "{} in {} would change which program runs or what it loads; pass --allow-env {} to pass it on anyway; nothing was run",
             refused.join(", "),
+            values.lookup.scope,
             refused.join(",")
         )));
     }
@@ -121,21 +106,27 @@ pub fn run(cx: Context, args: ExecArgs) -> Result<i32> {
             command.env_remove(name);
         }
     }
-    for r in &resolved {
-        command.env(r.name, r.entry.value().expose());
+    for (name, value) in &values.secrets {
+        command.env(name, value.expose());
     }
+    let mask = match (args.mask, args.no_mask) {
+        (true, _) => true,
+        (_, true) => false,
+        _ => cx.config.ci,
+    };
+    let masker = mask.then(|| Masker::new(values.secrets.iter().map(|(_, v)| v.expose())));
     tracing::debug!(
-        "running {} with {} secrets of {scope}",
+        "running {} with {} secrets of {}",
         program.to_string_lossy(),
-        resolved.len()
+        values.secrets.len(),
+        values.lookup.scope
     );
-    drop(resolved);
-    drop(view);
+    drop(values);
     // The key opens every scope: wipe it (and the payload) now, not when the command ends.
     drop(cx);
     crate::sys::restore_core_limit(&mut command);
 
-    let status = child::run(&mut command).map_err(|e| {
+    let status = child::run(&mut command, masker.as_ref()).map_err(|e| {
         let program = program.to_string_lossy();
         match e.kind() {
             std::io::ErrorKind::NotFound => {

@@ -1,44 +1,70 @@
-//! `ampsecret export`: a scope's secrets (or its effective values) as dotenv, shell, JSON or
-//! GitHub Actions environment, on stdout.
+//! `ampsecret export`: a scope's secrets (or its effective values, from the vault or with
+//! `--remote` from SSM) as dotenv, shell, JSON or GitHub Actions environment, on stdout.
 
+use super::values;
 use crate::cli::{ExportArgs, ExportFormat};
-use crate::effective;
 use crate::error::{Error, Result};
-use crate::formats::{self, dotenv, github, json, shell};
+use crate::formats::{self, Refused, dotenv, github, json, python_dotenv, shell};
 use crate::output::{Output, Render};
 use crate::secret::SecretValue;
 use crate::session::Context;
 use std::io::{self, Write};
+use zeroize::Zeroizing;
 
-/// The secrets in an export format (with `--json`, the JSON format).
-struct Exported<'a> {
-    format: ExportFormat,
-    secrets: Vec<(&'a str, SecretValue)>,
+/// The secrets rendered in an export format (with `--json`, the JSON format).
+struct Exported {
+    text: Zeroizing<String>,
+    /// GitHub's `::add-mask::` lines, for stderr.
+    masks: Option<Zeroizing<String>>,
     empty_warning: Option<String>,
 }
 
-impl Render for Exported<'_> {
+impl Render for Exported {
     fn render(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
         if let Some(warning) = &self.empty_warning {
             writeln!(err, "{warning}")?;
         }
-        let items = self
-            .secrets
-            .iter()
-            .map(|(name, value)| (*name, value.expose()));
-        let text = match self.format {
-            ExportFormat::Dotenv => dotenv::render(items),
-            ExportFormat::Shell => shell::render(items),
-            ExportFormat::Json => json::render(items),
-            ExportFormat::Github => {
-                let rendered = github::render(items);
-                // The masks on stderr: the runner registers them without writing them into
-                // the env file.
-                err.write_all(rendered.masks.as_bytes())?;
-                rendered.env
-            }
-        };
-        out.write_all(text.as_bytes())
+        // The masks on stderr: the runner registers them without writing them into the env
+        // file.
+        if let Some(masks) = &self.masks {
+            err.write_all(masks.as_bytes())?;
+        }
+        out.write_all(self.text.as_bytes())
+    }
+}
+
+/// Renders everything before anything is written, so a refused value leaves no partial file.
+fn render(format: ExportFormat, secrets: &[(String, SecretValue)]) -> Result<Exported> {
+    let items = secrets
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.expose()));
+    let (text, masks) = match format {
+        ExportFormat::Dotenv => (dotenv::render(items).map_err(refuse(format))?, None),
+        ExportFormat::PythonDotenv => (python_dotenv::render(items).map_err(refuse(format))?, None),
+        ExportFormat::Shell => (shell::render(items), None),
+        ExportFormat::Json => (json::render(items), None),
+        ExportFormat::Github => {
+            let rendered = github::render(items);
+            (rendered.env, Some(rendered.masks))
+        }
+    };
+    Ok(Exported {
+        text,
+        masks,
+        empty_warning: None,
+    })
+}
+
+/// One line naming every refused secret, why, and the formats that carry any value.
+fn refuse(format: ExportFormat) -> impl Fn(Vec<Refused>) -> Error {
+    move |refused| {
+        let listed: Vec<String> = refused.iter().map(ToString::to_string).collect();
+        Error::Invalid(format!(
+            "cannot export as {}: {}; export {} with --format json or --format shell, which carry any value; nothing was written",
+            format.label(),
+            listed.join("; "),
+            if refused.len() == 1 { "it" } else { "them" },
+        ))
     }
 }
 
@@ -53,29 +79,23 @@ pub fn run(cx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
             ));
         }
     };
-    let scope = cx.scope(&args.scope)?;
-    let vault = cx.vault()?;
-    let view = vault.view()?;
-    let secrets: Vec<(&str, SecretValue)> = if args.effective {
-        effective::resolve_all(&view, &scope)
-            .iter()
-            .map(|r| (r.name, r.entry.value()))
-            .collect()
-    } else {
-        view.scope(&scope).map_or_else(Vec::new, |s| {
-            s.secrets.iter().map(|e| (e.name, e.value())).collect()
-        })
-    };
-    check_names(format, secrets.iter().map(|(name, _)| *name))?;
-    let empty_warning = secrets.is_empty().then(|| {
-        let fallback = if args.effective { " or shared" } else { "" };
-        format!("warning: no secrets in {scope}{fallback}; nothing to export")
+    let values = values::gather(cx, &args.scope, &args.values, args.effective)?;
+    check_names(format, values.secrets.iter().map(|(name, _)| name.as_str()))?;
+    let empty_warning = values.secrets.is_empty().then(|| {
+        let fallback = match &values.lookup.fallback {
+            Some(fallback) => format!(" or {fallback}"),
+            None => String::new(),
+        };
+        let place = if args.values.remote { " in SSM" } else { "" };
+        format!(
+            "warning: no secrets{place} in {}{fallback}; nothing to export",
+            values.lookup.scope
+        )
     });
-    out.print(&Exported {
-        format,
-        secrets,
-        empty_warning,
-    })
+    let mut exported = render(format, &values.secrets)?;
+    drop(values);
+    exported.empty_warning = empty_warning;
+    out.print(&exported)
 }
 
 /// Refuses names the format's consumer cannot hold as variables, naming them all.
@@ -86,10 +106,10 @@ fn check_names<'a>(format: ExportFormat, names: impl Iterator<Item = &'a str>) -
             "shell variables are letters, digits and '_', not starting with a digit",
             "shell",
         ),
-        ExportFormat::Dotenv => (
+        ExportFormat::Dotenv | ExportFormat::PythonDotenv => (
             dotenv::is_name,
             "dotenv names are letters, digits, '_' and '.', not starting with a digit",
-            "dotenv",
+            format.label(),
         ),
         ExportFormat::Json | ExportFormat::Github => return Ok(()),
     };

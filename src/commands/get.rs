@@ -2,7 +2,7 @@
 //! deployment resolves.
 
 use crate::cli::GetArgs;
-use crate::effective::{self, Resolved, Source};
+use crate::effective::{self, Lookup, Resolved, Source};
 use crate::error::{Error, Result};
 use crate::output::{self, Output, Render};
 use crate::secret::SecretValue;
@@ -50,13 +50,21 @@ pub fn run(cx: &Context, out: &Output, args: GetArgs) -> Result<()> {
     crate::session::check_name(name)?;
     let vault = cx.vault()?;
     let view = vault.view()?;
+    let lookup = if args.effective {
+        cx.lookup(scope.clone())?
+    } else {
+        Lookup {
+            scope: scope.clone(),
+            fallback: None,
+        }
+    };
     let not_found = || Error::SecretNotFound {
         scope: scope.clone(),
         name: name.clone(),
-        effective: args.effective,
+        fallback: lookup.fallback.clone(),
     };
     let resolved = if args.effective {
-        effective::resolve(&view, &scope, name).ok_or_else(not_found)?
+        effective::resolve(&view, &lookup, name).ok_or_else(not_found)?
     } else {
         let entry = view.get(&scope, name).ok_or_else(not_found)?;
         Resolved {
@@ -78,7 +86,7 @@ pub fn run(cx: &Context, out: &Output, args: GetArgs) -> Result<()> {
         updated: resolved.entry.updated,
         source: args
             .effective
-            .then(|| resolved.source_scope(&scope).to_string()),
+            .then(|| lookup.source_scope(resolved.source).to_string()),
         shadows_shared: args.effective.then_some(resolved.shadows_shared),
         value: resolved.entry.value(),
     })

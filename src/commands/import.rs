@@ -4,7 +4,7 @@
 
 use crate::cli::{ImportArgs, ImportFormat};
 use crate::error::{Error, Result};
-use crate::formats::{self, Entry, Problem, dotenv, json};
+use crate::formats::{self, Entry, Problem, dotenv, json, python_dotenv};
 use crate::output::{Output, Render};
 use crate::scope::ScopeKey;
 use crate::secret::{advanced_tier_warning, needs_advanced_tier};
@@ -33,6 +33,7 @@ pub fn run(cx: &Context, out: &Output, args: ImportArgs) -> Result<()> {
     let format = args.format.unwrap_or_else(|| guess_format(&args.file));
     let entries = match format {
         ImportFormat::Dotenv => dotenv::parse(&text),
+        ImportFormat::PythonDotenv => python_dotenv::parse(&text),
         ImportFormat::Json => json::parse(&text),
     }
     .map_err(|problems| refuse(&shown, &problems))?;

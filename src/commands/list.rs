@@ -51,7 +51,7 @@ struct Listing<'a> {
 struct EffectiveListing<'a> {
     rows: Vec<EffectiveRow<'a>>,
     #[serde(skip)]
-    scope: &'a ScopeKey,
+    lookup: &'a effective::Lookup,
 }
 
 impl Render for Listing<'_> {
@@ -97,10 +97,14 @@ impl Render for Listing<'_> {
 impl Render for EffectiveListing<'_> {
     fn render(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
         if self.rows.is_empty() {
+            let fallback = match &self.lookup.fallback {
+                Some(fallback) => format!(" or {fallback}"),
+                None => String::new(),
+            };
             return writeln!(
                 err,
-                "No secrets in {} or shared. Add one with 'ampsecret set NAME'.",
-                self.scope
+                "No secrets in {}{fallback}. Add one with 'ampsecret set NAME'.",
+                self.lookup.scope
             );
         }
         let name_width = width(self.rows.iter().map(|r| r.name), "NAME");
@@ -145,18 +149,22 @@ pub fn run(cx: &Context, out: &Output, args: ListArgs) -> Result<()> {
     if let (true, Some(scope)) = (args.effective, &only) {
         let own = scope.parameter_scope(&app).ok();
         let label = scope.to_string();
-        let rows = effective::resolve_all(&view, scope)
+        let lookup = cx.lookup(scope.clone())?;
+        let rows = effective::resolve_all(&view, &lookup)
             .iter()
             .map(|r| EffectiveRow {
                 name: r.name,
                 scope: &label,
-                source: r.source_scope(scope).to_string(),
+                source: lookup.source_scope(r.source).to_string(),
                 path: own.as_ref().map(|own| r.parameter_name(own)),
                 shadows_shared: r.shadows_shared,
                 updated: r.entry.updated,
             })
             .collect();
-        return out.emit(&EffectiveListing { rows, scope });
+        return out.emit(&EffectiveListing {
+            rows,
+            lookup: &lookup,
+        });
     }
 
     let scopes: Vec<_> = view

@@ -3,6 +3,7 @@
 
 mod check;
 mod completions;
+mod copy;
 mod diff;
 mod exec;
 mod export;
@@ -19,12 +20,16 @@ mod push;
 mod recipients;
 mod remove;
 mod set;
+mod values;
 
 use crate::cli::{Cli, Command};
 use crate::config::Config;
 use crate::error::Result;
-use crate::output::Output;
+use crate::output::{Output, Render};
 use crate::session::Context;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
 
 /// Runs the parsed command line. `Ok` holds the exit status: 0, or the status of the command
 /// `exec` ran.
@@ -43,6 +48,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Export(args) => export::run(&cx, &out, args),
         Command::Import(args) => import::run(&cx, &out, args),
         Command::Check(args) => check::run(&cx, &out, args),
+        Command::Copy(args) => copy::run(&cx, &out, args),
         Command::Diff(args) => diff::run(&cx, &out, args),
         Command::Push(args) => push::run(&cx, &out, args),
         Command::Pull(args) => pull::run(&cx, &out, args),
@@ -57,4 +63,54 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Exec(args) => return exec::run(cx, args),
     }?;
     Ok(0)
+}
+
+/// API calls by operation, as sync reports show them.
+type ApiCalls = BTreeMap<&'static str, u64>;
+
+/// A sync report for one scope, which carries the API calls when it stands alone.
+trait ScopeReport: Render + Serialize {
+    fn set_api_calls(&mut self, calls: ApiCalls);
+}
+
+/// `--all`: `{"scopes":[<one report each>],"api_calls"}`; the calls are the whole run's.
+#[derive(Serialize)]
+struct EveryScope<R> {
+    scopes: Vec<R>,
+    api_calls: ApiCalls,
+    /// "push" or "pull", for the line shown when the vault has no scopes.
+    #[serde(skip)]
+    command: &'static str,
+}
+
+impl<R: Render> Render for EveryScope<R> {
+    fn render(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        if self.scopes.is_empty() {
+            return writeln!(err, "The vault has no scopes; nothing to {}.", self.command);
+        }
+        self.scopes.iter().try_for_each(|s| s.render(out, err))
+    }
+}
+
+/// Emits a sync command's reports: with `--all` together, the run's API calls once; else
+/// the one report with them.
+fn emit_per_scope<R: ScopeReport>(
+    out: &Output,
+    command: &'static str,
+    all: bool,
+    mut reports: Vec<R>,
+    api_calls: ApiCalls,
+) -> Result<()> {
+    if all {
+        return out.emit(&EveryScope {
+            scopes: reports,
+            api_calls,
+            command,
+        });
+    }
+    for report in &mut reports {
+        report.set_api_calls(api_calls.clone());
+        out.emit(report)?;
+    }
+    Ok(())
 }

@@ -1,60 +1,110 @@
 //! `ampsecret pull`: bring a scope's secrets from SSM into the vault.
 
+use super::{ApiCalls, ScopeReport, emit_per_scope};
 use crate::cli::PullArgs;
 use crate::error::Result;
 use crate::output::{Output, Render, count};
 use crate::session::Context;
-use crate::ssm::plan::{self, Action, Direction, Status, Step};
+use crate::ssm::plan::{self, Action, Direction, Step};
+use crate::ssm::remote::LazyRemote;
 use crate::ssm::sync::{self, SyncSession};
 use serde::Serialize;
 use std::io::{self, Write};
 
 pub fn run(cx: &Context, out: &Output, args: PullArgs) -> Result<()> {
-    let session = SyncSession::load(cx, &args.sync.scope, &args.sync.aws)?;
-    let compared = session.compare();
-    let statuses: Vec<(&str, Status)> = compared.iter().map(|(n, s)| (n.as_str(), *s)).collect();
-    let decisions = sync::decide(cx, &statuses, Direction::Pull, &args.sync.conflicts)?;
-    let steps = plan::plan_pull(&statuses, &decisions);
-    // What SSM holds enters the vault only if `set` would take it too.
-    let refused: Vec<Refused> = steps
-        .iter()
-        .filter(|s| s.action == Action::Store)
-        .filter_map(|s| {
-            let reason = session.parameters[&s.name].value.validate().err()?;
-            Some(Refused {
-                name: s.name.clone(),
-                reason: reason.to_string(),
-            })
+    let remote = LazyRemote::new(&args.sync.aws);
+    let plans: Vec<_> = sync::plan_each(cx, &args.sync, &remote, Direction::Pull, plan::plan_pull)?
+        .into_iter()
+        .map(|(session, steps)| {
+            let (steps, refused) = refuse_invalid(&session, steps);
+            (session, steps, refused)
         })
         .collect();
-    let is_refused = |name: &str| refused.iter().any(|r| r.name == name);
-    let steps: Vec<Step> = steps.into_iter().filter(|s| !is_refused(&s.name)).collect();
-    let planned: Vec<&str> = steps
+    let planned: usize = plans
         .iter()
-        .filter(|s| s.action == Action::Store)
-        .map(|s| s.name.as_str())
-        .collect();
+        .map(|(_, steps, _)| stored_by(steps).count())
+        .sum();
 
-    let needs_confirmation = !args.sync.dry_run && !planned.is_empty();
+    let needs_confirmation = !args.sync.dry_run && planned > 0;
     if needs_confirmation {
         cx.require_consent(args.sync.yes, "pull", true)?;
     }
     if !out.json {
-        out.print(&PlanView(&steps))?;
+        for (_, steps, _) in &plans {
+            out.print(&PlanView(steps))?;
+        }
     }
     if needs_confirmation {
-        let question = format!(
-            "Store {} from {} in {}?",
-            count(planned.len(), "secret"),
-            session.prefix,
-            session.scope
-        );
+        let question = match plans.as_slice() {
+            [(session, _, _)] => format!(
+                "Store {} from {} in {}?",
+                count(planned, "secret"),
+                session.prefix,
+                session.scope
+            ),
+            _ => format!(
+                "Store {} from SSM in {} scopes?",
+                count(planned, "secret"),
+                plans.len()
+            ),
+        };
         cx.confirm(args.sync.yes, "pull", true, &question)?;
     }
 
+    let mut reports = Vec::new();
+    for (session, steps, refused) in plans.iter() {
+        reports.push(store(session, steps, refused.clone(), args.sync.dry_run)?);
+    }
+    let api_calls = plans
+        .first()
+        .map(|(session, _, _)| session.remote.ssm().calls())
+        .unwrap_or_default();
+    emit_per_scope(out, "pull", args.sync.all, reports, api_calls)
+}
+
+/// The names a pull stores.
+fn stored_by(steps: &[Step]) -> impl Iterator<Item = &str> {
+    steps
+        .iter()
+        .filter(|s| s.action == Action::Store)
+        .map(|s| s.name.as_str())
+}
+
+/// What SSM holds enters the vault only if `set` would take it too: the steps that would
+/// store anything else are dropped and reported (names and reasons, never values).
+fn refuse_invalid(session: &SyncSession<'_>, steps: Vec<Step>) -> (Vec<Step>, Vec<Refused>) {
+    let mut refused = Vec::new();
+    let steps = steps
+        .into_iter()
+        .filter(|step| {
+            if step.action != Action::Store {
+                return true;
+            }
+            match session.parameters[&step.name].value.validate() {
+                Ok(_) => true,
+                Err(reason) => {
+                    refused.push(Refused {
+                        name: step.name.clone(),
+                        reason: reason.to_string(),
+                    });
+                    false
+                }
+            }
+        })
+        .collect();
+    (steps, refused)
+}
+
+/// Applies one scope's pull to the vault (unless `dry_run`) and reports it.
+fn store(
+    session: &SyncSession<'_>,
+    steps: &[Step],
+    refused: Vec<Refused>,
+    dry_run: bool,
+) -> Result<Pulled> {
     let mut stored = Vec::new();
     let mut changed_meanwhile = Vec::new();
-    if !args.sync.dry_run {
+    if !dry_run {
         let vault = &session.vault;
         vault.dir.update(vault.key, |v| {
             let now = crate::vault::now();
@@ -84,12 +134,11 @@ pub fn run(cx: &Context, out: &Output, args: PullArgs) -> Result<()> {
             Ok(())
         })?;
     }
-
-    out.emit(&Pulled {
+    Ok(Pulled {
         scope: session.scope.to_string(),
         prefix: session.prefix.clone(),
-        dry_run: args.sync.dry_run,
-        planned: planned.iter().map(|n| (*n).to_owned()).collect(),
+        dry_run,
+        planned: stored_by(steps).map(str::to_owned).collect(),
         stored,
         skipped: steps
             .iter()
@@ -101,7 +150,7 @@ pub fn run(cx: &Context, out: &Output, args: PullArgs) -> Result<()> {
             .collect(),
         changed_meanwhile,
         refused,
-        api_calls: session.remote.ssm().calls(),
+        api_calls: None,
     })
 }
 
@@ -135,10 +184,18 @@ struct Pulled {
     changed_meanwhile: Vec<String>,
     /// Values in SSM that `set` would refuse: not stored (names and reasons, never values).
     refused: Vec<Refused>,
-    api_calls: std::collections::BTreeMap<&'static str, u64>,
+    /// Per scope for one scope; for `--all`, once for the whole run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_calls: Option<ApiCalls>,
 }
 
-#[derive(Serialize)]
+impl ScopeReport for Pulled {
+    fn set_api_calls(&mut self, calls: ApiCalls) {
+        self.api_calls = Some(calls);
+    }
+}
+
+#[derive(Serialize, Clone)]
 struct Refused {
     name: String,
     reason: String,

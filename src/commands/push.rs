@@ -1,5 +1,6 @@
 //! `ampsecret push`: write a scope's secrets to SSM.
 
+use super::{ApiCalls, ScopeReport, emit_per_scope};
 use crate::cli::{PushArgs, Tier};
 use crate::error::{Error, Result};
 use crate::output::{Output, Render, count};
@@ -8,6 +9,7 @@ use crate::session::Context;
 use crate::ssm::engine::{Apply, Outcome, PutJob};
 use crate::ssm::governor::{Governor, Limits};
 use crate::ssm::plan::{self, Action, Direction, Status, Step};
+use crate::ssm::remote::LazyRemote;
 use crate::ssm::sync::{self, SyncSession};
 use aws_sdk_ssm::types::ParameterTier;
 use serde::Serialize;
@@ -15,41 +17,80 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
-    let session = SyncSession::load(cx, &args.sync.scope, &args.sync.aws)?;
-    let compared = session.compare();
-    let statuses: Vec<(&str, Status)> = compared.iter().map(|(n, s)| (n.as_str(), *s)).collect();
-    let decisions = sync::decide(cx, &statuses, Direction::Push, &args.sync.conflicts)?;
-    let steps = plan::plan_push(&statuses, args.prune, &decisions);
+    let remote = LazyRemote::new(&args.sync.aws);
+    let plans: Vec<ScopePlan> = sync::plan_each(
+        cx,
+        &args.sync,
+        &remote,
+        Direction::Push,
+        |statuses, decisions| plan::plan_push(statuses, args.prune, decisions),
+    )?
+    .into_iter()
+    .map(|(session, steps)| ScopePlan { session, steps })
+    .collect();
 
-    let changes: Vec<&Step> = steps
-        .iter()
-        .filter(|s| matches!(s.action, Action::Put | Action::Delete))
-        .collect();
-    let needs_confirmation = !changes.is_empty() && !args.sync.dry_run;
+    let changes: usize = plans.iter().map(|p| p.changes().count()).sum();
+    let needs_confirmation = changes > 0 && !args.sync.dry_run;
     if needs_confirmation {
         cx.require_consent(args.sync.yes, "push", true)?;
     }
     if !out.json {
-        out.print(&PlanView {
-            session: &session,
-            changes: &changes,
-            tier: args.tier,
-        })?;
+        for plan in &plans {
+            out.print(&PlanView {
+                plan,
+                tier: args.tier,
+            })?;
+        }
     }
     if args.sync.dry_run {
-        return finish(out, &session, &steps, &[], true);
+        return finish(out, &plans, &[], true, args.sync.all);
     }
     if needs_confirmation {
-        let question = format!(
-            "Apply {} to {}?",
-            count(changes.len(), "change"),
-            session.prefix
-        );
+        let target = match plans.as_slice() {
+            [one] => one.session.prefix.clone(),
+            _ => format!("{} scopes", plans.len()),
+        };
+        let question = format!("Apply {} to {target}?", count(changes, "change"));
         cx.confirm(args.sync.yes, "push", true, &question)?;
     }
 
-    let jobs: Vec<PutJob> = changes
-        .iter()
+    // One governor for the whole run: SSM's write budget is per account and Region, not
+    // per prefix, so every scope's writes share it.
+    let governor = Governor::new(Limits::writes(args.max_tps));
+    let mut outcomes = Vec::new();
+    for plan in &plans {
+        let applied = apply(plan, &args, &governor, out.json);
+        record_sync(&plan.session, &plan.steps, &applied)?;
+        outcomes.push(applied);
+    }
+    finish(out, &plans, &outcomes, false, args.sync.all)
+}
+
+/// One scope's push, planned.
+struct ScopePlan<'a> {
+    session: SyncSession<'a>,
+    steps: Vec<Step>,
+}
+
+impl ScopePlan<'_> {
+    /// The steps that change SSM.
+    fn changes(&self) -> impl Iterator<Item = &Step> {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Put | Action::Delete))
+    }
+}
+
+/// Applies one scope's changes, paced by the run's governor.
+fn apply(
+    plan: &ScopePlan<'_>,
+    args: &PushArgs,
+    governor: &Governor,
+    json: bool,
+) -> Vec<(String, Outcome)> {
+    let session = &plan.session;
+    let jobs: Vec<PutJob> = plan
+        .changes()
         .filter(|s| s.action == Action::Put)
         .map(|s| {
             let value = session.local[&s.name].0.clone();
@@ -61,22 +102,22 @@ pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
             }
         })
         .collect();
-    let deletes: Vec<(String, String)> = changes
-        .iter()
+    let deletes: Vec<(String, String)> = plan
+        .changes()
         .filter(|s| s.action == Action::Delete)
         .map(|s| (s.name.clone(), session.parameter(&s.name)))
         .collect();
-    let governor = Governor::new(Limits::writes(args.max_tps));
+    if jobs.is_empty() && deletes.is_empty() {
+        return Vec::new();
+    }
     let apply = Apply {
         ssm: session.remote.ssm(),
-        governor: &governor,
+        governor,
         concurrency: usize::from(args.concurrency),
         kms_key_id: args.kms_key_id.as_deref(),
-        show_progress: !out.json,
+        show_progress: !json,
     };
-    let outcomes = session.remote.run(apply.run(jobs, deletes));
-    record_sync(&session, &steps, &outcomes)?;
-    finish(out, &session, &steps, &outcomes, false)
+    session.remote.run(apply.run(jobs, deletes))
 }
 
 /// SSM tier for a value: the flag, else Advanced when the value needs it, else none sent
@@ -93,15 +134,15 @@ fn tier_for(flag: Option<Tier>, len: usize) -> Option<ParameterTier> {
 
 /// The plan a person confirms: one line per change.
 struct PlanView<'a> {
-    session: &'a SyncSession<'a>,
-    changes: &'a [&'a Step],
+    plan: &'a ScopePlan<'a>,
     tier: Option<Tier>,
 }
 
 impl Render for PlanView<'_> {
     fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
-        let session = self.session;
-        if self.changes.is_empty() {
+        let session = &self.plan.session;
+        let changes: Vec<&Step> = self.plan.changes().collect();
+        if changes.is_empty() {
             return writeln!(
                 err,
                 "SSM {} matches the vault's {}; nothing to push.",
@@ -109,7 +150,7 @@ impl Render for PlanView<'_> {
             );
         }
         writeln!(err, "Plan for {} ({}):", session.prefix, session.scope)?;
-        for step in self.changes {
+        for step in changes {
             let (mark, what) = match (step.action, step.status) {
                 (Action::Delete, _) => ("-", "delete (only in SSM)".to_owned()),
                 (_, Status::AddedHere) => ("+", "create".to_owned()),
@@ -198,7 +239,15 @@ struct Pushed {
     applied: Vec<Applied>,
     skipped: Vec<Skipped>,
     failed: Vec<Failed>,
-    api_calls: BTreeMap<&'static str, u64>,
+    /// Per scope for one scope; for `--all`, once for the whole run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_calls: Option<ApiCalls>,
+}
+
+impl ScopeReport for Pushed {
+    fn set_api_calls(&mut self, calls: ApiCalls) {
+        self.api_calls = Some(calls);
+    }
 }
 
 #[derive(Serialize)]
@@ -248,15 +297,57 @@ impl Render for Pushed {
     }
 }
 
-/// Prints the report and turns failures into the exit code: partial (7) when anything was
-/// applied, remote (6) when nothing was.
+/// Prints the report (one per scope) and turns failures into the exit code: partial (7)
+/// when anything was applied, remote (6) when nothing was.
 fn finish(
     out: &Output,
-    session: &SyncSession<'_>,
-    steps: &[Step],
-    outcomes: &[(String, Outcome)],
+    plans: &[ScopePlan<'_>],
+    outcomes: &[Vec<(String, Outcome)>],
     dry_run: bool,
+    all: bool,
 ) -> Result<()> {
+    let reports: Vec<Pushed> = plans
+        .iter()
+        .enumerate()
+        .map(|(i, plan)| report(plan, outcomes.get(i).map_or(&[], Vec::as_slice), dry_run))
+        .collect();
+    let failed: Vec<String> = reports
+        .iter()
+        .flat_map(|r| r.failed.iter().map(move |f| failure_label(r, f, all)))
+        .collect();
+    let applied: usize = reports.iter().map(|r| r.applied.len()).sum();
+    let api_calls = plans
+        .first()
+        .map(|p| p.session.remote.ssm().calls())
+        .unwrap_or_default();
+    emit_per_scope(out, "push", all, reports, api_calls)?;
+    match (failed.len(), applied) {
+        (0, _) => Ok(()),
+        (_, 0) => Err(Error::Remote(format!(
+            "no change was applied; {} failed ({}); fix the cause and re-run",
+            failed.len(),
+            failed.join(", ")
+        ))),
+        (n, applied) => Err(Error::Partial(format!(
+            "{n} of {} changes failed ({}); the rest were applied; re-run to retry",
+            n + applied,
+            failed.join(", ")
+        ))),
+    }
+}
+
+/// A failed name, with its scope when a run covers several.
+fn failure_label(report: &Pushed, failed: &Failed, all: bool) -> String {
+    if all {
+        format!("{} in {}", failed.name, report.scope)
+    } else {
+        failed.name.clone()
+    }
+}
+
+/// One scope's report: what was planned, applied, skipped and failed.
+fn report(plan: &ScopePlan<'_>, outcomes: &[(String, Outcome)], dry_run: bool) -> Pushed {
+    let (session, steps) = (&plan.session, &plan.steps);
     let by_name: BTreeMap<&str, &Step> = steps.iter().map(|s| (s.name.as_str(), s)).collect();
     let label = |name: &str| {
         by_name
@@ -286,13 +377,12 @@ fn finish(
     }
     applied.sort_by(|a, b| a.name.cmp(&b.name));
     failed.sort_by(|a, b| a.name.cmp(&b.name));
-    let report = Pushed {
+    Pushed {
         scope: session.scope.to_string(),
         prefix: session.prefix.clone(),
         dry_run,
-        planned: steps
-            .iter()
-            .filter(|s| matches!(s.action, Action::Put | Action::Delete))
+        planned: plan
+            .changes()
             .map(|s| Planned {
                 name: s.name.clone(),
                 status: s.status.as_str(),
@@ -307,24 +397,9 @@ fn finish(
                 status: s.status.as_str(),
             })
             .collect(),
-        api_calls: session.remote.ssm().calls(),
+        api_calls: None,
         applied,
         failed,
-    };
-    out.emit(&report)?;
-    let failed: Vec<&str> = report.failed.iter().map(|f| f.name.as_str()).collect();
-    match (failed.len(), report.applied.len()) {
-        (0, _) => Ok(()),
-        (_, 0) => Err(Error::Remote(format!(
-            "no change was applied; {} failed ({}); fix the cause and re-run",
-            failed.len(),
-            failed.join(", ")
-        ))),
-        (n, applied) => Err(Error::Partial(format!(
-            "{n} of {} changes failed ({}); the rest were applied; re-run to retry",
-            n + applied,
-            failed.join(", ")
-        ))),
     }
 }
 

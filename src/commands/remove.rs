@@ -30,7 +30,7 @@ pub fn run(cx: &Context, out: &Output, args: RemoveArgs) -> Result<()> {
     let not_found = || Error::SecretNotFound {
         scope: scope.clone(),
         name: args.name.clone(),
-        effective: false,
+        fallback: None,
     };
     if vault.view()?.get(&scope, &args.name).is_none() {
         return Err(not_found());

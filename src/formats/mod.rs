@@ -1,13 +1,17 @@
-//! Secrets as text other tools read and write: dotenv, shell, JSON and GitHub Actions'
-//! `$GITHUB_ENV`. Pure: rendering takes names and values and returns text; parsing takes text
-//! and returns entries or every problem found, with line numbers where the format has lines.
+//! Secrets as text other tools read and write: dotenv (Node's, and python-dotenv's), shell,
+//! JSON and GitHub Actions' `$GITHUB_ENV`. Pure: rendering takes names and values and returns
+//! text; parsing takes text and returns entries or every problem found, with line numbers
+//! where the format has lines.
 //!
-//! Every renderer round-trips any value SSM accepts (non-empty, no NUL) through the format's
-//! real consumer; the property tests in each module check that.
+//! The shell, JSON and GitHub renderers round-trip any value SSM accepts (non-empty, no NUL)
+//! through the format's real consumer. The dotenv renderers round-trip every value their
+//! readers can carry and refuse the others by name ([`Refused`]); tests/export_readers.rs
+//! runs the real readers.
 
 pub mod dotenv;
 pub mod github;
 pub mod json;
+pub mod python_dotenv;
 pub mod shell;
 
 use crate::amplify;
@@ -46,6 +50,19 @@ impl fmt::Display for Problem {
             Some(line) => write!(f, "line {line}: {}", self.message),
             None => f.write_str(&self.message),
         }
+    }
+}
+
+/// A secret a format's readers would not read back exactly, and why; never holds a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub name: String,
+    pub reason: &'static str,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name, self.reason)
     }
 }
 
@@ -89,7 +106,52 @@ pub fn is_shell_name(name: &str) -> bool {
 /// Values for the round-trip tests: every character a quoting bug trips on, and any other.
 #[cfg(test)]
 pub(crate) mod tests_support {
+    use super::{Entry, Problem, Refused};
     use proptest::prelude::*;
+    use zeroize::Zeroizing;
+
+    type Rendered = Result<Zeroizing<String>, Vec<Refused>>;
+
+    /// A parse that must succeed, as (name, value, line) triples.
+    pub fn entries(parsed: Result<Vec<Entry>, Vec<Problem>>) -> Vec<(String, String, usize)> {
+        parsed
+            .expect("the text parses")
+            .into_iter()
+            .map(|e| (e.name, e.value.expose().to_owned(), e.line.unwrap_or(0)))
+            .collect()
+    }
+
+    /// Renders the `values` a format accepts (named `K_0`, `K_1`, …; a value refused for the
+    /// lines after it is left out too) and asserts that `parse` reads them all back exactly,
+    /// in order.
+    pub fn assert_round_trip(
+        render: impl Fn(&[(&str, &str)]) -> Rendered,
+        parse: impl Fn(&str) -> Result<Vec<Entry>, Vec<Problem>>,
+        values: &[&str],
+    ) {
+        let names: Vec<String> = (0..values.len()).map(|i| format!("K_{i}")).collect();
+        let mut kept: Vec<(&str, &str)> = names
+            .iter()
+            .map(String::as_str)
+            .zip(values.iter().copied())
+            .collect();
+        let text = loop {
+            match render(&kept) {
+                Ok(text) => break text,
+                Err(refused) => kept.retain(|(name, _)| refused.iter().all(|r| r.name != *name)),
+            }
+        };
+        let back: Vec<(String, String)> = parse(&text)
+            .expect("what is written parses")
+            .into_iter()
+            .map(|e| (e.name, e.value.expose().to_owned()))
+            .collect();
+        let want: Vec<(String, String)> = kept
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(back, want, "written as {:?}", text.as_str());
+    }
 
     /// Hand-picked values that broke comparable tools.
     pub const NASTY: &[&str] = &[
@@ -134,7 +196,32 @@ pub(crate) mod tests_support {
 
 #[cfg(test)]
 mod tests {
+    use super::tests_support::{NASTY, assert_round_trip, value_strategy};
     use super::*;
+    use proptest::prelude::*;
+
+    /// The dotenv formats read back what they write (by the readers' rules, which `parse`
+    /// follows; tests/it/export_readers.rs runs the readers themselves).
+    fn dotenv_round_trips(values: &[&str]) {
+        assert_round_trip(|i| dotenv::render(i.iter().copied()), dotenv::parse, values);
+        let render_python = |i: &[(&str, &str)]| python_dotenv::render(i.iter().copied());
+        assert_round_trip(render_python, python_dotenv::parse, values);
+    }
+
+    #[test]
+    fn nasty_values_round_trip() {
+        dotenv_round_trips(NASTY);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn dotenv_formats_round_trip(values in prop::collection::vec(value_strategy(), 1..6)) {
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            dotenv_round_trips(&values);
+        }
+    }
 
     fn entry(name: &str, value: &str, line: usize) -> Entry {
         Entry {

@@ -291,29 +291,53 @@ impl Ssm {
         Ok(output.version())
     }
 
-    /// Which of `names` exist in SSM: GetParameters in batches of ten, without decryption
-    /// (only existence matters; no value is read).
-    pub async fn existing(
+    /// Which of `names` (full SSM names) exist: GetParameters in batches of ten, without
+    /// decryption (only existence matters; no value is read).
+    pub async fn existing(&self, names: &[String]) -> Result<BTreeMap<String, ()>, CallError> {
+        let found = self.get_parameters(names, false).await?;
+        Ok(found
+            .iter()
+            .filter_map(|p| Some((p.name()?.to_owned(), ())))
+            .collect())
+    }
+
+    /// The decrypted values of those of `names` (full SSM names) that exist, by full name:
+    /// GetParameters in batches of ten, as Amplify's function runtime reads them.
+    pub async fn read_names(
         &self,
         names: &[String],
-    ) -> Result<std::collections::BTreeSet<String>, CallError> {
-        let mut found = std::collections::BTreeSet::new();
+    ) -> Result<BTreeMap<String, RemoteParameter>, CallError> {
+        let found = self.get_parameters(names, true).await?;
+        Ok(found
+            .iter()
+            .filter_map(|p| {
+                let parameter = RemoteParameter {
+                    value: SecretValue::new(p.value()?.to_owned()),
+                    version: p.version(),
+                };
+                Some((p.name()?.to_owned(), parameter))
+            })
+            .collect())
+    }
+
+    /// GetParameters over `names` in batches of ten; names SSM does not have are left out.
+    async fn get_parameters(
+        &self,
+        names: &[String],
+        decrypt: bool,
+    ) -> Result<Vec<aws_sdk_ssm::types::Parameter>, CallError> {
+        let mut found = Vec::new();
         for batch in names.chunks(BATCH_LIMIT) {
             let output = self
                 .call("GetParameters", None, || {
                     self.client
                         .get_parameters()
                         .set_names(Some(batch.to_vec()))
-                        .with_decryption(false)
+                        .with_decryption(decrypt)
                         .send()
                 })
                 .await?;
-            found.extend(
-                output
-                    .parameters()
-                    .iter()
-                    .filter_map(|p| p.name().map(str::to_owned)),
-            );
+            found.extend(output.parameters.unwrap_or_default());
         }
         Ok(found)
     }

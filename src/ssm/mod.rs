@@ -1,11 +1,12 @@
 //! Sync with SSM Parameter Store: what differs ([`plan`], pure), one scope loaded from both
 //! sides and the decisions a plan needs ([`sync`]), the connection ([`remote`]), how calls
-//! are paced and retried ([`governor`]), the calls themselves ([`client`]) and applying a
-//! push ([`engine`]).
+//! are paced and retried ([`governor`]), the calls themselves ([`client`]), applying a
+//! push ([`engine`]) and effective values read straight from SSM ([`resolve`]).
 
 pub mod client;
 pub mod engine;
 pub mod governor;
 pub mod plan;
 pub mod remote;
+pub mod resolve;
 pub mod sync;

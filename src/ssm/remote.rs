@@ -4,6 +4,7 @@
 use super::client::Ssm;
 use crate::cli::AwsArgs;
 use crate::error::{Error, Result};
+use std::cell::OnceCell;
 use std::future::Future;
 
 pub struct Remote {
@@ -30,5 +31,31 @@ impl Remote {
     /// Runs `future` (SSM calls) to completion.
     pub fn run<F: Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
+    }
+}
+
+/// A connection made on first use, so that a command checks everything it can offline (the
+/// scope, the vault's names) before it needs credentials and a region; then shared by every
+/// scope the command works on.
+pub struct LazyRemote<'a> {
+    aws: &'a AwsArgs,
+    remote: OnceCell<Remote>,
+}
+
+impl<'a> LazyRemote<'a> {
+    pub fn new(aws: &'a AwsArgs) -> LazyRemote<'a> {
+        LazyRemote {
+            aws,
+            remote: OnceCell::new(),
+        }
+    }
+
+    /// The connection, made now if it is not yet.
+    pub fn get(&self) -> Result<&Remote> {
+        if let Some(remote) = self.remote.get() {
+            return Ok(remote);
+        }
+        let remote = Remote::connect(self.aws)?;
+        Ok(self.remote.get_or_init(|| remote))
     }
 }

@@ -2,10 +2,10 @@
 //! compared three ways, and the decisions a plan needs before it can act.
 
 use super::client::RemoteParameter;
-use super::plan::{self, Decisions, Direction, LocalState, RemoteState, Resolution, Status};
-use super::remote::Remote;
+use super::plan::{self, Decisions, Direction, LocalState, RemoteState, Resolution, Status, Step};
+use super::remote::{LazyRemote, Remote};
 use crate::amplify::ParameterScope;
-use crate::cli::{AwsArgs, ConflictArgs, ScopeArgs};
+use crate::cli::{ConflictArgs, ScopeArgs, SyncArgs};
 use crate::error::{Error, Result};
 use crate::prompt;
 use crate::scope::ScopeKey;
@@ -14,13 +14,46 @@ use crate::session::{self, Context, OpenVault};
 use crate::vault::SyncState;
 use std::collections::BTreeMap;
 
+/// The scopes a sync command works on: the one the flags name, or (`all`) every scope in
+/// the vault, in the vault's order.
+pub fn targets(cx: &Context, scope: &ScopeArgs, all: bool) -> Result<Vec<ScopeKey>> {
+    if !all {
+        return Ok(vec![cx.scope(scope)?]);
+    }
+    let vault = cx.vault()?;
+    let view = vault.view()?;
+    Ok(view.scopes.into_iter().map(|s| s.key).collect())
+}
+
+/// Every scope the sync flags name (`--all`: the vault's), loaded from both sides, its
+/// conflicts decided and planned by `plan` (given each name's status and the decisions).
+pub fn plan_each<'a>(
+    cx: &'a Context,
+    args: &SyncArgs,
+    remote: &'a LazyRemote<'_>,
+    direction: Direction,
+    plan: impl Fn(&[(&str, Status)], &Decisions) -> Vec<Step>,
+) -> Result<Vec<(SyncSession<'a>, Vec<Step>)>> {
+    let mut plans = Vec::new();
+    for scope in targets(cx, &args.scope, args.all)? {
+        let session = SyncSession::load(cx, scope, remote)?;
+        let compared = session.compare();
+        let statuses: Vec<(&str, Status)> =
+            compared.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+        let decisions = decide(cx, &statuses, direction, &args.conflicts)?;
+        let steps = plan(&statuses, &decisions);
+        plans.push((session, steps));
+    }
+    Ok(plans)
+}
+
 /// One scope, loaded from both sides.
 pub struct SyncSession<'a> {
     pub vault: OpenVault<'a>,
     pub scope: ScopeKey,
     parameter_scope: ParameterScope,
     pub prefix: String,
-    pub remote: Remote,
+    pub remote: &'a Remote,
     /// The vault's secrets of this scope: value and the state the plan sees.
     pub local: BTreeMap<String, (SecretValue, LocalState)>,
     pub parameters: BTreeMap<String, RemoteParameter>,
@@ -29,8 +62,11 @@ pub struct SyncSession<'a> {
 impl<'a> SyncSession<'a> {
     /// Opens the vault, checks every local name against SSM's rules, and reads the scope's
     /// prefix from SSM.
-    pub fn load(cx: &'a Context, scope: &ScopeArgs, aws: &AwsArgs) -> Result<SyncSession<'a>> {
-        let scope = cx.scope(scope)?;
+    pub fn load(
+        cx: &'a Context,
+        scope: ScopeKey,
+        remote: &'a LazyRemote<'_>,
+    ) -> Result<SyncSession<'a>> {
         let vault = cx.vault()?;
         let parameter_scope = scope.parameter_scope(&cx.app_identity()?)?;
         let prefix = parameter_scope.prefix();
@@ -56,7 +92,7 @@ impl<'a> SyncSession<'a> {
             local.insert(entry.name.to_owned(), (value, state));
         }
 
-        let remote = Remote::connect(aws)?;
+        let remote = remote.get()?;
         tracing::info!("reading {prefix} from SSM");
         let parameters = remote.run(remote.ssm().read_scope(&prefix)).map_err(|e| {
             Error::Remote(format!(

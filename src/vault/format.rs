@@ -12,7 +12,9 @@
 //! notice   = scope_key name:str16 member:str16                 (a secret to rotate)
 //! conflict = scope_key name:str16 theirs_flag:u8 [theirs:str32] (an unresolved git merge)
 //! scope    = scope_key secret_count:u32 secret*
-//! scope_key = kind:u8 name:str16                               (kind 0 shared, 1 branch, 2 sandbox)
+//! scope_key = kind:u8 name:str16
+//!            (kind 0 shared: an empty name is the app id's, else the namespace; 1 branch,
+//!             2 sandbox, 3 standalone)
 //! secret   = name:str16 value:str32 created:u64 updated:u64 sync_flag:u8 [sync]
 //! sync     = parameter:str16 version:i64 digest:[u8;32] synced_at:u64
 //! str16    = len:u16 utf8-bytes            str32 = len:u32 utf8-bytes
@@ -361,6 +363,8 @@ fn scope_parts(key: &ScopeKey) -> (u8, &str) {
         ScopeKey::Shared => (0, ""),
         ScopeKey::Branch(name) => (1, name),
         ScopeKey::Sandbox(id) => (2, id),
+        ScopeKey::SharedNamespace(namespace) => (0, namespace),
+        ScopeKey::Standalone(id) => (3, id),
     }
 }
 
@@ -583,6 +587,8 @@ impl<'a> Reader<'a> {
             (0, "") => ScopeKey::Shared,
             (1, name) if !name.is_empty() => ScopeKey::Branch(name.to_owned()),
             (2, id) if !id.is_empty() => ScopeKey::Sandbox(id.to_owned()),
+            (0, namespace) => ScopeKey::SharedNamespace(namespace.to_owned()),
+            (3, id) if !id.is_empty() => ScopeKey::Standalone(id.to_owned()),
             _ => return Err(FormatError::UnknownTag),
         })
     }

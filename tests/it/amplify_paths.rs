@@ -9,11 +9,11 @@ fn scope(kind: &str, namespace: &str, name: Option<&str>) -> ParameterScope {
         "shared" => ParameterScope::Shared {
             namespace: namespace.into(),
         },
-        "branch" | "sandbox" => ParameterScope::Backend {
-            kind: if kind == "branch" {
-                BackendKind::Branch
-            } else {
-                BackendKind::Sandbox
+        "branch" | "sandbox" | "standalone" => ParameterScope::Backend {
+            kind: match kind {
+                "branch" => BackendKind::Branch,
+                "sandbox" => BackendKind::Sandbox,
+                _ => BackendKind::Standalone,
             },
             namespace: namespace.into(),
             name: name.expect("backend vectors have a name").into(),
@@ -26,6 +26,7 @@ fn scope(kind: &str, namespace: &str, name: Option<&str>) -> ParameterScope {
 fn reproduces_every_amplify_vector() {
     let text = include_str!("../fixtures/amplify-vectors.jsonl");
     let mut count = 0;
+    let mut standalone = 0;
     for (line_no, line) in text
         .lines()
         .enumerate()
@@ -47,8 +48,38 @@ fn reproduces_every_amplify_vector() {
         assert_eq!(s.prefix(), v["prefix"].as_str().unwrap(), "{at}");
         assert_eq!(s.stack_name().as_deref(), v["stack_name"].as_str(), "{at}");
         count += 1;
+        standalone += usize::from(v["kind"] == "standalone");
     }
-    assert_eq!(count, 50, "the vector file has 50 cases");
+    assert_eq!(count, 70, "the vector file has 70 cases");
+    assert!(standalone >= 10, "{standalone} standalone cases");
+}
+
+/// A standalone deployment as `ampsecret` builds it from `--standalone=ID` gives the
+/// vectors' paths: Amplify's `{ namespace: ID, name: "backend", type: "standalone" }`.
+#[test]
+fn standalone_scopes_reproduce_the_vectors() {
+    let app = ampsecret::scope::AppIdentity::default();
+    let text = include_str!("../fixtures/amplify-vectors.jsonl");
+    let mut checked = 0;
+    for line in text.lines().filter(|l| l.contains("\"standalone\"")) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let id = v["app_id_or_namespace"].as_str().unwrap();
+        assert_eq!(v["name"], "backend");
+        if ampsecret::amplify::validate_standalone_id(id).is_err() {
+            continue;
+        }
+        let key = ampsecret::scope::ScopeKey::Standalone(id.into());
+        let scope = key.parameter_scope(&app).unwrap();
+        assert_eq!(
+            scope.parameter_name(v["secret"].as_str().unwrap()),
+            v["path"].as_str().unwrap()
+        );
+        // Its fallback is the shared namespace of the identifier.
+        let fallback = ampsecret::effective::fallback_parameter_scope(&scope);
+        assert_eq!(fallback.prefix(), format!("/amplify/shared/{id}"));
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked} standalone vectors checked");
 }
 
 fn any_text() -> impl Strategy<Value = String> {
@@ -61,9 +92,12 @@ proptest! {
     fn backend_prefix_invariants(
         namespace in any_text(),
         name in any_text(),
-        branch in any::<bool>(),
+        kind in prop_oneof![
+            Just(BackendKind::Branch),
+            Just(BackendKind::Sandbox),
+            Just(BackendKind::Standalone),
+        ],
     ) {
-        let kind = if branch { BackendKind::Branch } else { BackendKind::Sandbox };
         let s = ParameterScope::Backend { kind, namespace: namespace.clone(), name: name.clone() };
         let prefix = s.prefix();
         prop_assert!(prefix.len() <= 128, "prefix {} is {} chars", prefix, prefix.len());

@@ -736,3 +736,88 @@ fn get_output_is_parsed_to_the_last_last_updated_line() {
         }
     );
 }
+
+/// Standalone and shared-namespace paths against Amplify's published
+/// `@aws-amplify/platform-core` (the copy ampx 1.10.0 installs), on generated inputs: every
+/// identifier `ampx deploy` accepts and every namespace SSM can hold must give Amplify's path,
+/// through ampsecret's scopes and, for a sample, through `ampsecret path`.
+#[test]
+fn standalone_and_shared_namespace_paths_equal_platform_core() {
+    let cache = ampx_cache();
+    let mut seed = 0x5eed_u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let pick = |set: &[u8], len: usize, next: &mut dyn FnMut(usize) -> usize| -> String {
+        (0..len).map(|_| set[next(set.len())] as char).collect()
+    };
+    const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const ID_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-";
+    const NS_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
+    let mut cases: Vec<(&str, String, String)> = Vec::new();
+    for i in 0..400 {
+        let secret = pick(NS_CHARS, 1 + next(20), &mut next);
+        if i % 2 == 0 {
+            let len = next(128);
+            let id = format!(
+                "{}{}",
+                pick(LETTERS, 1, &mut next),
+                pick(ID_CHARS, len, &mut next)
+            );
+            cases.push(("standalone", id, secret));
+        } else {
+            let ns = pick(NS_CHARS, 1 + next(120), &mut next);
+            cases.push(("shared", ns, secret));
+        }
+    }
+    let input = serde_json::to_string(&cases).unwrap();
+    let script = r#"
+        const { ParameterPathConversions: P } = require('@aws-amplify/platform-core');
+        const cases = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+        const out = cases.map(([kind, ns, secret]) => kind === 'shared'
+            ? P.toParameterFullPath(ns, secret)
+            : P.toParameterFullPath({ namespace: ns, name: 'backend', type: 'standalone' }, secret));
+        process.stdout.write(JSON.stringify(out));
+    "#;
+    let mut node = Command::new("node")
+        .args(["-e", script])
+        .current_dir(&cache)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node is on PATH (installed with npm for ampx)");
+    node.stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = node.wait_with_output().unwrap();
+    assert!(output.status.success(), "node failed");
+    let amplify: Vec<String> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(amplify.len(), cases.len());
+
+    let app = ampsecret::scope::AppIdentity::default();
+    for ((kind, ns, secret), expected) in cases.iter().zip(&amplify) {
+        let key = match *kind {
+            "standalone" => {
+                ampsecret::amplify::validate_standalone_id(ns).unwrap();
+                ampsecret::scope::ScopeKey::Standalone(ns.clone())
+            }
+            _ => ampsecret::scope::ScopeKey::shared_namespace(ns).unwrap(),
+        };
+        let path = key.parameter_scope(&app).unwrap().parameter_name(secret);
+        assert_eq!(&path, expected, "{kind} {ns:?} {secret:?}");
+    }
+
+    // The CLI gives the same for a sample (no vault or app id needed for these scopes).
+    let p = Project::new();
+    for ((kind, ns, secret), expected) in cases.iter().zip(&amplify).step_by(50) {
+        let flag = format!("--{kind}={ns}");
+        p.cmd(&["path", secret, &flag])
+            .stdout(format!("{expected}\n"))
+            .success();
+    }
+}

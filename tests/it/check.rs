@@ -78,15 +78,18 @@ fn missing_secrets_are_reported_with_file_and_line() {
 #[test]
 fn json_report() {
     let p = project();
-    p.set("API_KEY", "k", &["--shared"]);
+    // A sandbox falls back to its package name's shared namespace, as Amplify does, not to
+    // the app id's.
+    p.set("API_KEY", "k", &["--shared=my-app"]);
+    p.set("API_KEY", "app-wide", &["--shared"]);
     let out = p
         .cmd(&["check", "--sandbox=alice", "--json"])
         .stdout_json()
         .stderr(json_error(
             3,
             "not_found",
-            "3 of 4 secrets used by the backend have no value in sandbox:alice nor in shared: \
-             GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, SQL_CONNECTION_STRING",
+            "3 of 4 secrets used by the backend have no value in sandbox:alice nor in \
+             shared:my-app: GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, SQL_CONNECTION_STRING",
         ))
         .fails(3);
     let doc = out.json();
@@ -109,7 +112,7 @@ fn json_report() {
     );
     let api = &doc["secrets"][0];
     assert_eq!(api["found"], true);
-    assert_eq!(api["source"], "shared");
+    assert_eq!(api["source"], "shared:my-app");
     // A sandbox's shared fallback is keyed by the package name.
     assert_eq!(api["path"], "/amplify/shared/my-app/API_KEY");
     assert_eq!(

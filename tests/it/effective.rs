@@ -36,7 +36,7 @@ fn get_effective_json_shows_the_path_amplify_reads() {
     let p = Project::initialized();
     p.set("API_KEY", "shared-key", &["--shared"]);
     p.set("OWN", "own", &["--sandbox=alice"]);
-    p.set("OWN", "shared-own", &["--shared"]);
+    p.set("OWN", "shared-own", &["--shared=my-app"]);
 
     let doc = p
         .cmd(&[
@@ -56,13 +56,19 @@ fn get_effective_json_shows_the_path_amplify_reads() {
     assert_eq!(doc["value"], "shared-key");
     assert_eq!(doc["shadows_shared"], false);
 
-    // A sandbox falls back to the shared path named after the package, not the app id.
+    // A sandbox falls back to the shared namespace named after the package (what Amplify
+    // reads: /amplify/shared/my-app), not to the app id's.
+    p.cmd(&["get", "API_KEY", "--effective", "--sandbox=alice"])
+        .stderr_has("no secret API_KEY in sandbox:alice nor in shared:my-app")
+        .fails(3);
+    p.set("API_KEY", "package-key", &["--shared=my-app"]);
     let doc = p
         .cmd(&["get", "API_KEY", "--effective", "--sandbox=alice", "--json"])
         .stdout_json()
         .success()
         .json();
-    assert_eq!(doc["source"], "shared");
+    assert_eq!(doc["source"], "shared:my-app");
+    assert_eq!(doc["value"], "package-key");
     assert_eq!(doc["path"], "/amplify/shared/my-app/API_KEY");
 
     let doc = p
@@ -152,6 +158,9 @@ fn list_effective_shows_sources_and_shadowing() {
         );
     }
 
+    // A sandbox falls back to its package name's namespace, not to the app id's.
+    p.set("A_SHARED", "6", &["--shared=my-app"]);
+    p.set("B_BOTH", "7", &["--shared=my-app"]);
     let sandbox = p
         .cmd(&["list", "--effective", "--sandbox=bob", "--json"])
         .stdout_json()
@@ -169,6 +178,14 @@ fn list_effective_shows_sources_and_shadowing() {
             "/amplify/shared/my-app/A_SHARED",
             "/amplify/shared/my-app/B_BOTH"
         ]
+    );
+    assert!(
+        sandbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["source"] == "shared:my-app"),
+        "{sandbox}"
     );
 
     p.cmd(&["list", "--effective", "--all"])

@@ -1,5 +1,6 @@
 //! `ampsecret exec`: the command gets the effective secrets, its status and signals pass through.
 
+use crate::prompts::{finish, pty};
 use crate::support::Project;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -190,4 +191,60 @@ fn signals_are_forwarded_to_the_command() {
         Some(0),
         "the command's status, not death by signal"
     );
+}
+
+/// `--mask`: a value written in two pieces with a pause between, and a value on stderr, come
+/// out as `***`; the exit status still passes through.
+#[test]
+fn mask_hides_values_split_across_writes_and_on_stderr() {
+    let p = Project::initialized();
+    p.set("TOKEN", "tok-9f8e7d6c5b4a", &[]);
+    p.set("SHORT", "abc", &[]);
+    // printf in two processes: two separate writes, 0.3 s apart.
+    let script = "v=$TOKEN; printf 'token=%s' \"${v%????????}\"; sleep 0.3; \
+                  printf '%s;short=%s\\n' \"${v#????????}\" \"$SHORT\"; \
+                  printf 'err:%s\\n' \"$TOKEN\" >&2; exit 3";
+    let exec = |args: &[&str]| {
+        let mut all = vec!["exec"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--", "sh", "-c", script]);
+        p.cmd(&all)
+    };
+    let masked = ("token=***;short=abc\n", "err:***\n");
+    let plain = (
+        "token=tok-9f8e7d6c5b4a;short=abc\n",
+        "err:tok-9f8e7d6c5b4a\n",
+    );
+    exec(&["--mask"]).stdout(masked.0).stderr(masked.1).fails(3);
+    // The default under CI; --no-mask turns it off; off by default elsewhere.
+    exec(&[])
+        .env("CI", "true")
+        .stdout(masked.0)
+        .stderr(masked.1)
+        .fails(3);
+    exec(&["--no-mask"])
+        .env("CI", "true")
+        .stdout(plain.0)
+        .stderr(plain.1)
+        .fails(3);
+    exec(&[]).stdout(plain.0).stderr(plain.1).fails(3);
+}
+
+/// On a terminal, `--mask` gives the command a terminal of its own: it sees one, can prompt
+/// and read an answer, and its output is still masked; the exit status passes through.
+#[test]
+fn mask_on_a_terminal_keeps_the_command_interactive() {
+    let p = Project::initialized();
+    p.set("TOKEN", "tok-9f8e7d6c5b4a", &[]);
+    let script = "[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo on-a-terminal; printf 'name? '; \
+                  read name; echo \"hello $name $TOKEN\"; echo \"err $TOKEN\" >&2; exit 3";
+    let mut s = pty(&p, &["exec", "--mask", "--", "sh", "-c", script]);
+    let before = s.exp_string("name? ").unwrap();
+    assert!(before.contains("on-a-terminal"), "{before:?}");
+    s.send_line("bob").unwrap();
+    let (code, rest) = finish(s);
+    assert_eq!(code, 3, "{rest:?}");
+    // The command's terminal has the settings of ours (rexpect's: no echo), and its lines
+    // end in CR LF as on any terminal.
+    assert_eq!(rest, "hello bob ***\r\nerr ***\r\n");
 }

@@ -10,6 +10,7 @@ mod completions;
 mod effective;
 mod exec;
 mod export_import;
+mod export_readers;
 mod fault_proxy;
 mod hardening;
 mod keyring;

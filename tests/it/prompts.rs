@@ -14,7 +14,7 @@ const VALUE: &str = "typed-s3cret";
 
 /// `ampsecret ARGS…` on a terminal, with the project's environment (plus the TERM every
 /// terminal sets).
-fn pty(p: &Project, args: &[&str]) -> PtySession {
+pub(crate) fn pty(p: &Project, args: &[&str]) -> PtySession {
     pty_env(p, args, &[])
 }
 
@@ -32,7 +32,7 @@ fn pty_env(p: &Project, args: &[&str], env: &[(&str, &str)]) -> PtySession {
 
 /// Waits for the process to end; returns its exit code and what it printed after the
 /// last expectation.
-fn finish(mut session: PtySession) -> (i32, String) {
+pub(crate) fn finish(mut session: PtySession) -> (i32, String) {
     let rest = session.exp_eof().expect("the command ends");
     match session.process.wait() {
         Ok(WaitStatus::Exited(_, code)) => (code, rest),
