@@ -12,6 +12,7 @@ mod exec;
 mod export_import;
 mod export_readers;
 mod fault_proxy;
+mod hardening;
 mod keyring;
 mod man;
 mod prompts;
