@@ -221,7 +221,8 @@ fn export_then_import_is_the_identity() {
             .collect();
         p.cmd(&["import", path.to_str().unwrap(), &scope, "--yes"])
             .stderr(format!(
-                "Import into sandbox:{format} from {}:\n{plan}Imported into sandbox:{format}: 8 new, 0 changed, 0 unchanged.\n",
+                "Import into sandbox:{format} from {}:\n{plan}\
+                 Imported into sandbox:{format}: 8 new, 0 changed, 0 unchanged.\n",
                 path.display()
             ))
             .success();
@@ -255,20 +256,23 @@ fn import_shows_a_plan_and_needs_yes_without_a_terminal() {
     assert_eq!(plan["changed"], serde_json::json!(["CHANGED"]));
     assert_eq!(plan["unchanged"], serde_json::json!(["SAME"]));
     assert_eq!(plan["applied"], false);
+    let plan = format!(
+        "Import into branch:main from {path}:\n\
+         \x20 + NEW (new)\n\
+         \x20 ~ CHANGED (changed)\n\
+         \x20 = SAME (unchanged)\n"
+    );
     p.cmd(&["import", path, "--dry-run"])
         .stderr(format!(
-            "Import into branch:main from {path}:\n\
-             \x20 + NEW (new)\n\
-             \x20 ~ CHANGED (changed)\n\
-             \x20 = SAME (unchanged)\n\
-             Dry run: 1 new, 1 changed, 1 unchanged; nothing was changed.\n"
+            "{plan}Dry run: 1 new, 1 changed, 1 unchanged; nothing was changed.\n"
         ))
         .success();
     assert_eq!(p.snapshot(), before, "a dry run changes nothing");
 
+    // With --yes the plan is shown too, then applied.
     p.cmd(&["import", path, "--yes"])
         .stderr(format!(
-            "Import into branch:main from {path}:\n  + NEW (new)\n  ~ CHANGED (changed)\n  = SAME (unchanged)\nImported into branch:main: 1 new, 1 changed, 1 unchanged.\n"
+            "{plan}Imported into branch:main: 1 new, 1 changed, 1 unchanged.\n"
         ))
         .success();
     assert_eq!(p.get("NEW", &[]), "new-value");
@@ -351,7 +355,9 @@ fn import_reads_standard_input_and_json() {
     p.cmd(&["import", "-", "--format", "json", "--shared", "--yes"])
         .stdin("{\"FROM_STDIN\": \"a\\\"b\"}")
         .stderr(
-            "Import into shared from -:\n  + FROM_STDIN (new)\nImported into shared: 1 new, 0 changed, 0 unchanged.\n",
+            "Import into shared from -:\n\
+             \x20 + FROM_STDIN (new)\n\
+             Imported into shared: 1 new, 0 changed, 0 unchanged.\n",
         )
         .success();
     assert_eq!(p.get("FROM_STDIN", &["--shared"]), "a\"b");

@@ -111,7 +111,11 @@ fn missing_app_id_and_package_name() {
     // and says what push will need.
     p.cmd(&["set", "K", "--stdin", "--shared"])
         .stdin("v")
-        .stderr_has("--app-id")
+        .stderr(
+            "note: stored locally only for now; no Amplify app id for the shared scope: \
+             pass --app-id, set AWS_APP_ID, or run 'ampsecret init --app-id ID'\n\
+             Stored K in shared.\n",
+        )
         .success();
     rejected(&p, 2, "--app-id", |p| {
         p.cmd(&["path", "K", "--branch", "main"])
