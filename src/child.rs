@@ -72,7 +72,8 @@ fn copy_while_waiting(
 /// `exec --mask` on a terminal: the child's stdout (and stderr, when ours is a terminal too)
 /// is a pseudo-terminal; when our stdin is a terminal, the child's is too, in raw mode on our
 /// side, and the child leads its own session on it, so keystrokes including Ctrl-C reach it
-/// as typed. Otherwise it stays in our process group and gets the terminal's signals.
+/// as typed. Otherwise it stays in our process group and gets the terminal's signals. A
+/// change of our terminal's window size is passed on to the child's.
 #[cfg(unix)]
 mod on_terminal {
     use super::*;
@@ -97,6 +98,15 @@ mod on_terminal {
         } else {
             None
         };
+        // Everything that can fail is done before the command starts.
+        let to_child = if interactive {
+            Some(File::from(terminal.master.try_clone()?))
+        } else {
+            None
+        };
+        // Its own descriptor, so that it outlives the reader for as long as the handler runs.
+        let resized = terminal.master.try_clone()?;
+        let follow = pty::follow_window_size(io::stdout().as_raw_fd(), resized.as_raw_fd())?;
         let spawned = command.spawn();
         // Our copies of the slave end must close, or reading the master never ends.
         command
@@ -106,14 +116,15 @@ mod on_terminal {
         let pty::Pty { master, slave } = terminal;
         drop(slave);
         let mut child = spawned?;
-        if interactive {
-            let mut to_child = File::from(master.try_clone()?);
+        if let Some(mut to_child) = to_child {
             // Not joined: it blocks on our stdin until ampsecret exits.
             std::thread::spawn(move || io::copy(&mut io::stdin().lock(), &mut to_child));
         }
         let from_child = Box::new(File::from(master)) as Box<dyn Read + Send>;
         let stderr = child.stderr.take();
         let status = copy_while_waiting(&mut child, masker, Some(from_child), stderr);
+        drop(follow);
+        drop(resized);
         drop(raw_mode);
         status
     }

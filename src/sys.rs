@@ -327,6 +327,57 @@ pub mod pty {
         }
     }
 
+    /// While the returned guard lives, each change of the terminal `from`'s window size is
+    /// copied to the pseudo-terminal `to`, whose kernel then tells the command (SIGWINCH).
+    /// `to` must stay open until the guard is dropped.
+    pub fn follow_window_size(from: RawFd, to: RawFd) -> io::Result<FollowWindowSize> {
+        use std::sync::atomic::{AtomicI32, Ordering};
+        static FROM: AtomicI32 = AtomicI32::new(-1);
+        static TO: AtomicI32 = AtomicI32::new(-1);
+
+        extern "C" fn on_winch(_: libc::c_int) {
+            let (from, to) = (FROM.load(Ordering::SeqCst), TO.load(Ordering::SeqCst));
+            if from < 0 || to < 0 {
+                return;
+            }
+            // SAFETY: two ioctls on descriptors the guard keeps open; winsize is plain data.
+            unsafe {
+                let mut size: libc::winsize = std::mem::zeroed();
+                if libc::ioctl(from, libc::TIOCGWINSZ, &mut size) == 0 {
+                    libc::ioctl(to, libc::TIOCSWINSZ, &size);
+                }
+            }
+        }
+
+        FROM.store(from, Ordering::SeqCst);
+        TO.store(to, Ordering::SeqCst);
+        // SAFETY: a zeroed sigaction is valid; we fill handler, flags and mask, and keep the
+        // previous action to put back.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            let handler: extern "C" fn(libc::c_int) = on_winch;
+            action.sa_sigaction = handler as libc::sighandler_t;
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            let mut previous: libc::sigaction = std::mem::zeroed();
+            check(libc::sigaction(libc::SIGWINCH, &action, &mut previous))?;
+            Ok(FollowWindowSize { previous, to: &TO })
+        }
+    }
+
+    pub struct FollowWindowSize {
+        previous: libc::sigaction,
+        to: &'static std::sync::atomic::AtomicI32,
+    }
+
+    impl Drop for FollowWindowSize {
+        fn drop(&mut self) {
+            // SAFETY: restores the action saved above.
+            unsafe { libc::sigaction(libc::SIGWINCH, &self.previous, std::ptr::null_mut()) };
+            self.to.store(-1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
     /// The terminal `fd` in raw mode until the returned guard is dropped: keystrokes go to
     /// the command's terminal unchanged, which applies its own settings.
     pub struct RawMode {

@@ -1,5 +1,7 @@
 //! `ampsecret export`: a scope's secrets (or its effective values, from the vault or with
-//! `--remote` from SSM) as dotenv, shell, JSON or GitHub Actions environment, on stdout.
+//! `--remote` from SSM) as dotenv (for Node or for python-dotenv), shell, JSON or GitHub
+//! Actions environment, on stdout. Everything is rendered first: a value the format's readers
+//! cannot carry stops the export with nothing written.
 
 use super::values;
 use crate::cli::{ExportArgs, ExportFormat};

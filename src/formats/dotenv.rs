@@ -132,14 +132,17 @@ fn written_value(
 /// `util.parseEnv` end it at `#` and the line end and trim it; one starting with a quote
 /// they take as quoted if that quote comes again (in the value or on a later line).
 fn bare_is_read_as_is(value: &str, later_lines: &[Zeroizing<String>]) -> bool {
-    if value.contains(['#', '\n']) || value.starts_with(is_js_space) || value.ends_with(is_js_space)
+    if value.contains(['#', '\n'])
+        || value.starts_with(is_js_space)
+        || value.ends_with(is_js_space)
+        || strips_a_quoted_line(value)
     {
         return false;
     }
     match value.chars().next() {
         Some(quote) if QUOTES.contains(&quote) => {
             let decoded = quote == '"' && (value.contains("\\n") || value.contains("\\r"));
-            !value[1..].contains([quote, '\u{2028}', '\u{2029}'])
+            !value[1..].contains(quote)
                 && !decoded
                 && !later_lines.iter().any(|line| line.contains(quote))
         }
@@ -294,13 +297,31 @@ fn parse_entry(
                 return Err(LINE_SEPARATOR);
             }
             let raw = text[after_eq..end].trim_matches(is_js_space);
-            if raw.starts_with(QUOTES) && raw.contains(['\u{2028}', '\u{2029}']) {
+            if raw.contains(['\u{2028}', '\u{2029}']) && strips_a_quoted_line(raw) {
                 return Err(LINE_SEPARATOR);
             }
             (raw, line_end)
         }
     };
     Ok((name.to_owned(), unquote(raw), next))
+}
+
+/// Whether dotenv's quote stripping, `/^(['"`])([\s\S]*)\1$/mg` (multi-line: `^` and `$`
+/// also match at U+2028/U+2029), matches anywhere in the bare value `value`: from a quote at
+/// a line start to the same quote at a line end.
+fn strips_a_quoted_line(value: &str) -> bool {
+    let separators = value
+        .match_indices(['\u{2028}', '\u{2029}'])
+        .map(|(at, c)| at + c.len());
+    std::iter::once(0).chain(separators).any(|start| {
+        let Some(quote) = value[start..].chars().next().filter(|c| QUOTES.contains(c)) else {
+            return false;
+        };
+        value[start + 1..].match_indices(quote).any(|(at, _)| {
+            let after = &value[start + 1 + at + 1..];
+            after.is_empty() || after.starts_with(['\u{2028}', '\u{2029}'])
+        })
+    })
 }
 
 /// dotenv's name characters: `[\w.-]`.
@@ -380,7 +401,16 @@ mod tests {
     #[test]
     fn refusals_name_the_reason() {
         for value in [
-            "$HOME", "${HOME}", "a\\$b", "x${a b}y", "cost $5", "a\rb", "'`\" #",
+            "$HOME",
+            "${HOME}",
+            "a\\$b",
+            "x${a b}y",
+            "cost $5",
+            "a\rb",
+            "'`\" #",
+            // All three quotes and a reason to quote, or a quoted piece dotenv strips.
+            "'`\"'",
+            "x\"`\u{2028}'y'",
         ] {
             assert!(refused(value), "{value:?}");
         }
@@ -393,6 +423,8 @@ mod tests {
             "{$}",
             "trailing\\",
             "100%",
+            "'`\"x",
+            "x\"`\u{2028}'y",
         ] {
             assert!(!refused(value), "{value:?}");
         }

@@ -248,3 +248,35 @@ fn mask_on_a_terminal_keeps_the_command_interactive() {
     // end in CR LF as on any terminal.
     assert_eq!(rest, "hello bob ***\r\nerr ***\r\n");
 }
+
+/// A change of ampsecret's terminal's window size reaches the command's terminal.
+#[test]
+fn mask_on_a_terminal_passes_window_size_changes_on() {
+    use std::os::fd::AsRawFd;
+
+    let p = Project::initialized();
+    let script = "echo ready; while read line; do stty size; done";
+    let mut s = pty(&p, &["exec", "--mask", "--", "sh", "-c", script]);
+    s.exp_string("ready").unwrap();
+    // What a terminal emulator does on a resize: set the size on its side of the terminal,
+    // whose kernel then signals ampsecret (SIGWINCH).
+    let master = s.process.get_file_handle().unwrap();
+    let size = libc::winsize {
+        ws_row: 33,
+        ws_col: 111,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    assert_eq!(
+        unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size) },
+        0
+    );
+    // The signal is handled asynchronously: ask until the command's terminal has the size
+    // (each answer within rexpect's timeout).
+    let resized = (0..50).any(|_| {
+        s.send_line("size?").unwrap();
+        s.exp_regex(r"\d+ \d+\r\n").unwrap().1 == "33 111\r\n"
+    });
+    assert!(resized, "the command's terminal never got the new size");
+    s.process.exit().unwrap();
+}

@@ -476,9 +476,23 @@ fn import_reads_hand_written_files_as_node_dotenv_does() {
         "\u{2028}",
         "\t",
     ];
-    for _ in 0..400 {
+    for _ in 0..200 {
         let len = 2 + (rng.next() % 14) as usize;
         files.push((0..len).map(|_| rng.pick(&syntax)).collect());
+    }
+    // And files of NAME=value lines whose values are made of the same pieces.
+    let starts = ["A=", "B = ", "export C=", "D.E=", "F= ", "# note\nG="];
+    let value_pieces = &syntax[4..];
+    for _ in 0..400 {
+        let mut text = String::new();
+        for _ in 0..1 + rng.next() % 4 {
+            text.push_str(rng.pick(&starts));
+            for _ in 0..rng.next() % 7 {
+                text.push_str(rng.pick(value_pieces));
+            }
+            text.push('\n');
+        }
+        files.push(text);
     }
     let p = Project::new();
     let dirs: Vec<PathBuf> = files
@@ -507,7 +521,11 @@ fn import_reads_hand_written_files_as_node_dotenv_does() {
         agreed += 1;
     }
     // Random syntax often makes lines that are not NAME=value, which import refuses.
-    assert!(agreed > files.len() / 5, "only {agreed} files read at all");
+    eprintln!(
+        "import read {agreed} of {} files, each as dotenv does",
+        files.len()
+    );
+    assert!(agreed > files.len() / 3, "only {agreed} files read at all");
 
     // And end to end: the first file imported, each value as dotenv reads it.
     let p = Project::initialized();
