@@ -1,7 +1,6 @@
 //! `ampsecret check` on a small but realistic Amplify Gen 2 project (tests/fixtures/amplify-app).
 
 use crate::support::{APP_ID, Project, json_error};
-use std::path::Path;
 
 /// The fixture's function environment holds a literal Stripe key: every check warns first.
 const STRIPE_WARNING: &str = "warning: amplify/functions/say-hello/resource.ts:10: \
@@ -15,22 +14,8 @@ const ALL_PRESENT: &str =
 /// A project holding the fixture's `amplify/` backend.
 fn project() -> Project {
     let p = Project::initialized();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/amplify-app/amplify");
-    copy_dir(&fixture, &p.root().join("amplify"));
+    p.add_backend_fixture();
     p
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]
@@ -200,8 +185,7 @@ fn remote_check_reads_the_branch_path_then_the_shared_path() {
     let moto = ampsecret_testkit::moto::MotoServer::start();
     let app = ampsecret_testkit::ssm::unique_app_id();
     let p = Project::with_app(&moto.endpoint(), &app);
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/amplify-app/amplify");
-    copy_dir(&fixture, &p.root().join("amplify"));
+    p.add_backend_fixture();
     // Every name has a local value, so only SSM can be missing something.
     for name in [
         "GOOGLE_CLIENT_ID",

@@ -59,7 +59,7 @@ fn get_effective_json_shows_the_path_amplify_reads() {
     // A sandbox falls back to the shared namespace named after the package (what Amplify
     // reads: /amplify/shared/my-app), not to the app id's.
     p.cmd(&["get", "API_KEY", "--effective", "--sandbox=alice"])
-        .stderr_has("no secret API_KEY in sandbox:alice nor in shared:my-app")
+        .stderr(no_secret("API_KEY", "sandbox:alice nor in shared:my-app"))
         .fails(3);
     p.set("API_KEY", "package-key", &["--shared=my-app"]);
     let doc = p

@@ -17,6 +17,7 @@ mod keyring;
 mod man;
 mod prompts;
 mod safety;
+mod scopes;
 mod support;
 mod sync;
 mod team;

@@ -2,20 +2,14 @@
 //! effective values read straight from SSM with no vault (`exec/export --remote`), copies
 //! between scopes, and one run for every scope (`push/diff/pull --all`). Against moto.
 
-#[path = "support/fault_proxy.rs"]
-mod fault_proxy;
-#[path = "support/moto.rs"]
-mod moto;
-#[path = "support/ssm.rs"]
-mod ssm;
-mod support;
-
-use fault_proxy::{FaultConfig, FaultProxy};
-use moto::MotoServer;
-use ssm::{Ssm, unique_app_id};
-use support::{APP_ID, Project};
+use crate::support::{APP_ID, Project, json_error};
+use ampsecret_testkit::fault_proxy::{FaultConfig, FaultProxy};
+use ampsecret_testkit::moto::MotoServer;
+use ampsecret_testkit::ssm::{Ssm, unique_app_id};
 
 const NASTY: &str = "it's \"quoted\" $HOME `id` \\ !\nsecond line ✓";
+/// The spec's worked example: standalone `my-app` (amplify-paths.md, Appendix A).
+const MY_APP_STANDALONE: &str = "/amplify/myapp/backend-standalone-abeed4c9fc";
 
 fn branch_prefix(app: &str, branch: &str) -> String {
     ampsecret::scope::ScopeKey::Branch(branch.into())
@@ -35,6 +29,25 @@ fn write_package_name(p: &Project, name: &str) {
     .unwrap();
 }
 
+/// `list --all --json` as "SCOPE NAME" pairs.
+fn listed(p: &Project) -> Vec<String> {
+    p.cmd(&["list", "--all", "--json"])
+        .stdout_json()
+        .success()
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["scope"].as_str().unwrap(),
+                r["name"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Standalone deployments and shared namespaces
 // ---------------------------------------------------------------------------------------------
@@ -46,27 +59,26 @@ fn standalone_scope_is_amplifys_and_defaults_to_the_package_name() {
     let p = Project::with_app(&moto.endpoint(), &app);
     let ssm = Ssm::new(&moto.endpoint());
 
-    // package.json "my-app" gives the identifier "my-app": the spec's worked example.
-    let path = p.run(&["path", "API_KEY", "--standalone"]).success().stdout;
-    assert_eq!(
-        path.trim_end(),
-        "/amplify/myapp/backend-standalone-abeed4c9fc/API_KEY"
-    );
+    // package.json "my-app" gives the identifier "my-app".
+    p.cmd(&["path", "API_KEY", "--standalone"])
+        .stdout(format!("{MY_APP_STANDALONE}/API_KEY\n"))
+        .success();
     p.set("API_KEY", NASTY, &["--standalone"]);
     p.set("API_KEY", "prod-value", &["--standalone=prod"]);
-    let list = p.run(&["list", "--all", "--json"]).success().json();
-    let scopes: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["scope"].as_str().unwrap())
-        .collect();
-    assert_eq!(scopes, ["standalone:my-app", "standalone:prod"]);
+    assert_eq!(
+        listed(&p),
+        ["standalone:my-app API_KEY", "standalone:prod API_KEY"]
+    );
     assert_eq!(p.get("API_KEY", &["--standalone=my-app"]), NASTY);
 
-    p.run(&["push", "--standalone", "--yes"]).success();
+    p.cmd(&["push", "--standalone", "--yes"])
+        .stderr(format!(
+            "Plan for {MY_APP_STANDALONE} (standalone:my-app):\n  + API_KEY  create\n\
+             Applied 1 change to {MY_APP_STANDALONE}; 0 failed.\n"
+        ))
+        .success();
     assert_eq!(
-        ssm.value("/amplify/myapp/backend-standalone-abeed4c9fc/API_KEY")
+        ssm.value(&format!("{MY_APP_STANDALONE}/API_KEY"))
             .as_deref(),
         Some(NASTY)
     );
@@ -74,7 +86,8 @@ fn standalone_scope_is_amplifys_and_defaults_to_the_package_name() {
     // A scoped package drops its scope, as `ampx deploy` does.
     write_package_name(&p, "@acme/web.app");
     let doc = p
-        .run(&["path", "--prefix", "--standalone", "--json"])
+        .cmd(&["path", "--prefix", "--standalone", "--json"])
+        .stdout_json()
         .success()
         .json();
     assert_eq!(doc["scope"], "standalone:web-app");
@@ -83,15 +96,19 @@ fn standalone_scope_is_amplifys_and_defaults_to_the_package_name() {
     let before = p.snapshot();
     p.cmd(&["set", "K", "--stdin", "--standalone=1-bad"])
         .stdin("v")
-        .run()
-        .fails(5)
-        .stderr_has("starting with a letter");
+        .stderr(
+            "error: standalone identifier '1-bad': a standalone identifier must be 1 to 128 \
+             letters, digits or '-', starting with a letter (ampx deploy's rule)\n",
+        )
+        .fails(5);
     write_package_name(&p, "@acme/42");
     p.cmd(&["set", "K", "--stdin", "--standalone"])
         .stdin("v")
-        .run()
-        .fails(5)
-        .stderr_has("pass --standalone=ID");
+        .stderr(
+            "error: package name '@acme/42': ampx deploy derives no identifier from it (it must \
+             start with a letter once '@scope/' is dropped); pass --standalone=ID\n",
+        )
+        .fails(5);
     write_package_name(&p, "@acme/web.app");
     assert_eq!(p.snapshot(), before);
 }
@@ -108,23 +125,8 @@ fn every_shared_namespace_is_addressable_and_each_deployment_falls_back_to_its_o
     p.set("K", "prod-wide", &["--shared=prod"]);
     // The app id's own namespace is the `shared` scope, however it is written.
     p.set("OTHER", "same-scope", &[&format!("--shared={app}")]);
-    let scopes: Vec<String> = p
-        .run(&["list", "--all", "--json"])
-        .success()
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {}",
-                r["scope"].as_str().unwrap(),
-                r["name"].as_str().unwrap()
-            )
-        })
-        .collect();
     assert_eq!(
-        scopes,
+        listed(&p),
         [
             "shared K",
             "shared OTHER",
@@ -134,20 +136,15 @@ fn every_shared_namespace_is_addressable_and_each_deployment_falls_back_to_its_o
     );
 
     for scope in ["--shared", "--shared=my-app", "--shared=prod"] {
-        p.run(&["push", scope, "--yes"]).success();
+        p.cmd(&["push", scope, "--yes"]).stderr_any().success();
     }
-    assert_eq!(
-        ssm.value(&format!("/amplify/shared/{app}/K")).as_deref(),
-        Some("app-wide")
-    );
-    assert_eq!(
-        ssm.value("/amplify/shared/my-app/K").as_deref(),
-        Some("package-wide")
-    );
-    assert_eq!(
-        ssm.value("/amplify/shared/prod/K").as_deref(),
-        Some("prod-wide")
-    );
+    for (path, value) in [
+        (format!("/amplify/shared/{app}/K"), "app-wide"),
+        ("/amplify/shared/my-app/K".into(), "package-wide"),
+        ("/amplify/shared/prod/K".into(), "prod-wide"),
+    ] {
+        assert_eq!(ssm.value(&path).as_deref(), Some(value), "{path}");
+    }
 
     // --effective: branch → the app id's, sandbox → the package name's, standalone → the
     // identifier's namespace.
@@ -172,7 +169,8 @@ fn every_shared_namespace_is_addressable_and_each_deployment_falls_back_to_its_o
         ),
     ] {
         let doc = p
-            .run(&["get", "K", "--effective", flag, "--json"])
+            .cmd(&["get", "K", "--effective", flag, "--json"])
+            .stdout_json()
             .success()
             .json();
         assert_eq!(doc["source"], source.as_str(), "{flag}");
@@ -185,27 +183,24 @@ fn every_shared_namespace_is_addressable_and_each_deployment_falls_back_to_its_o
 fn a_namespace_ssm_cannot_hold_is_refused_with_the_reason() {
     let p = Project::initialized();
     let before = p.snapshot();
+    let refused = "error: shared namespace '@acme/web': SSM cannot hold /amplify/shared/<it>: a \
+        namespace may only contain letters, digits, '_', '.' and '-' (a scoped package name such \
+        as @acme/web has '@' and '/'), so Amplify's fallback there can never have a value\n";
     for args in [
         &["set", "K", "--stdin", "--shared=@acme/web"][..],
         &["path", "K", "--shared=@acme/web"],
     ] {
-        p.cmd(args)
-            .stdin("v")
-            .run()
-            .fails(5)
-            .stderr_has("shared namespace '@acme/web'")
-            .stderr_has("scoped package name");
+        p.cmd(args).stdin("v").stderr(refused).fails(5);
     }
     assert_eq!(p.snapshot(), before);
 
     // A sandbox of a scoped package falls back to a namespace that can hold nothing: said.
     write_package_name(&p, "@acme/web");
     p.set("OWN", "own", &["--sandbox=alice"]);
-    let out = p
-        .run(&["list", "--effective", "--sandbox=alice"])
-        .success()
-        .stderr_has("/amplify/shared/@acme/web, which can hold nothing");
-    assert!(out.stdout.contains("OWN"), "{}", out.stdout);
+    p.cmd(&["list", "--effective", "--sandbox=alice"])
+        .stdout_has("OWN")
+        .stderr_has("sandbox:alice falls back to /amplify/shared/@acme/web, which can hold nothing")
+        .success();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -245,14 +240,9 @@ fn exec_remote_gets_what_amplifys_runtime_resolves_with_no_vault_and_no_key() {
     let p = hosting_build(&proxy.endpoint(), &app);
 
     // The branch value first, the shared value otherwise; other branches never.
-    let out = p
-        .run(&["exec", "--remote", "--", "sh", "-c", SHOW])
+    p.cmd(&["exec", "--remote", "--", "sh", "-c", SHOW])
+        .stdout(format!("branch-api|{NASTY}|shared-stripe|unset|unset"))
         .success();
-    assert_eq!(
-        out.stdout,
-        format!("branch-api|{NASTY}|shared-stripe|unset|unset")
-    );
-    assert_eq!(out.stderr, "");
     assert!(!p.vault_dir().exists(), "no vault was made");
     let stats = proxy.stats();
     assert_eq!(
@@ -263,26 +253,25 @@ fn exec_remote_gets_what_amplifys_runtime_resolves_with_no_vault_and_no_key() {
     assert_eq!(stats.op("GetParameters").total(), 0);
 
     // Named secrets: GetParameters on the branch paths, then the shared paths for the rest.
-    let out = p
-        .run(&[
-            "exec",
-            "--remote",
-            "--names",
-            "API_KEY,STRIPE_KEY,MISSING",
-            "--",
-            "sh",
-            "-c",
-            SHOW,
-        ])
-        .success();
-    assert_eq!(out.stdout, "branch-api||shared-stripe|unset|unset");
+    p.cmd(&[
+        "exec",
+        "--remote",
+        "--names",
+        "API_KEY,STRIPE_KEY,MISSING",
+        "--",
+        "sh",
+        "-c",
+        SHOW,
+    ])
+    .stdout("branch-api||shared-stripe|unset|unset")
+    .success();
     let after = proxy.stats();
     assert_eq!(after.op("GetParameters").forwarded, 2);
     assert_eq!(after.op("GetParametersByPath").total(), 2, "no new listing");
 
     // 25 names: batches of ten, never one call per secret.
     let many: Vec<String> = (0..25).map(|i| format!("N{i:02}")).collect();
-    p.run(&["exec", "--remote", "--names", &many.join(","), "--", "true"])
+    p.cmd(&["exec", "--remote", "--names", &many.join(","), "--", "true"])
         .success();
     let batches = proxy.stats().op("GetParameters").forwarded - 2;
     assert_eq!(
@@ -293,7 +282,7 @@ fn exec_remote_gets_what_amplifys_runtime_resolves_with_no_vault_and_no_key() {
     // --strict: a name with no value anywhere stops everything before the command starts.
     let marker = p.temp().join("ran");
     let touch = format!("touch {}", marker.display());
-    p.run(&[
+    p.cmd(&[
         "exec",
         "--remote",
         "--names",
@@ -304,10 +293,13 @@ fn exec_remote_gets_what_amplifys_runtime_resolves_with_no_vault_and_no_key() {
         "-c",
         &touch,
     ])
-    .fails(3)
-    .stderr_has("no value in SSM for MISSING in branch:feature/login nor in shared");
+    .stderr(
+        "error: --strict: no value in SSM for MISSING in branch:feature/login nor in shared; \
+         nothing was run or printed\n",
+    )
+    .fails(3);
     assert!(!marker.exists(), "the command never started");
-    p.run(&[
+    p.cmd(&[
         "exec",
         "--remote",
         "--strict",
@@ -329,7 +321,7 @@ fn exec_remote_takes_the_names_the_backend_uses() {
     p.add_backend_fixture();
     // The fixture's backend uses API_KEY, GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and
     // SQL_CONNECTION_STRING.
-    p.run(&[
+    p.cmd(&[
         "exec",
         "--remote",
         "--from-backend",
@@ -337,8 +329,12 @@ fn exec_remote_takes_the_names_the_backend_uses() {
         "--",
         "true",
     ])
-    .fails(3)
-    .stderr_has("GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, SQL_CONNECTION_STRING");
+    .stderr(
+        "error: --strict: no value in SSM for GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, \
+             SQL_CONNECTION_STRING in branch:feature/login nor in shared; nothing was run or \
+             printed\n",
+    )
+    .fails(3);
     let ssm = Ssm::new(&moto.endpoint());
     for name in [
         "GOOGLE_CLIENT_ID",
@@ -350,20 +346,19 @@ fn exec_remote_takes_the_names_the_backend_uses() {
             &format!("{name}-v"),
         );
     }
-    let out = p
-        .run(&[
-            "exec",
-            "--remote",
-            "--from-backend",
-            "--strict",
-            "--",
-            "sh",
-            "-c",
-            "printf '%s|%s|%s' \"$API_KEY\" \"$SQL_CONNECTION_STRING\" \"${STRIPE_KEY-unset}\"",
-        ])
-        .success();
     // Only the backend's names: STRIPE_KEY exists in SSM but the backend does not use it.
-    assert_eq!(out.stdout, "branch-api|SQL_CONNECTION_STRING-v|unset");
+    p.cmd(&[
+        "exec",
+        "--remote",
+        "--from-backend",
+        "--strict",
+        "--",
+        "sh",
+        "-c",
+        "printf '%s|%s|%s' \"$API_KEY\" \"$SQL_CONNECTION_STRING\" \"${STRIPE_KEY-unset}\"",
+    ])
+    .stdout("branch-api|SQL_CONNECTION_STRING-v|unset")
+    .success();
 }
 
 #[test]
@@ -371,7 +366,11 @@ fn export_remote_prints_the_effective_values_from_ssm() {
     let moto = MotoServer::start();
     let app = unique_app_id();
     let p = hosting_build(&moto.endpoint(), &app);
-    let doc = p.run(&["export", "--remote", "--json"]).success().json();
+    let doc = p
+        .cmd(&["export", "--remote", "--json"])
+        .stdout_json()
+        .success()
+        .json();
     assert_eq!(
         doc,
         serde_json::json!({
@@ -380,15 +379,22 @@ fn export_remote_prints_the_effective_values_from_ssm() {
             "STRIPE_KEY": "shared-stripe",
         })
     );
-    p.run(&["export", "--remote", "--names", "NOPE", "--strict"])
-        .fails(3)
-        .stderr_has("NOPE");
+    p.cmd(&["export", "--remote", "--names", "NOPE", "--strict"])
+        .stderr(
+            "error: --strict: no value in SSM for NOPE in branch:feature/login nor in shared; \
+             nothing was run or printed\n",
+        )
+        .fails(3);
     // No app id: said in one line, naming where it comes from.
-    p.cmd(&["export", "--remote"])
+    p.cmd(&["export", "--remote", "--json"])
         .env_remove("AWS_APP_ID")
-        .run()
-        .fails(2)
-        .stderr_has("AWS_APP_ID");
+        .stderr(json_error(
+            2,
+            "usage",
+            "no Amplify app id for the branch:feature/login scope: pass --app-id, set \
+             AWS_APP_ID, or run 'ampsecret init --app-id ID'",
+        ))
+        .fails(2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -416,27 +422,44 @@ fn copy_moves_every_value_exactly_and_prints_none() {
         "--to",
         "branch:feature/x",
     ];
+    let plan = "Copy from branch:staging to branch:feature/x:\n  + A_NEW  add\n  + D_BIG  add\n  \
+        = B_DIFF  kept: the value differs in branch:feature/x (--overwrite replaces it)\n  \
+        = C_SAME  unchanged\n";
 
     // Without a terminal a copy needs --yes; nothing changes.
     let before = p.snapshot();
-    p.run(&copy).fails(2).stderr_has("--yes");
-    let mut dry = copy.to_vec();
-    dry.push("--dry-run");
-    p.run(&dry).success().stderr_has("+ A_NEW  add");
+    p.cmd(&copy)
+        .stderr(
+            "error: copy asks for confirmation, and there is no terminal to ask on: pass --yes \
+             (or --dry-run to see the plan)\n",
+        )
+        .fails(2);
+    p.cmd(&[&copy[..], &["--dry-run"]].concat())
+        .stderr(format!(
+            "{plan}Would copy 2 secrets from branch:staging to branch:feature/x; 'ampsecret \
+             push' publishes them.\n"
+        ))
+        .success();
     assert_eq!(p.snapshot(), before);
 
-    let mut yes = copy.to_vec();
-    yes.extend(["--yes", "--json"]);
-    let out = p.run(&yes).success();
+    let out = p
+        .cmd(&[&copy[..], &["--yes", "--json"]].concat())
+        .stdout_json()
+        .success();
     let doc = out.json();
     assert_eq!(doc["added"], serde_json::json!(["A_NEW", "D_BIG"]));
     assert_eq!(doc["kept"], serde_json::json!(["B_DIFF"]));
     assert_eq!(doc["unchanged"], serde_json::json!(["C_SAME"]));
     assert_eq!(doc["applied"], true);
     let text = p
-        .run(&[&copy[..], &["--overwrite", "--yes"]].concat())
+        .cmd(&[&copy[..], &["--overwrite", "--yes"]].concat())
+        .stderr(
+            "Copy from branch:staging to branch:feature/x:\n  ~ B_DIFF  replace (the value \
+             differs)\n  = A_NEW  unchanged\n  = C_SAME  unchanged\n  = D_BIG  unchanged\n\
+             Copied 1 secret from branch:staging to branch:feature/x; 'ampsecret push' \
+             publishes them.\n",
+        )
         .success();
-    assert!(text.stderr.contains("~ B_DIFF  replace"), "{}", text.stderr);
     for (name, value) in &values {
         assert_eq!(&p.get(name, &["--branch", "feature/x"]), value, "{name}");
         for shown in [&out.stdout, &out.stderr, &text.stdout, &text.stderr] {
@@ -448,7 +471,7 @@ fn copy_moves_every_value_exactly_and_prints_none() {
     }
 
     // Named secrets, to a scope of another kind.
-    p.run(&[
+    p.cmd(&[
         "copy",
         "--from",
         "branch:staging",
@@ -457,13 +480,16 @@ fn copy_moves_every_value_exactly_and_prints_none() {
         "C_SAME",
         "--yes",
     ])
+    .stderr_has("Copied 1 secret from branch:staging to standalone:prod")
     .success();
+    assert_eq!(
+        listed(&p)
+            .iter()
+            .filter(|l| l.starts_with("standalone:"))
+            .count(),
+        1
+    );
     assert_eq!(p.get("C_SAME", &["--standalone=prod"]), "same");
-    let list = p
-        .run(&["list", "--standalone=prod", "--json"])
-        .success()
-        .json();
-    assert_eq!(list.as_array().unwrap().len(), 1);
 }
 
 #[test]
@@ -471,79 +497,51 @@ fn copy_refuses_what_it_cannot_do_and_changes_nothing() {
     let p = Project::initialized();
     p.set("K", "v", &["--shared"]);
     let before = p.snapshot();
+    let same = format!("shared:{APP_ID}");
     for (args, code, text) in [
         (
-            &["copy", "--from", "shared", "--to", "shared", "--yes"][..],
+            vec!["--from", "shared", "--to", "shared"],
             2,
-            "same scope",
+            "--from and --to are the same scope (shared): nothing to copy",
         ),
+        // The app id's namespace is the `shared` scope.
         (
-            &["copy", "--from", "shared", "--to", "bogus", "--yes"],
+            vec!["--from", "shared", "--to", same.as_str()],
             2,
-            "as 'list' shows it",
+            "--from and --to are the same scope (shared): nothing to copy",
         ),
         (
-            &[
-                "copy",
-                "--from",
-                "shared",
-                "--to",
-                "shared:@acme/web",
-                "--yes",
-            ],
+            vec!["--from", "shared", "--to", "bogus"],
+            2,
+            "--to 'bogus' is not a scope: write it as 'list' shows it (branch:NAME, sandbox:ID, \
+             standalone:ID, shared or shared:NS)",
+        ),
+        (
+            vec!["--from", "shared", "--to", "shared:@acme/web"],
             5,
-            "scoped package name",
+            "shared namespace '@acme/web': SSM cannot hold",
         ),
         (
-            &[
-                "copy",
-                "--from",
-                "shared",
-                "--to",
-                "sandbox:bad id",
-                "--yes",
-            ],
+            vec!["--from", "shared", "--to", "sandbox:bad id"],
             5,
-            "sandbox id",
+            "sandbox id 'bad id'",
         ),
         (
-            &[
-                "copy",
-                "--from",
-                "shared",
-                "--to",
-                "branch:main",
-                "NOPE",
-                "--yes",
-            ],
+            vec!["--from", "shared", "--to", "branch:main", "NOPE"],
             3,
-            "no secret NOPE in shared",
+            "no secret NOPE in shared; nothing was copied",
         ),
         (
-            &[
-                "copy",
-                "--from",
-                "branch:empty",
-                "--to",
-                "branch:main",
-                "--yes",
-            ],
+            vec!["--from", "branch:empty", "--to", "branch:main"],
             3,
-            "no secrets in branch:empty",
+            "no secrets in branch:empty; nothing to copy",
         ),
     ] {
-        p.run(args).fails(code).stderr_has(text);
+        let mut all = vec!["copy"];
+        all.extend(args);
+        all.push("--yes");
+        p.cmd(&all).stderr_has(text).fails(code);
     }
-    // --shared=<app id> and `shared` are the same scope.
-    p.run(&[
-        "copy",
-        "--from",
-        "shared",
-        "--to",
-        &format!("shared:{APP_ID}"),
-        "--yes",
-    ])
-    .fails(2);
     assert_eq!(p.snapshot(), before);
 }
 
@@ -563,16 +561,24 @@ fn all_scopes_in_one_run_with_a_report_per_scope() {
     p.set("P", "prod-p", &["--standalone=prod"]);
     p.set("Q", "alice-q", &["--sandbox=alice"]);
 
-    p.run(&["push", "--all"]).fails(2).stderr_has("--yes");
-    p.run(&["push", "--all", "--branch", "main", "--yes"])
+    p.cmd(&["push", "--all"])
+        .stderr(
+            "error: push asks for confirmation, and there is no terminal to ask on: pass --yes \
+             (or --dry-run to see the plan)\n",
+        )
+        .fails(2);
+    p.cmd(&["push", "--all", "--branch", "main", "--yes"])
+        .stderr_has("cannot be used with")
         .fails(2);
 
     let doc = p
-        .run(&["push", "--all", "--yes", "--json"])
+        .cmd(&["push", "--all", "--yes", "--json"])
+        .stdout_json()
         .success()
         .json();
-    let scopes = doc["scopes"].as_array().unwrap();
-    let applied: Vec<(&str, usize)> = scopes
+    let applied: Vec<(&str, usize)> = doc["scopes"]
+        .as_array()
+        .unwrap()
         .iter()
         .map(|s| {
             (
@@ -596,14 +602,22 @@ fn all_scopes_in_one_run_with_a_report_per_scope() {
             .as_deref(),
         Some("main-b")
     );
-    let prod = p.run(&["path", "P", "--standalone=prod"]).success().stdout;
+    let prod = p
+        .cmd(&["path", "P", "--standalone=prod"])
+        .stdout_any()
+        .success()
+        .stdout;
     assert!(
         prod.starts_with("/amplify/prod/backend-standalone-"),
         "{prod}"
     );
     assert_eq!(ssm.value(prod.trim_end()).as_deref(), Some("prod-p"));
 
-    let diff = p.run(&["diff", "--all", "--json"]).success().json();
+    let diff = p
+        .cmd(&["diff", "--all", "--json"])
+        .stdout_json()
+        .success()
+        .json();
     let statuses: Vec<&str> = diff
         .as_array()
         .unwrap()
@@ -617,7 +631,8 @@ fn all_scopes_in_one_run_with_a_report_per_scope() {
     ssm.put(&format!("/amplify/shared/{app}/S"), "shared-s2");
     ssm.put(&format!("{}/A", branch_prefix(&app, "main")), "main-a2");
     let pulled = p
-        .run(&["pull", "--all", "--yes", "--json"])
+        .cmd(&["pull", "--all", "--yes", "--json"])
+        .stdout_json()
         .success()
         .json();
     let stored: Vec<(&str, Vec<&str>)> = pulled["scopes"]
@@ -650,7 +665,8 @@ fn all_scopes_in_one_run_with_a_report_per_scope() {
 
     // A second push --all has nothing to write.
     let again = p
-        .run(&["push", "--all", "--yes", "--json"])
+        .cmd(&["push", "--all", "--yes", "--json"])
+        .stdout_json()
         .success()
         .json();
     assert_eq!(again["api_calls"]["PutParameter"], serde_json::Value::Null);

@@ -109,6 +109,14 @@ impl Project {
         )
     }
 
+    /// Copies the fixture's Amplify backend (tests/fixtures/amplify-app/amplify) into the
+    /// project.
+    pub fn add_backend_fixture(&self) {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/amplify-app/amplify");
+        copy_dir(&fixture, &self.root().join("amplify"));
+    }
+
     /// The project root (the command's working directory).
     pub fn root(&self) -> PathBuf {
         self.temp.path().join("app")
@@ -466,5 +474,18 @@ impl Output {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!("{}: stdout is not JSON ({e}): {:?}", self.args, self.stdout)
         })
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
     }
 }
