@@ -140,32 +140,87 @@ pub mod forward {
 
     impl Drop for Forwarding {
         fn drop(&mut self) {
-            for (signal, previous) in &self.0 {
-                // SAFETY: restoring a sigaction we saved.
-                unsafe { libc::sigaction(*signal, previous, std::ptr::null_mut()) };
-            }
+            super::restore_handlers(&self.0);
         }
     }
 
     /// Installs the forwarding handlers until the returned value is dropped.
     pub fn install() -> Forwarding {
-        let mut saved = Vec::new();
-        for signal in SIGNALS {
-            // SAFETY: a zeroed sigaction is valid; we fill handler, flags and mask.
-            unsafe {
-                let mut action: libc::sigaction = std::mem::zeroed();
-                let handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
-                    on_signal;
-                action.sa_sigaction = handler as libc::sighandler_t;
-                action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
-                libc::sigemptyset(&mut action.sa_mask);
-                let mut previous: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(signal, &action, &mut previous) == 0 {
-                    saved.push((signal, previous));
-                }
+        Forwarding(super::install_handlers(&SIGNALS, on_signal))
+    }
+}
+
+/// Sets `handler` (with `SA_SIGINFO`) for each of `signals`; returns what to restore.
+#[cfg(unix)]
+fn install_handlers(
+    signals: &[libc::c_int],
+    handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void),
+) -> Vec<(libc::c_int, libc::sigaction)> {
+    let mut saved = Vec::new();
+    for &signal in signals {
+        // SAFETY: a zeroed sigaction is valid; we fill handler, flags and mask.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = handler as libc::sighandler_t;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            let mut previous: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(signal, &action, &mut previous) == 0 {
+                saved.push((signal, previous));
             }
         }
-        Forwarding(saved)
+    }
+    saved
+}
+
+/// Puts back handlers saved by [`install_handlers`].
+#[cfg(unix)]
+fn restore_handlers(saved: &[(libc::c_int, libc::sigaction)]) {
+    for (signal, previous) in saved {
+        // SAFETY: restoring a sigaction we saved.
+        unsafe { libc::sigaction(*signal, previous, std::ptr::null_mut()) };
+    }
+}
+
+/// A sync's interruption: the first SIGINT or SIGTERM asks the run to stop starting SSM
+/// calls (the ones in flight finish and are reported); a second one ends the process at once.
+#[cfg(unix)]
+pub mod interrupt {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static REQUESTED: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn on_signal(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
+        // Async-signal-safe only: an atomic, write(2), _exit(2).
+        if REQUESTED.swap(true, Ordering::SeqCst) {
+            // SAFETY: _exit ends the process without running anything else.
+            unsafe { libc::_exit(130) };
+        }
+        let msg = b"\nStopping: no new SSM call starts, the ones in flight finish (interrupt again to quit at once)\n";
+        // SAFETY: writes a static buffer to stderr.
+        unsafe { libc::write(libc::STDERR_FILENO, msg.as_ptr().cast(), msg.len()) };
+    }
+
+    /// Restores the previous handlers when dropped.
+    pub struct Watching(Vec<(libc::c_int, libc::sigaction)>);
+
+    impl Drop for Watching {
+        fn drop(&mut self) {
+            super::restore_handlers(&self.0);
+        }
+    }
+
+    /// Watches for SIGINT and SIGTERM until the returned value is dropped.
+    pub fn watch() -> Watching {
+        Watching(super::install_handlers(
+            &[libc::SIGINT, libc::SIGTERM],
+            on_signal,
+        ))
+    }
+
+    /// Whether an interruption was asked for.
+    pub fn requested() -> bool {
+        REQUESTED.load(Ordering::SeqCst)
     }
 }
 

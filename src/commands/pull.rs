@@ -85,6 +85,9 @@ pub fn run(cx: &Context, out: &Output, args: PullArgs) -> Result<()> {
         .iter()
         .any(|r| !r.written.is_empty() || !r.stored.is_empty());
     emit_per_scope(out, "pull", args.sync.all, reports, api_calls)?;
+    if crate::sys::interrupt::requested() {
+        return Err(crate::ssm::execute::interrupted(&failed));
+    }
     match (failed.is_empty(), landed) {
         (true, _) => Ok(()),
         (false, false) => Err(Error::Remote(format!(

@@ -158,6 +158,9 @@ struct Pushed {
     stored: Vec<String>,
     skipped: Vec<Skipped>,
     failed: Vec<Failed>,
+    /// Changes not made because the run was interrupted (Ctrl-C, SIGTERM).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    not_applied: Vec<String>,
     /// Secrets the vault changed while the push ran: left alone.
     changed_meanwhile: Vec<String>,
     /// Per scope for one scope; for `--all`, once for the whole run.
@@ -256,7 +259,14 @@ fn finish(
         .first()
         .map(|p| p.session.remote.ssm().calls())
         .unwrap_or_default();
+    let not_applied: Vec<String> = reports
+        .iter()
+        .flat_map(|r| r.not_applied.iter().cloned())
+        .collect();
     emit_per_scope(out, "push", all, reports, api_calls)?;
+    if crate::sys::interrupt::requested() {
+        return Err(crate::ssm::execute::interrupted(&not_applied));
+    }
     match (failed.len(), applied) {
         (0, _) => Ok(()),
         (_, 0) => Err(Error::Remote(format!(
@@ -292,6 +302,7 @@ fn report(plan: &ScopePlan<'_>, done: &Done, dry_run: bool) -> Pushed {
     };
     let mut applied = Vec::new();
     let mut failed = Vec::new();
+    let mut not_applied = Vec::new();
     for (name, outcome) in &done.remote {
         match outcome {
             Outcome::Written { version } => applied.push(Applied {
@@ -304,6 +315,7 @@ fn report(plan: &ScopePlan<'_>, done: &Done, dry_run: bool) -> Pushed {
                 action: "delete",
                 version: None,
             }),
+            Outcome::Failed(error) if error.is_interrupted() => not_applied.push(name.clone()),
             Outcome::Failed(error) => failed.push(Failed {
                 name: name.clone(),
                 action: label(name),
@@ -313,7 +325,9 @@ fn report(plan: &ScopePlan<'_>, done: &Done, dry_run: bool) -> Pushed {
     }
     applied.sort_by(|a, b| a.name.cmp(&b.name));
     failed.sort_by(|a, b| a.name.cmp(&b.name));
+    not_applied.sort();
     Pushed {
+        not_applied,
         scope: session.scope.to_string(),
         prefix: session.prefix.clone(),
         dry_run,

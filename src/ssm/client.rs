@@ -43,6 +43,22 @@ const CARRIES_VALUES: &[&str] = &["PutParameter"];
 const MAX_REMOTE_MESSAGE: usize = 200;
 
 impl CallError {
+    /// The code of a write that was not sent because the run was interrupted.
+    pub const INTERRUPTED: &'static str = "Interrupted";
+
+    fn interrupted() -> CallError {
+        CallError {
+            failure: Failure::Permanent,
+            code: Some(Self::INTERRUPTED.into()),
+            message: "not sent: the run was interrupted".into(),
+        }
+    }
+
+    /// Whether the call was never sent because the run was interrupted.
+    pub fn is_interrupted(&self) -> bool {
+        self.code.as_deref() == Some(Self::INTERRUPTED)
+    }
+
     /// Builds the error from the SDK's metadata: the code, and a short one-line message.
     /// The response body is never passed on: for a call that carried a value the message
     /// is rebuilt from the code and HTTP status, and for others SSM's message is kept only
@@ -186,8 +202,15 @@ impl Ssm {
         let mut attempt = 0;
         loop {
             if let Some(governor) = governor {
+                if crate::sys::interrupt::requested() {
+                    return Err(CallError::interrupted());
+                }
                 let slot = governor.reserve(Instant::now());
                 tokio::time::sleep_until(slot.into()).await;
+                // Interrupted: a write not yet sent is not sent (nor retried).
+                if crate::sys::interrupt::requested() {
+                    return Err(CallError::interrupted());
+                }
             }
             *self
                 .calls

@@ -84,7 +84,19 @@ fn write_remote(
         kms_key_id: options.kms_key_id,
         show_progress: options.show_progress,
     };
+    // Ctrl-C (or SIGTERM) stops new calls; what landed is recorded and reported.
+    let _watching = crate::sys::interrupt::watch();
     session.remote.run(apply.run(jobs, deletes))
+}
+
+/// The error for a run stopped by an interruption, once its report is out: what landed is
+/// recorded, and a re-run applies only the rest.
+pub fn interrupted(not_applied: &[String]) -> crate::error::Error {
+    crate::error::Error::Partial(format!(
+        "interrupted: {} not applied ({}); what landed is recorded; re-run to apply the rest",
+        crate::output::count(not_applied.len(), "change"),
+        not_applied.join(", ")
+    ))
 }
 
 /// SSM tier for a value: the flag, else Advanced when the value needs it, else none sent

@@ -336,17 +336,28 @@ fn push_confirms_its_plan_and_a_conflict_is_settled_at_a_picker() {
         .unwrap();
     s.exp_string("abort").unwrap();
     send(&mut s, "\x1b[B\r"); // down to "keep SSM's value", enter
+    // Keeping SSM's value stores it in the vault: a change, confirmed like any other.
+    s.exp_string("Apply 1 change to").unwrap();
+    s.exp_string("[y/N]").unwrap();
+    send(&mut s, "y");
     let (code, rest) = finish(s);
     assert_eq!(code, 0, "{rest}");
     assert_eq!(remote.value(&path).as_deref(), Some("remote-v2"));
+    assert_eq!(p.get("K", &[]), "remote-v2", "both sides agree");
 
-    // The same on pull: keep the vault's value, so the local edit survives.
+    // The same on pull: keep the vault's value, which is then written to SSM.
+    p.set("K", "local-v3", &[]);
+    remote.put(&path, "remote-v3");
     let mut s = pty(&p, &["pull"]);
     s.exp_string("K is changed on both sides. Which value wins?")
         .unwrap();
     s.exp_string("abort").unwrap();
     send(&mut s, "\r");
+    s.exp_string("Apply 1 change from").unwrap();
+    s.exp_string("[y/N]").unwrap();
+    send(&mut s, "y");
     let (code, rest) = finish(s);
     assert_eq!(code, 0, "{rest}");
-    assert_eq!(p.get("K", &[]), "local-v2");
+    assert_eq!(p.get("K", &[]), "local-v3");
+    assert_eq!(remote.value(&path).as_deref(), Some("local-v3"));
 }

@@ -655,3 +655,65 @@ fn diff_exit_code_tells_in_sync_from_differences_from_conflicts() {
     // Without --exit-code, diff reports and succeeds.
     p.cmd(&["diff"]).stdout_any().success();
 }
+
+#[test]
+fn an_interrupted_push_reports_what_landed_and_a_rerun_writes_exactly_the_rest() {
+    use std::io::Read;
+    let moto = MotoServer::start();
+    let config = FaultConfig {
+        write_budget_tps: Some(3.0),
+        ..FaultConfig::default()
+    };
+    let proxy = FaultProxy::start(moto.addr(), config);
+    let p = Project::with_app(&proxy.endpoint(), &unique_app_id());
+    write_secrets(&p, 24);
+    let mut child = p
+        .cmd(&["push", "--yes", "--json"])
+        .into_command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Two seconds in, at 3 writes/s: some writes landed, most did not.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let pid = i32::try_from(child.id()).unwrap();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(7), "exit 7, not 130: {stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let applied = report["applied"].as_array().unwrap().len();
+    let not_applied = report["not_applied"].as_array().unwrap().len();
+    assert!(applied > 0 && not_applied > 0, "{report}");
+    assert_eq!(applied + not_applied, 24, "{report}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let landed = proxy.stats().write_times.len();
+    assert_eq!(landed, applied, "the report matches what SSM received");
+
+    // The re-run writes exactly the rest: every secret written once in all.
+    let rerun = p
+        .cmd(&["push", "--yes", "--json"])
+        .stdout_json()
+        .success()
+        .json();
+    assert_eq!(rerun["applied"].as_array().unwrap().len(), not_applied);
+    assert_eq!(proxy.stats().write_times.len(), 24);
+}
