@@ -7,7 +7,6 @@
 use crate::support::{BIN, Project};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 /// Each shell and its committed script, named as each shell's loader expects.
 const SCRIPTS: &[(&str, &str)] = &[
@@ -267,29 +266,4 @@ fn completion_is_quiet_without_a_key_or_a_vault() {
         .success();
     p.set("MY_API_KEY", VALUES[0], &[]);
     assert!(complete(&p).lines().all(|l| l.starts_with("--")));
-}
-
-/// A TAB that takes more than ~50 ms feels broken. The fastest of a few runs is measured,
-/// so a loaded machine does not fail the test; the bound leaves room for a debug build.
-#[test]
-fn completion_is_fast() {
-    let p = project();
-    let fastest = (0..5)
-        .map(|_| {
-            let start = Instant::now();
-            let out = p
-                .cmd(&["--", "ampsecret", "get", "MY"])
-                .env("AMPSECRET_COMPLETE", "bash")
-                .env("_CLAP_COMPLETE_INDEX", "2")
-                .stdout("MY_API_KEY")
-                .success();
-            assert_eq!(out.stdout, "MY_API_KEY");
-            start.elapsed()
-        })
-        .min()
-        .unwrap();
-    assert!(
-        fastest < Duration::from_millis(100),
-        "completion took {fastest:?}"
-    );
 }
