@@ -169,9 +169,14 @@ impl Context {
         if let Some(ScopeKey::SharedNamespace(namespace)) = &fallback
             && let Err(e) = crate::amplify::validate_shared_namespace(namespace)
         {
-            tracing::warn!(
-                "{scope} falls back to /amplify/shared/{namespace}, which can hold nothing: {e}"
-            );
+            // A warning for the person, like every other: not a diagnostic log line.
+            crate::output::Output {
+                json: self.config.json,
+            }
+            .message(format_args!(
+                "warning: {scope} falls back to /amplify/shared/{namespace}, which can hold \
+                 nothing: {e}"
+            ));
         }
         Ok(Lookup { scope, fallback })
     }

@@ -2,14 +2,12 @@
 //! effective values read straight from SSM with no vault (`exec/export --remote`), copies
 //! between scopes, and one run for every scope (`push/diff/pull --all`). Against moto.
 
-use crate::support::{APP_ID, Project, json_error};
+use crate::support::{APP_ID, Project};
 use ampsecret_testkit::fault_proxy::{FaultConfig, FaultProxy};
 use ampsecret_testkit::moto::MotoServer;
 use ampsecret_testkit::ssm::{Ssm, unique_app_id};
 
 const NASTY: &str = "it's \"quoted\" $HOME `id` \\ !\nsecond line ✓";
-/// The spec's worked example: standalone `my-app` (amplify-paths.md, Appendix A).
-const MY_APP_STANDALONE: &str = "/amplify/myapp/backend-standalone-abeed4c9fc";
 
 fn branch_prefix(app: &str, branch: &str) -> String {
     ampsecret::scope::ScopeKey::Branch(branch.into())
@@ -29,23 +27,14 @@ fn write_package_name(p: &Project, name: &str) {
     .unwrap();
 }
 
-/// `list --all --json` as "SCOPE NAME" pairs.
-fn listed(p: &Project) -> Vec<String> {
-    p.cmd(&["list", "--all", "--json"])
-        .stdout_json()
-        .success()
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {}",
-                r["scope"].as_str().unwrap(),
-                r["name"].as_str().unwrap()
-            )
-        })
-        .collect()
+/// Why SSM cannot hold a shared namespace such as a scoped package name.
+const UNHOLDABLE: &str = "SSM cannot hold /amplify/shared/<it>: a namespace may only contain \
+    letters, digits, '_', '.' and '-' (a scoped package name such as @acme/web has '@' and \
+    '/'), so Amplify's fallback there can never have a value";
+
+/// The message refusing `namespace` as a shared namespace.
+fn unholdable_namespace(namespace: &str) -> String {
+    format!("shared namespace '{namespace}': {UNHOLDABLE}")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -59,27 +48,37 @@ fn standalone_scope_is_amplifys_and_defaults_to_the_package_name() {
     let p = Project::with_app(&moto.endpoint(), &app);
     let ssm = Ssm::new(&moto.endpoint());
 
-    // package.json "my-app" gives the identifier "my-app".
+    // package.json "my-app" gives the identifier "my-app": the spec's worked example.
+    let prefix = "/amplify/myapp/backend-standalone-abeed4c9fc";
+    ssm.clear(prefix);
     p.cmd(&["path", "API_KEY", "--standalone"])
-        .stdout(format!("{MY_APP_STANDALONE}/API_KEY\n"))
+        .stdout(format!("{prefix}/API_KEY\n"))
         .success();
     p.set("API_KEY", NASTY, &["--standalone"]);
     p.set("API_KEY", "prod-value", &["--standalone=prod"]);
-    assert_eq!(
-        listed(&p),
-        ["standalone:my-app API_KEY", "standalone:prod API_KEY"]
-    );
+    let list = p
+        .cmd(&["list", "--all", "--json"])
+        .stdout_json()
+        .success()
+        .json();
+    let scopes: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["scope"].as_str().unwrap())
+        .collect();
+    assert_eq!(scopes, ["standalone:my-app", "standalone:prod"]);
     assert_eq!(p.get("API_KEY", &["--standalone=my-app"]), NASTY);
 
     p.cmd(&["push", "--standalone", "--yes"])
         .stderr(format!(
-            "Plan for {MY_APP_STANDALONE} (standalone:my-app):\n  + API_KEY  create\n\
-             Applied 1 change to {MY_APP_STANDALONE}; 0 failed.\n"
+            "Plan for {prefix} (standalone:my-app):\n\
+             \x20 + API_KEY  create\n\
+             Applied 1 change to {prefix}; 0 failed.\n"
         ))
         .success();
     assert_eq!(
-        ssm.value(&format!("{MY_APP_STANDALONE}/API_KEY"))
-            .as_deref(),
+        ssm.value(&format!("{prefix}/API_KEY")).as_deref(),
         Some(NASTY)
     );
 
@@ -90,7 +89,18 @@ fn standalone_scope_is_amplifys_and_defaults_to_the_package_name() {
         .stdout_json()
         .success()
         .json();
-    assert_eq!(doc["scope"], "standalone:web-app");
+    assert_eq!(
+        doc,
+        serde_json::json!({
+            "scope": "standalone:web-app",
+            "name": null,
+            "prefix": format!(
+                "/amplify/webapp/backend-standalone-{}",
+                ampsecret::amplify::backend_hash("web-app", "backend")
+            ),
+            "path": null,
+        })
+    );
 
     // Identifiers ampx deploy refuses are refused, and nothing is written.
     let before = p.snapshot();
@@ -119,14 +129,32 @@ fn every_shared_namespace_is_addressable_and_each_deployment_falls_back_to_its_o
     let app = unique_app_id();
     let p = Project::with_app(&moto.endpoint(), &app);
     let ssm = Ssm::new(&moto.endpoint());
+    ssm.clear("/amplify/shared/my-app");
+    ssm.clear("/amplify/shared/prod");
 
     p.set("K", "app-wide", &["--shared"]);
     p.set("K", "package-wide", &["--shared=my-app"]);
     p.set("K", "prod-wide", &["--shared=prod"]);
     // The app id's own namespace is the `shared` scope, however it is written.
     p.set("OTHER", "same-scope", &[&format!("--shared={app}")]);
+    let scopes: Vec<String> = p
+        .cmd(&["list", "--all", "--json"])
+        .stdout_json()
+        .success()
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["scope"].as_str().unwrap(),
+                r["name"].as_str().unwrap()
+            )
+        })
+        .collect();
     assert_eq!(
-        listed(&p),
+        scopes,
         [
             "shared K",
             "shared OTHER",
@@ -135,16 +163,47 @@ fn every_shared_namespace_is_addressable_and_each_deployment_falls_back_to_its_o
         ]
     );
 
-    for scope in ["--shared", "--shared=my-app", "--shared=prod"] {
-        p.cmd(&["push", scope, "--yes"]).stderr_any().success();
-    }
-    for (path, value) in [
-        (format!("/amplify/shared/{app}/K"), "app-wide"),
-        ("/amplify/shared/my-app/K".into(), "package-wide"),
-        ("/amplify/shared/prod/K".into(), "prod-wide"),
+    for (scope, prefix, names) in [
+        (
+            "--shared",
+            format!("/amplify/shared/{app}"),
+            &["K", "OTHER"][..],
+        ),
+        ("--shared=my-app", "/amplify/shared/my-app".into(), &["K"]),
+        ("--shared=prod", "/amplify/shared/prod".into(), &["K"]),
     ] {
-        assert_eq!(ssm.value(&path).as_deref(), Some(value), "{path}");
+        let label = scope.trim_start_matches("--").replace('=', ":");
+        let plan: String = names
+            .iter()
+            .map(|name| format!("  + {name}  create\n"))
+            .collect();
+        let changes = match names.len() {
+            1 => "1 change".to_owned(),
+            n => format!("{n} changes"),
+        };
+        p.cmd(&["push", scope, "--yes"])
+            .stderr(format!(
+                "Plan for {prefix} ({label}):\n{plan}Applied {changes} to {prefix}; 0 failed.\n"
+            ))
+            .success();
     }
+    assert_eq!(
+        ssm.value(&format!("/amplify/shared/{app}/K")).as_deref(),
+        Some("app-wide")
+    );
+    assert_eq!(
+        ssm.value(&format!("/amplify/shared/{app}/OTHER"))
+            .as_deref(),
+        Some("same-scope")
+    );
+    assert_eq!(
+        ssm.value("/amplify/shared/my-app/K").as_deref(),
+        Some("package-wide")
+    );
+    assert_eq!(
+        ssm.value("/amplify/shared/prod/K").as_deref(),
+        Some("prod-wide")
+    );
 
     // --effective: branch → the app id's, sandbox → the package name's, standalone → the
     // identifier's namespace.
@@ -183,14 +242,14 @@ fn every_shared_namespace_is_addressable_and_each_deployment_falls_back_to_its_o
 fn a_namespace_ssm_cannot_hold_is_refused_with_the_reason() {
     let p = Project::initialized();
     let before = p.snapshot();
-    let refused = "error: shared namespace '@acme/web': SSM cannot hold /amplify/shared/<it>: a \
-        namespace may only contain letters, digits, '_', '.' and '-' (a scoped package name such \
-        as @acme/web has '@' and '/'), so Amplify's fallback there can never have a value\n";
     for args in [
         &["set", "K", "--stdin", "--shared=@acme/web"][..],
         &["path", "K", "--shared=@acme/web"],
     ] {
-        p.cmd(args).stdin("v").stderr(refused).fails(5);
+        p.cmd(args)
+            .stdin("v")
+            .stderr(format!("error: {}\n", unholdable_namespace("@acme/web")))
+            .fails(5);
     }
     assert_eq!(p.snapshot(), before);
 
@@ -198,8 +257,11 @@ fn a_namespace_ssm_cannot_hold_is_refused_with_the_reason() {
     write_package_name(&p, "@acme/web");
     p.set("OWN", "own", &["--sandbox=alice"]);
     p.cmd(&["list", "--effective", "--sandbox=alice"])
-        .stdout_has("OWN")
-        .stderr_has("sandbox:alice falls back to /amplify/shared/@acme/web, which can hold nothing")
+        .stdout("NAME  SOURCE         NOTE\nOWN   sandbox:alice\n")
+        .stderr(format!(
+            "warning: sandbox:alice falls back to /amplify/shared/@acme/web, which can hold \
+             nothing: {UNHOLDABLE}\n"
+        ))
         .success();
 }
 
@@ -231,6 +293,14 @@ fn hosting_build(endpoint: &str, app: &str) -> Project {
 }
 
 const SHOW: &str = "printf '%s|%s|%s|%s|%s' \"$API_KEY\" \"$DATABASE_URL\" \"$STRIPE_KEY\" \"${OTHER-unset}\" \"${MISSING-unset}\"";
+
+/// What `--strict` says when `names` have no value in SSM for the `feature/login` build.
+fn strict_missing(names: &str) -> String {
+    format!(
+        "error: --strict: no value in SSM for {names} in branch:feature/login nor in shared; \
+         nothing was run or printed\n"
+    )
+}
 
 #[test]
 fn exec_remote_gets_what_amplifys_runtime_resolves_with_no_vault_and_no_key() {
@@ -293,10 +363,7 @@ fn exec_remote_gets_what_amplifys_runtime_resolves_with_no_vault_and_no_key() {
         "-c",
         &touch,
     ])
-    .stderr(
-        "error: --strict: no value in SSM for MISSING in branch:feature/login nor in shared; \
-         nothing was run or printed\n",
-    )
+    .stderr(strict_missing("MISSING"))
     .fails(3);
     assert!(!marker.exists(), "the command never started");
     p.cmd(&[
@@ -329,11 +396,9 @@ fn exec_remote_takes_the_names_the_backend_uses() {
         "--",
         "true",
     ])
-    .stderr(
-        "error: --strict: no value in SSM for GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, \
-             SQL_CONNECTION_STRING in branch:feature/login nor in shared; nothing was run or \
-             printed\n",
-    )
+    .stderr(strict_missing(
+        "GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, SQL_CONNECTION_STRING",
+    ))
     .fails(3);
     let ssm = Ssm::new(&moto.endpoint());
     for name in [
@@ -380,20 +445,15 @@ fn export_remote_prints_the_effective_values_from_ssm() {
         })
     );
     p.cmd(&["export", "--remote", "--names", "NOPE", "--strict"])
-        .stderr(
-            "error: --strict: no value in SSM for NOPE in branch:feature/login nor in shared; \
-             nothing was run or printed\n",
-        )
+        .stderr(strict_missing("NOPE"))
         .fails(3);
     // No app id: said in one line, naming where it comes from.
-    p.cmd(&["export", "--remote", "--json"])
+    p.cmd(&["export", "--remote"])
         .env_remove("AWS_APP_ID")
-        .stderr(json_error(
-            2,
-            "usage",
-            "no Amplify app id for the branch:feature/login scope: pass --app-id, set \
-             AWS_APP_ID, or run 'ampsecret init --app-id ID'",
-        ))
+        .stderr(
+            "error: no Amplify app id for the branch:feature/login scope: pass --app-id, set \
+             AWS_APP_ID, or run 'ampsecret init --app-id ID'\n",
+        )
         .fails(2);
 }
 
@@ -422,9 +482,6 @@ fn copy_moves_every_value_exactly_and_prints_none() {
         "--to",
         "branch:feature/x",
     ];
-    let plan = "Copy from branch:staging to branch:feature/x:\n  + A_NEW  add\n  + D_BIG  add\n  \
-        = B_DIFF  kept: the value differs in branch:feature/x (--overwrite replaces it)\n  \
-        = C_SAME  unchanged\n";
 
     // Without a terminal a copy needs --yes; nothing changes.
     let before = p.snapshot();
@@ -434,35 +491,46 @@ fn copy_moves_every_value_exactly_and_prints_none() {
              (or --dry-run to see the plan)\n",
         )
         .fails(2);
-    p.cmd(&[&copy[..], &["--dry-run"]].concat())
-        .stderr(format!(
-            "{plan}Would copy 2 secrets from branch:staging to branch:feature/x; 'ampsecret \
-             push' publishes them.\n"
-        ))
+    let dry = p
+        .cmd(&[&copy[..], &["--dry-run"]].concat())
+        .stderr(
+            "Copy from branch:staging to branch:feature/x:\n\
+             \x20 + A_NEW  add\n\
+             \x20 + D_BIG  add\n\
+             \x20 = B_DIFF  kept: the value differs in branch:feature/x (--overwrite replaces it)\n\
+             \x20 = C_SAME  unchanged\n\
+             Would copy 2 secrets from branch:staging to branch:feature/x; 'ampsecret push' \
+             publishes them.\n",
+        )
         .success();
     assert_eq!(p.snapshot(), before);
 
     let out = p
         .cmd(&[&copy[..], &["--yes", "--json"]].concat())
-        .stdout_json()
+        .stdout(
+            r#"{"from":"branch:staging","to":"branch:feature/x","dry_run":false,"added":["A_NEW","D_BIG"],"replaced":[],"kept":["B_DIFF"],"unchanged":["C_SAME"],"applied":true,"changed_meanwhile":[]}"#
+                .to_owned()
+                + "\n",
+        )
         .success();
-    let doc = out.json();
-    assert_eq!(doc["added"], serde_json::json!(["A_NEW", "D_BIG"]));
-    assert_eq!(doc["kept"], serde_json::json!(["B_DIFF"]));
-    assert_eq!(doc["unchanged"], serde_json::json!(["C_SAME"]));
-    assert_eq!(doc["applied"], true);
     let text = p
         .cmd(&[&copy[..], &["--overwrite", "--yes"]].concat())
         .stderr(
-            "Copy from branch:staging to branch:feature/x:\n  ~ B_DIFF  replace (the value \
-             differs)\n  = A_NEW  unchanged\n  = C_SAME  unchanged\n  = D_BIG  unchanged\n\
+            "Copy from branch:staging to branch:feature/x:\n\
+             \x20 ~ B_DIFF  replace (the value differs)\n\
+             \x20 = A_NEW  unchanged\n\
+             \x20 = C_SAME  unchanged\n\
+             \x20 = D_BIG  unchanged\n\
              Copied 1 secret from branch:staging to branch:feature/x; 'ampsecret push' \
              publishes them.\n",
         )
         .success();
     for (name, value) in &values {
         assert_eq!(&p.get(name, &["--branch", "feature/x"]), value, "{name}");
-        for shown in [&out.stdout, &out.stderr, &text.stdout, &text.stderr] {
+        for shown in [&dry, &out, &text]
+            .iter()
+            .flat_map(|o| [&o.stdout, &o.stderr])
+        {
             assert!(
                 !shown.contains(value.as_str()),
                 "{name}'s value was printed"
@@ -480,16 +548,20 @@ fn copy_moves_every_value_exactly_and_prints_none() {
         "C_SAME",
         "--yes",
     ])
-    .stderr_has("Copied 1 secret from branch:staging to standalone:prod")
+    .stderr(
+        "Copy from branch:staging to standalone:prod:\n\
+         \x20 + C_SAME  add\n\
+         Copied 1 secret from branch:staging to standalone:prod; 'ampsecret push' publishes \
+         them.\n",
+    )
     .success();
-    assert_eq!(
-        listed(&p)
-            .iter()
-            .filter(|l| l.starts_with("standalone:"))
-            .count(),
-        1
-    );
     assert_eq!(p.get("C_SAME", &["--standalone=prod"]), "same");
+    let list = p
+        .cmd(&["list", "--standalone=prod", "--json"])
+        .stdout_json()
+        .success()
+        .json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
 }
 
 #[test]
@@ -497,51 +569,65 @@ fn copy_refuses_what_it_cannot_do_and_changes_nothing() {
     let p = Project::initialized();
     p.set("K", "v", &["--shared"]);
     let before = p.snapshot();
-    let same = format!("shared:{APP_ID}");
-    for (args, code, text) in [
+    let same_scope = "--from and --to are the same scope (shared): nothing to copy".to_owned();
+    let own_namespace = format!("shared:{APP_ID}");
+    for (to, names, code, message) in [
+        ("shared", &[][..], 2, same_scope.clone()),
         (
-            vec!["--from", "shared", "--to", "shared"],
+            "bogus",
+            &[],
             2,
-            "--from and --to are the same scope (shared): nothing to copy",
-        ),
-        // The app id's namespace is the `shared` scope.
-        (
-            vec!["--from", "shared", "--to", same.as_str()],
-            2,
-            "--from and --to are the same scope (shared): nothing to copy",
-        ),
-        (
-            vec!["--from", "shared", "--to", "bogus"],
-            2,
-            "--to 'bogus' is not a scope: write it as 'list' shows it (branch:NAME, sandbox:ID, \
-             standalone:ID, shared or shared:NS)",
+            "--to 'bogus' is not a scope: write it as 'list' shows it (branch:NAME, \
+             sandbox:ID, standalone:ID, shared or shared:NS)"
+                .into(),
         ),
         (
-            vec!["--from", "shared", "--to", "shared:@acme/web"],
+            "shared:@acme/web",
+            &[],
             5,
-            "shared namespace '@acme/web': SSM cannot hold",
+            unholdable_namespace("@acme/web"),
         ),
         (
-            vec!["--from", "shared", "--to", "sandbox:bad id"],
+            "sandbox:bad id",
+            &[],
             5,
-            "sandbox id 'bad id'",
+            "sandbox id 'bad id': a sandbox identifier must be 1 to 15 letters, digits or '-' \
+             (Amplify's rule)"
+                .into(),
         ),
         (
-            vec!["--from", "shared", "--to", "branch:main", "NOPE"],
+            "branch:main",
+            &["NOPE"],
             3,
-            "no secret NOPE in shared; nothing was copied",
+            "no secret NOPE in shared; nothing was copied".into(),
         ),
-        (
-            vec!["--from", "branch:empty", "--to", "branch:main"],
-            3,
-            "no secrets in branch:empty; nothing to copy",
-        ),
+        // --shared=<app id> and `shared` are the same scope.
+        (own_namespace.as_str(), &[], 2, same_scope),
     ] {
-        let mut all = vec!["copy"];
-        all.extend(args);
-        all.push("--yes");
-        p.cmd(&all).stderr_has(text).fails(code);
+        p.cmd(
+            &[
+                &["copy", "--from", "shared", "--to", to][..],
+                names,
+                &["--yes"],
+            ]
+            .concat(),
+        )
+        .stderr(format!("error: {message}\n"))
+        .fails(code);
     }
+    p.cmd(&[
+        "copy",
+        "--from",
+        "branch:empty",
+        "--to",
+        "branch:main",
+        "--yes",
+    ])
+    .stderr(
+        "error: no secrets in branch:empty; nothing to copy ('ampsecret list --all' shows \
+             the vault's scopes)\n",
+    )
+    .fails(3);
     assert_eq!(p.snapshot(), before);
 }
 
@@ -559,7 +645,18 @@ fn all_scopes_in_one_run_with_a_report_per_scope() {
     p.set("B", "main-b", &["--branch", "main"]);
     p.set("S", "shared-s", &["--shared"]);
     p.set("P", "prod-p", &["--standalone=prod"]);
-    p.set("Q", "alice-q", &["--sandbox=alice"]);
+    // Sandbox and standalone paths do not depend on the app id, and tests share one SSM
+    // server: this sandbox is one no other test pushes to.
+    p.set("Q", "dana-q", &["--sandbox=dana"]);
+    let prod = format!(
+        "/amplify/prod/backend-standalone-{}",
+        ampsecret::amplify::backend_hash("prod", "backend")
+    );
+    ssm.clear(&prod);
+    ssm.clear(&format!(
+        "/amplify/myapp/dana-sandbox-{}",
+        ampsecret::amplify::backend_hash("my-app", "dana")
+    ));
 
     p.cmd(&["push", "--all"])
         .stderr(
@@ -568,7 +665,10 @@ fn all_scopes_in_one_run_with_a_report_per_scope() {
         )
         .fails(2);
     p.cmd(&["push", "--all", "--branch", "main", "--yes"])
-        .stderr_has("cannot be used with")
+        .stderr(
+            "error: the argument '--all' cannot be used with: --branch <NAME> --sandbox[=<ID>] \
+             --standalone[=<ID>] --shared[=<NS>] (see 'ampsecret --help')\n",
+        )
         .fails(2);
 
     let doc = p
@@ -576,9 +676,8 @@ fn all_scopes_in_one_run_with_a_report_per_scope() {
         .stdout_json()
         .success()
         .json();
-    let applied: Vec<(&str, usize)> = doc["scopes"]
-        .as_array()
-        .unwrap()
+    let scopes = doc["scopes"].as_array().unwrap();
+    let applied: Vec<(&str, usize)> = scopes
         .iter()
         .map(|s| {
             (
@@ -592,7 +691,7 @@ fn all_scopes_in_one_run_with_a_report_per_scope() {
         [
             ("shared", 1),
             ("branch:main", 2),
-            ("sandbox:alice", 1),
+            ("sandbox:dana", 1),
             ("standalone:prod", 1)
         ]
     );
@@ -602,16 +701,10 @@ fn all_scopes_in_one_run_with_a_report_per_scope() {
             .as_deref(),
         Some("main-b")
     );
-    let prod = p
-        .cmd(&["path", "P", "--standalone=prod"])
-        .stdout_any()
-        .success()
-        .stdout;
-    assert!(
-        prod.starts_with("/amplify/prod/backend-standalone-"),
-        "{prod}"
-    );
-    assert_eq!(ssm.value(prod.trim_end()).as_deref(), Some("prod-p"));
+    p.cmd(&["path", "P", "--standalone=prod"])
+        .stdout(format!("{prod}/P\n"))
+        .success();
+    assert_eq!(ssm.value(&format!("{prod}/P")).as_deref(), Some("prod-p"));
 
     let diff = p
         .cmd(&["diff", "--all", "--json"])
@@ -656,7 +749,7 @@ fn all_scopes_in_one_run_with_a_report_per_scope() {
         [
             ("shared", vec!["S"]),
             ("branch:main", vec!["A"]),
-            ("sandbox:alice", vec![]),
+            ("sandbox:dana", vec![]),
             ("standalone:prod", vec![])
         ]
     );

@@ -113,6 +113,23 @@ impl Ssm {
             .unwrap_or_else(|| panic!("no parameter {name}"))
     }
 
+    /// Deletes every parameter under `path`. For a test that writes where the app id plays
+    /// no part (a sandbox, a standalone deployment, a named shared namespace): a shared server
+    /// may still hold what an earlier run wrote there.
+    pub fn clear(&self, path: &str) {
+        // DeleteParameters takes at most 10 names a call.
+        for batch in self.names_under(path).chunks(10) {
+            self.runtime
+                .block_on(
+                    self.client
+                        .delete_parameters()
+                        .set_names(Some(batch.to_vec()))
+                        .send(),
+                )
+                .unwrap();
+        }
+    }
+
     /// Every parameter name under `path`, recursively, sorted.
     pub fn names_under(&self, path: &str) -> Vec<String> {
         let mut names = Vec::new();
