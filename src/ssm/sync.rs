@@ -210,8 +210,13 @@ pub fn decide(
     };
     if !cx.config.interactive {
         return Err(Error::Conflict(format!(
-            "{} need a decision before {verb} ({}); pass --keep-local, --keep-remote or --force; nothing was changed",
+            "{} {} a decision before {verb} ({}); pass --keep-local, --keep-remote or --force; nothing was changed",
             undecided.join(", "),
+            if undecided.len() == 1 {
+                "needs"
+            } else {
+                "need"
+            },
             undecided
                 .iter()
                 .map(|n| status_of(n).describe())

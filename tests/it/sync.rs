@@ -241,7 +241,7 @@ fn conflicts_are_never_silently_overwritten() {
     for (args, direction) in [(&["push", "--yes"][..], "pushing"), (&["pull"], "pulling")] {
         p.cmd(args)
             .stderr(format!(
-                "error: K need a decision before {direction} (changed on both sides); \
+                "error: K needs a decision before {direction} (changed on both sides); \
                  pass --keep-local, --keep-remote or --force; nothing was changed\n"
             ))
             .fails(8);
