@@ -45,6 +45,12 @@ impl Project {
         let identity = age::x25519::Identity::generate();
         let identity_file = temp.join(format!("{label}.key"));
         std::fs::write(&identity_file, identity.to_string().expose_secret()).unwrap();
+        // A key file others can read gets a warning on every command: keep it private.
+        std::fs::set_permissions(
+            &identity_file,
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         let (vault, key, ()) = VaultDir::create(&root.join(".ampsecret"), |vault_id| {
             let config = Config {
                 format: CONFIG_FORMAT,

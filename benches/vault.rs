@@ -99,6 +99,12 @@ fn main() {
         format!("{}\n", identity.to_string().expose_secret()),
     )
     .unwrap();
+    // A key file others can read gets a warning on every command: keep it private.
+    std::fs::set_permissions(
+        &identity_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let (vault, key, ()) = VaultDir::create(&project.join(".ampsecret"), |vault_id| {
         let config = Config {
             format: CONFIG_FORMAT,

@@ -308,27 +308,11 @@ impl Vault {
                 }
                 false
             }
-            None if self
-                .team
-                .tombstones
-                .iter()
-                .any(|t| t.scope == *scope && t.name == name) =>
-            {
-                // Stored again: no longer removed.
-                self.forget_tombstone(scope, name);
-                self.insert(
-                    scope,
-                    name,
-                    Entry {
-                        value,
-                        created: now,
-                        updated: now,
-                        sync: None,
-                    },
-                );
-                true
-            }
             None => {
+                // Stored again after a remove: no longer removed.
+                self.team
+                    .tombstones
+                    .retain(|t| !(t.scope == *scope && t.name == name));
                 secrets.insert(
                     name.to_owned(),
                     Entry {
