@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::output::{Output, Render, count};
 use crate::session::Context;
 use crate::vault::format::RotateNotice;
-use crate::vault::{Member, members, trust};
+use crate::vault::{Member, members, members_from_config, trust};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -70,7 +70,7 @@ fn list(cx: &Context, out: &Output) -> Result<()> {
     let mut team = view.team.clone();
     if team.members.is_empty() {
         // A vault from before members were recorded: its config is the list.
-        team.members = legacy_members(&vault.dir.config.recipients);
+        team.members = members_from_config(&vault.dir.config.recipients, None);
     }
     let unreviewed = vault
         .dir
@@ -93,17 +93,6 @@ fn list(cx: &Context, out: &Output) -> Result<()> {
         fingerprint: team.tokens.first().map(trust::fingerprint),
         unreviewed,
     })
-}
-
-fn legacy_members(recipients: &[String]) -> Vec<Member> {
-    recipients
-        .iter()
-        .enumerate()
-        .map(|(i, r)| Member {
-            name: format!("member-{}", i + 1),
-            recipient: r.clone(),
-        })
-        .collect()
 }
 
 /// `--json` of add: `{"added":{"name","key"}}`.
@@ -204,7 +193,7 @@ fn remove(cx: &Context, out: &Output, args: RecipientRemoveArgs) -> Result<()> {
     let wanted = members::normalize(&args.member).map_or(args.member.clone(), |(k, _)| k);
     let mut team_members = view.team.members.clone();
     if team_members.is_empty() {
-        team_members = legacy_members(&vault.dir.config.recipients);
+        team_members = members_from_config(&vault.dir.config.recipients, None);
     }
     let Some(member) = team_members
         .iter()

@@ -103,20 +103,29 @@ fn seal_vault(vault: &Vault, key: &Key) -> std::result::Result<Vec<u8>, CryptoEr
     }
 }
 
+/// Members for the keys config.toml lists, in order: the first named `first` when given,
+/// the others `member-N`. What a new vault starts with, and what a vault written before
+/// members were recorded in the payload has.
+pub fn members_from_config(recipients: &[String], first: Option<&str>) -> Vec<Member> {
+    recipients
+        .iter()
+        .enumerate()
+        .map(|(i, recipient)| Member {
+            name: match (i, first) {
+                (0, Some(name)) => name.to_owned(),
+                _ => format!("member-{}", i + 1),
+            },
+            recipient: recipient.clone(),
+        })
+        .collect()
+}
+
 impl Vault {
     /// A vault written before members were recorded in the payload: its members are the
     /// keys config.toml lists (trusted once, as the previous release did).
     fn adopt_legacy_members(&mut self, config: &Config) {
         if self.team.members.is_empty() && self.team.tokens.is_empty() {
-            self.team.members = config
-                .recipients
-                .iter()
-                .enumerate()
-                .map(|(i, recipient)| Member {
-                    name: format!("member-{}", i + 1),
-                    recipient: recipient.clone(),
-                })
-                .collect();
+            self.team.members = members_from_config(&config.recipients, None);
         }
     }
 
@@ -211,20 +220,7 @@ impl VaultDir {
         store::write_atomic(&vault.files.gitignore(), GITIGNORE.as_bytes())?;
         let mut initial = Vault::default();
         let owner_name = crate::sys::os_user_name().unwrap_or_else(|| "owner".into());
-        initial.team.members = vault
-            .config
-            .recipients
-            .iter()
-            .enumerate()
-            .map(|(i, recipient)| Member {
-                name: if i == 0 {
-                    owner_name.clone()
-                } else {
-                    format!("member-{}", i + 1)
-                },
-                recipient: recipient.clone(),
-            })
-            .collect();
+        initial.team.members = members_from_config(&vault.config.recipients, Some(&owner_name));
         if vault.config.encryption == Encryption::X25519 {
             initial.team.tokens.push(Zeroizing::new(rand::random()));
         }
