@@ -11,6 +11,7 @@ use crate::cli::Tier;
 use crate::error::Result;
 use crate::secret::needs_advanced_tier;
 use aws_sdk_ssm::types::ParameterTier;
+use std::collections::BTreeMap;
 
 /// How writes to SSM are made.
 #[derive(Debug, Clone, Copy)]
@@ -114,7 +115,27 @@ fn tier_for(flag: Option<Tier>, len: usize) -> Option<ParameterTier> {
 /// One vault update: values from SSM, removals, forgotten tombstones and sync records. A
 /// secret the vault changed since the plan was made is left alone (and reported).
 fn update_vault(session: &SyncSession<'_>, steps: &[Step], done: &mut Done) -> Result<()> {
-    let outcome = |name: &str| done.remote.iter().find(|(n, _)| n == name).map(|(_, o)| o);
+    let outcomes: BTreeMap<&str, &Outcome> =
+        done.remote.iter().map(|(n, o)| (n.as_str(), o)).collect();
+    let outcome = |step: &Step| outcomes.get(step.name.as_str()).copied();
+    // Only the steps that change the vault; with none (an unchanged push), the vault is
+    // neither locked nor read again.
+    let touching: Vec<&Step> = steps
+        .iter()
+        .filter(|step| match (step.action, outcome(step)) {
+            (Action::Store | Action::RemoveLocal | Action::Forget, _) => true,
+            (Action::Delete, Some(Outcome::Deleted)) => session.removed.contains_key(&step.name),
+            (Action::Put, Some(Outcome::Written { .. })) => true,
+            (Action::RecordSync, _) => session
+                .local
+                .get(&step.name)
+                .is_some_and(|(_, l)| !session.sync_recorded(&step.name, l.digest)),
+            _ => false,
+        })
+        .collect();
+    if touching.is_empty() {
+        return Ok(());
+    }
     let vault = &session.vault;
     let scope = &session.scope;
     let mut stored = Vec::new();
@@ -122,12 +143,12 @@ fn update_vault(session: &SyncSession<'_>, steps: &[Step], done: &mut Done) -> R
     let mut changed_meanwhile = Vec::new();
     vault.dir.update(vault.key, |v| {
         let now = crate::vault::now();
-        for step in steps {
+        for step in touching {
             // The plan saw the vault as it was when the command started.
             let planned = session.local.get(&step.name).map(|(_, l)| l.digest);
             let current = v.get(scope, &step.name).map(|e| e.value.digest());
             let unchanged = current == planned;
-            match (step.action, outcome(&step.name)) {
+            match (step.action, outcome(step)) {
                 (Action::Store, _) => {
                     if !unchanged {
                         changed_meanwhile.push(step.name.clone());
