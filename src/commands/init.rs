@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::keystore::{self, KeyLocation};
 use crate::output::{Output, Render};
 use crate::session::Context;
-use crate::vault::config::CONFIG_FORMAT;
+use crate::vault::config::{CONFIG_FORMAT, DEFAULT_HISTORY};
 use crate::vault::{Config, Encryption, Key, VaultDir};
 use age::secrecy::{ExposeSecret, SecretString};
 use age::x25519;
@@ -120,6 +120,8 @@ pub(super) fn create(
                 Key::Identities(_) | Key::Ssh(_) => Encryption::X25519,
             },
             recipients,
+            history: DEFAULT_HISTORY,
+            tags: Default::default(),
         };
         Ok((config, key, location))
     })

@@ -2,10 +2,17 @@
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The config format this build reads and writes.
 pub const CONFIG_FORMAT: u32 = 1;
+
+/// How many versions of each secret the vault keeps when config.toml does not say.
+pub const DEFAULT_HISTORY: u16 = 10;
+/// The most versions per secret `history` may ask for: every version is re-encrypted on
+/// every write.
+pub const MAX_HISTORY: u16 = 100;
 
 /// Length in hex digits of the vault id `init` writes (12 random bytes).
 const VAULT_ID_LEN: usize = 24;
@@ -44,6 +51,21 @@ pub struct Config {
     /// age public keys (`age1…`) the vault is encrypted to; add a teammate's to share it.
     #[serde(default)]
     pub recipients: Vec<String>,
+    /// Versions of each secret kept in the vault, the current one included (1 keeps none
+    /// before it).
+    #[serde(default = "default_history", skip_serializing_if = "is_default_history")]
+    pub history: u16,
+    /// Tags `push` puts on every parameter it writes (`push --tag` adds to them).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+fn default_history() -> u16 {
+    DEFAULT_HISTORY
+}
+
+fn is_default_history(depth: &u16) -> bool {
+    *depth == DEFAULT_HISTORY
 }
 
 impl Config {
@@ -75,6 +97,13 @@ impl Config {
                 path.display()
             )));
         }
+        if !(1..=MAX_HISTORY).contains(&config.history) {
+            return Err(Error::Key(format!(
+                "{}: history is {}, but it must be 1 to {MAX_HISTORY} (versions kept per secret); fix it with 'ampsecret config set history 10'",
+                path.display(),
+                config.history
+            )));
+        }
         Ok(config)
     }
 
@@ -98,6 +127,8 @@ mod tests {
             app_id: Some("d1".into()),
             encryption: Encryption::X25519,
             recipients: vec!["age1x".into()],
+            history: DEFAULT_HISTORY,
+            tags: BTreeMap::new(),
         };
         let text = config.to_toml();
         let back = Config::parse(&text, Path::new("c")).unwrap();
@@ -106,6 +137,15 @@ mod tests {
         let err = Config::parse(&newer, Path::new("c")).unwrap_err();
         assert!(err.to_string().contains("upgrade"), "{err}");
         assert!(Config::parse("garbage = ", Path::new("c")).is_err());
+        assert!(!text.contains("history"), "the default depth is not written: {text}");
+        for bad in ["0", "101"] {
+            let deep = format!("{text}history = {bad}\n");
+            let err = Config::parse(&deep, Path::new("c")).unwrap_err();
+            assert!(err.to_string().contains("history is"), "{bad}: {err}");
+        }
+        let tagged = format!("{text}history = 3\n[tags]\nteam = \"web\"\n");
+        let back = Config::parse(&tagged, Path::new("c")).unwrap();
+        assert_eq!((back.history, back.tags.len()), (3, 1));
         let id = config.vault_id.clone();
         for bad in ["../../../etc/key", "ABCDEF0123456789ABCDEF01", "abc", ""] {
             let forged = text.replace(&id, bad);
