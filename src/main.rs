@@ -82,8 +82,10 @@ fn usage_error(error: clap::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Diagnostics go to stderr and come from ampsecret's own code only: dependencies (the AWS
-/// SDK, keyring) may log request contents at high verbosity, so they stay at warnings.
+/// Diagnostics go to stderr and come from ampsecret's own code only. The AWS SDK's own lines
+/// (credential-chain warnings full of internals) are off until -vv, and never above warnings
+/// (at debug level they may show requests, values included); other dependencies stay at
+/// warnings.
 fn init_diagnostics(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -91,7 +93,10 @@ fn init_diagnostics(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::new(format!("warn,ampsecret={level}"));
+    // A directive matches every target that starts with it: `aws` covers aws_config,
+    // aws_sdk_ssm, aws_smithy_runtime and the rest.
+    let aws = if verbose >= 2 { "warn" } else { "off" };
+    let filter = tracing_subscriber::EnvFilter::new(format!("warn,aws={aws},ampsecret={level}"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
