@@ -622,6 +622,9 @@ pub struct PushArgs {
     /// Calls in flight at once
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+    /// Tag every parameter pushed (repeatable; adds to config.toml's [tags]); only missing or different tags are sent, with AddTagsToResource, never as a new version
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = crate::ssm::tags::parse_tag)]
+    pub tags: Vec<(String, String)>,
 }
 
 #[derive(Debug, Args)]

@@ -4,17 +4,19 @@ use crate::cli::DiffArgs;
 use crate::error::{Result, exit};
 use crate::output::{Output, Render};
 use crate::session::Context;
+use crate::ssm::client::Target;
 use crate::ssm::plan::Status;
 use crate::ssm::remote::LazyRemote;
 use crate::ssm::sync::{self, SyncSession};
 use serde::Serialize;
 use std::io::{self, Write};
 
-/// `--json`: `{"scope","prefix","secrets":[{"name","status","path","remote_version"}]}`.
+/// `--json`: `{"scope","prefix","target","secrets":[{"name","status","path","remote_version"}]}`.
 #[derive(Serialize)]
 struct Differences {
     scope: String,
     prefix: String,
+    target: Target,
     secrets: Vec<Difference>,
 }
 
@@ -90,6 +92,7 @@ pub fn run(cx: &Context, out: &Output, args: DiffArgs) -> Result<i32> {
         reports.push(Differences {
             scope: session.scope.to_string(),
             prefix: session.prefix.clone(),
+            target: session.remote.target(),
             secrets,
         });
     }
@@ -105,6 +108,7 @@ pub fn run(cx: &Context, out: &Output, args: DiffArgs) -> Result<i32> {
     } else {
         exit::DIFFERENT
     };
+    sync::show_target(out, &remote);
     if args.all {
         out.emit(&AllDifferences(reports))?;
     } else {

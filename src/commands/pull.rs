@@ -5,6 +5,7 @@ use crate::cli::PullArgs;
 use crate::error::{Error, Result};
 use crate::output::{Output, Render, count};
 use crate::session::Context;
+use crate::ssm::client::Target;
 use crate::ssm::engine::Outcome;
 use crate::ssm::execute::{WriteOptions, execute};
 use crate::ssm::governor::{Governor, Limits};
@@ -32,6 +33,7 @@ pub fn run(cx: &Context, out: &Output, args: PullArgs) -> Result<()> {
     if needs_confirmation {
         cx.require_consent(args.sync.yes, "pull", true)?;
     }
+    sync::show_target(out, &remote);
     if !out.json {
         for (_, steps, _) in &plans {
             out.print(&PlanView(steps))?;
@@ -156,7 +158,7 @@ fn pull_scope(
     let done = if dry_run {
         Default::default()
     } else {
-        execute(session, steps, governor, options)?
+        execute(session, steps, &[], governor, options)?
     };
     let mut written = Vec::new();
     let mut failed = Vec::new();
@@ -174,6 +176,7 @@ fn pull_scope(
     Ok(Pulled {
         scope: session.scope.to_string(),
         prefix: session.prefix.clone(),
+        target: session.remote.target(),
         dry_run,
         planned: stored_by(steps).map(str::to_owned).collect(),
         stored: done.stored,
@@ -231,6 +234,7 @@ impl Render for PlanView<'_> {
 struct Pulled {
     scope: String,
     prefix: String,
+    target: Target,
     dry_run: bool,
     planned: Vec<String>,
     stored: Vec<String>,

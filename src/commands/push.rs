@@ -6,18 +6,21 @@ use crate::error::{Error, Result};
 use crate::output::{Output, Render, count};
 use crate::secret::needs_advanced_tier;
 use crate::session::Context;
+use crate::ssm::client::Target;
 use crate::ssm::engine::Outcome;
 use crate::ssm::execute::{Done, WriteOptions, execute};
 use crate::ssm::governor::{Governor, Limits};
 use crate::ssm::plan::{self, Action, Direction, Status, Step};
 use crate::ssm::remote::LazyRemote;
 use crate::ssm::sync::{self, SyncSession};
+use crate::ssm::tags::{self, TagStep, Tags};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
     let remote = LazyRemote::new(&args.sync.aws);
+    let want_tags = tags::wanted(&cx.require_vault_dir()?.config.tags, &args.tags)?;
     let plans: Vec<ScopePlan> = sync::plan_each(
         cx,
         &args.sync,
@@ -26,14 +29,22 @@ pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
         |statuses, decisions| plan::plan_push(statuses, args.prune, decisions),
     )?
     .into_iter()
-    .map(|(session, steps)| ScopePlan { session, steps })
-    .collect();
+    .map(|(session, steps)| {
+        let tags = tags::plan_tags(&session, &steps, &want_tags)?;
+        Ok(ScopePlan {
+            session,
+            steps,
+            tags,
+        })
+    })
+    .collect::<Result<_>>()?;
 
-    let changes: usize = plans.iter().map(|p| p.changes().count()).sum();
+    let changes: usize = plans.iter().map(|p| p.changes().count() + p.tags.len()).sum();
     let needs_confirmation = changes > 0 && !args.sync.dry_run;
     if needs_confirmation {
         cx.require_consent(args.sync.yes, "push", true)?;
     }
+    sync::show_target(out, &remote);
     if !out.json {
         for plan in &plans {
             out.print(&PlanView {
@@ -65,7 +76,13 @@ pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
     };
     let mut outcomes = Vec::new();
     for plan in &plans {
-        outcomes.push(execute(&plan.session, &plan.steps, &governor, options)?);
+        outcomes.push(execute(
+            &plan.session,
+            &plan.steps,
+            &plan.tags,
+            &governor,
+            options,
+        )?);
     }
     finish(out, &plans, &outcomes, false, args.sync.all)
 }
@@ -74,6 +91,8 @@ pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
 struct ScopePlan<'a> {
     session: SyncSession<'a>,
     steps: Vec<Step>,
+    /// Tags to add (none read or planned when no tag is wanted).
+    tags: Vec<TagStep>,
 }
 
 impl ScopePlan<'_> {
@@ -95,7 +114,7 @@ impl Render for PlanView<'_> {
     fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
         let session = &self.plan.session;
         let changes: Vec<&Step> = self.plan.changes().collect();
-        if changes.is_empty() {
+        if changes.is_empty() && self.plan.tags.is_empty() {
             return writeln!(
                 err,
                 "SSM {} matches the vault's {}; nothing to push.",
@@ -132,6 +151,9 @@ impl Render for PlanView<'_> {
             };
             writeln!(err, "  {mark} {}  {what}{note}", step.name)?;
         }
+        for step in &self.plan.tags {
+            writeln!(err, "  # {}  tag {}", step.name, tags::describe(&step.tags))?;
+        }
         Ok(())
     }
 }
@@ -151,11 +173,18 @@ fn action_label(step: &Step) -> &'static str {
 struct Pushed {
     scope: String,
     prefix: String,
+    target: Target,
     dry_run: bool,
     planned: Vec<Planned>,
     applied: Vec<Applied>,
     /// Secrets whose SSM value was kept and stored in the vault.
     stored: Vec<String>,
+    /// Tags planned: only those a parameter lacks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<PlannedTags>,
+    /// Parameters whose tags were added.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tagged: Vec<String>,
     skipped: Vec<Skipped>,
     failed: Vec<Failed>,
     /// Changes not made because the run was interrupted (Ctrl-C, SIGTERM).
@@ -179,6 +208,12 @@ struct Planned {
     name: String,
     status: &'static str,
     action: &'static str,
+}
+
+#[derive(Serialize)]
+struct PlannedTags {
+    name: String,
+    tags: Tags,
 }
 
 #[derive(Serialize)]
@@ -221,12 +256,13 @@ impl Render for Pushed {
                 self.scope
             )?;
         }
-        let attempted = self.applied.len() + self.failed.len();
+        let applied = self.applied.len() + self.tagged.len();
+        let attempted = applied + self.failed.len();
         if attempted > 0 {
             writeln!(
                 err,
                 "Applied {} to {}; {} failed.",
-                count(self.applied.len(), "change"),
+                count(applied, "change"),
                 self.prefix,
                 self.failed.len()
             )?;
@@ -254,7 +290,10 @@ fn finish(
         .iter()
         .flat_map(|r| r.failed.iter().map(move |f| failure_label(r, f, all)))
         .collect();
-    let applied: usize = reports.iter().map(|r| r.applied.len()).sum();
+    let applied: usize = reports
+        .iter()
+        .map(|r| r.applied.len() + r.tagged.len())
+        .sum();
     let api_calls = plans
         .first()
         .map(|p| p.session.remote.ssm().calls())
@@ -323,6 +362,19 @@ fn report(plan: &ScopePlan<'_>, done: &Done, dry_run: bool) -> Pushed {
             }),
         }
     }
+    let mut tagged = Vec::new();
+    for (name, result) in &done.tagged {
+        match result {
+            Ok(()) => tagged.push(name.clone()),
+            Err(error) if error.is_interrupted() => not_applied.push(name.clone()),
+            Err(error) => failed.push(Failed {
+                name: name.clone(),
+                action: "tag",
+                error: error.to_string(),
+            }),
+        }
+    }
+    tagged.sort();
     applied.sort_by(|a, b| a.name.cmp(&b.name));
     failed.sort_by(|a, b| a.name.cmp(&b.name));
     not_applied.sort();
@@ -330,6 +382,7 @@ fn report(plan: &ScopePlan<'_>, done: &Done, dry_run: bool) -> Pushed {
         not_applied,
         scope: session.scope.to_string(),
         prefix: session.prefix.clone(),
+        target: session.remote.target(),
         dry_run,
         planned: plan
             .changes()
@@ -350,6 +403,15 @@ fn report(plan: &ScopePlan<'_>, done: &Done, dry_run: bool) -> Pushed {
         api_calls: None,
         applied,
         stored: done.stored.clone(),
+        tags: plan
+            .tags
+            .iter()
+            .map(|t| PlannedTags {
+                name: t.name.clone(),
+                tags: t.tags.clone(),
+            })
+            .collect(),
+        tagged,
         failed,
         changed_meanwhile: done.changed_meanwhile.clone(),
     }

@@ -310,7 +310,7 @@ impl fmt::Display for Target {
         write!(f, "region {}, ", self.region)?;
         match &self.account {
             Some(account) => write!(f, "account {account}, ")?,
-            None => f.write_str("account not known yet, ")?,
+            None => f.write_str("account unknown, ")?,
         }
         write!(f, "endpoint {}", self.endpoint)
     }
@@ -809,10 +809,14 @@ impl Ssm {
         }
     }
 
-    /// The tags on parameter `name` (`ListTagsForResource`).
-    pub async fn tags(&self, name: &str) -> Result<BTreeMap<String, String>, CallError> {
+    /// The tags on parameter `name` (`ListTagsForResource`, paced by `governor`).
+    pub async fn tags(
+        &self,
+        governor: &Governor,
+        name: &str,
+    ) -> Result<BTreeMap<String, String>, CallError> {
         let output = self
-            .call("ListTagsForResource", name, None, || {
+            .call("ListTagsForResource", name, Some(governor), || {
                 self.client
                     .list_tags_for_resource()
                     .resource_type(ResourceTypeForTagging::Parameter)

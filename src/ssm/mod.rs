@@ -1,7 +1,8 @@
 //! Sync with SSM Parameter Store: what differs ([`plan`], pure), one scope loaded from both
 //! sides and the decisions a plan needs ([`sync`]), the connection ([`remote`]), how calls
 //! are paced and retried ([`governor`]), the calls themselves ([`client`]), applying a
-//! push ([`engine`]) and effective values read straight from SSM ([`resolve`]).
+//! push ([`engine`]), tags on what a push writes ([`tags`]) and effective values read
+//! straight from SSM ([`resolve`]).
 
 pub mod client;
 pub mod engine;
@@ -11,3 +12,4 @@ pub mod plan;
 pub mod remote;
 pub mod resolve;
 pub mod sync;
+pub mod tags;
