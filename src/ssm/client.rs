@@ -63,6 +63,22 @@ impl CallError {
     /// The code of a call that could not be signed: no usable credentials.
     pub const NO_CREDENTIALS: &'static str = "NoCredentials";
 
+    /// The code of a call whose endpoint did not answer.
+    pub const UNREACHABLE: &'static str = "EndpointUnreachable";
+
+    /// Whether the endpoint did not answer at all (no connection, or no response in time).
+    pub fn is_unreachable(&self) -> bool {
+        self.code.as_deref() == Some(Self::UNREACHABLE)
+    }
+
+    /// Whether SSM (or IAM) refused the caller the call.
+    pub fn is_access_denied(&self) -> bool {
+        matches!(
+            self.code.as_deref(),
+            Some("AccessDeniedException" | "AccessDenied")
+        )
+    }
+
     /// Whether the call was never sent because the run was interrupted.
     pub fn is_interrupted(&self) -> bool {
         self.code.as_deref() == Some(Self::INTERRUPTED)
@@ -126,7 +142,7 @@ impl CallError {
         ) {
             return CallError {
                 failure,
-                code,
+                code: Some(Self::UNREACHABLE.into()),
                 message: format!(
                     "endpoint unreachable: {} ({}); check the network, --region or AWS_ENDPOINT_URL_SSM",
                     call.endpoint,
@@ -216,12 +232,17 @@ where
         CredentialsError::InvalidConfiguration(_) => "the AWS profile's credential settings are invalid: check ~/.aws/config and ~/.aws/credentials (-vv shows the SDK's detail)".into(),
         // Nothing found, an expired SSO session, an instance-metadata service that refused:
         // the fixes are the same.
-        _ => NO_CREDENTIALS_HELP.into(),
+        _ => no_credentials(),
     })
 }
 
-/// What to do when there are no credentials at all.
-pub const NO_CREDENTIALS_HELP: &str = "no usable AWS credentials: run 'aws sso login', set AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY ('ampsecret doctor' checks the setup)";
+/// What to do when no credentials could be loaded.
+pub const CREDENTIALS_FIX: &str =
+    "run 'aws sso login', set AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
+/// The error a command shows when no credentials could be loaded.
+fn no_credentials() -> String {
+    format!("no usable AWS credentials: {CREDENTIALS_FIX} ('ampsecret doctor' checks the setup)")
+}
 
 /// Why a connection failed, in a few words (the I/O error's kind when there is one).
 fn unreachable_reason<E, R>(error: &SdkError<E, R>) -> &'static str
@@ -462,7 +483,7 @@ impl Ssm {
             );
         };
         let Some(credentials) = shared.credentials_provider() else {
-            return Err(NO_CREDENTIALS_HELP.into());
+            return Err(no_credentials());
         };
         let config = aws_sdk_ssm::config::Builder::from(&shared)
             .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
@@ -517,7 +538,7 @@ impl Ssm {
                     "loading credentials failed: {}",
                     one_line(&aws_sdk_ssm::error::DisplayErrorContext(&error).to_string())
                 );
-                Err(NO_CREDENTIALS_HELP.into())
+                Err(CREDENTIALS_FIX.into())
             }
         }
     }

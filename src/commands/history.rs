@@ -1,0 +1,9 @@
+//! placeholder
+use crate::cli::HistoryArgs;
+use crate::error::Result;
+use crate::output::Output;
+use crate::session::Context;
+
+pub fn run(_: &Context, _: &Output, _: HistoryArgs) -> Result<()> {
+    Err(crate::error::Error::Other("not yet".into()))
+}
