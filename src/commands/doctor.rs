@@ -162,7 +162,14 @@ fn open_vault(cx: &Context, dir: &VaultDir, checks: &mut Checklist) -> Option<Ke
         .as_ref()
         .map_or_else(|| "a passphrase".to_owned(), KeyLocation::describe);
     checks.pass("key", format!("from {key}"));
-    match opened.and_then(|()| cx.vault()?.view().map(|v| (v.scopes.len(), v.scopes.iter().map(|s| s.secrets.len()).sum::<usize>()))) {
+    match opened.and_then(|()| {
+        cx.vault()?.view().map(|v| {
+            (
+                v.scopes.len(),
+                v.scopes.iter().map(|s| s.secrets.len()).sum::<usize>(),
+            )
+        })
+    }) {
         Ok((scopes, secrets)) => checks.pass(
             "vault",
             format!(
@@ -185,7 +192,11 @@ fn file_modes(dir: &VaultDir, key: Option<&KeyLocation>, checks: &mut Checklist)
     }
     let mut files = vec![
         (dir.vault_path(), 0o022, "other users can change it"),
-        (dir.dir().join("config.toml"), 0o022, "other users can change it"),
+        (
+            dir.dir().join("config.toml"),
+            0o022,
+            "other users can change it",
+        ),
     ];
     if let Some(KeyLocation::IdentityFile(path) | KeyLocation::EnvironmentFile(path)) = key {
         files.push((path.clone(), 0o077, "other users can read it"));
@@ -214,8 +225,10 @@ fn file_modes(dir: &VaultDir, key: Option<&KeyLocation>, checks: &mut Checklist)
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 #[cfg(unix)]
@@ -240,16 +253,21 @@ fn git_drivers(dir: &VaultDir, checks: &mut Checklist) {
     }
     let vault = dir.vault_path();
     let vault = vault.to_string_lossy();
-    let attributes = git::git(dir.dir(), &["check-attr", "merge", "diff", "--", &vault])
-        .unwrap_or_default();
+    let attributes =
+        git::git(dir.dir(), &["check-attr", "merge", "diff", "--", &vault]).unwrap_or_default();
     let attributed = ["merge", "diff"]
         .iter()
         .all(|a| attributes.contains(&format!(": {a}: ampsecret")));
     let configured = ["merge.ampsecret.driver", "diff.ampsecret.textconv"]
         .iter()
-        .all(|key| git::git(dir.dir(), &["config", "--get", key]).is_ok_and(|v| !v.trim().is_empty()));
+        .all(|key| {
+            git::git(dir.dir(), &["config", "--get", key]).is_ok_and(|v| !v.trim().is_empty())
+        });
     if attributed && configured {
-        checks.pass("git_drivers", "merge and diff drivers registered for vault.age");
+        checks.pass(
+            "git_drivers",
+            "merge and diff drivers registered for vault.age",
+        );
     } else {
         let missing = match (attributed, configured) {
             (false, false) => ".gitattributes and .git/config lack them",
@@ -304,7 +322,11 @@ fn aws_checks(
     let prefixes = match prefixes(cx, scope) {
         Ok(prefixes) => prefixes,
         Err(e) => {
-            checks.fail("read_scope", format!("no SSM path for {scope}"), e.to_string());
+            checks.fail(
+                "read_scope",
+                format!("no SSM path for {scope}"),
+                e.to_string(),
+            );
             checks.skip(&AFTER_CREDENTIALS[2..], "no SSM path");
             return Some(remote.target());
         }
@@ -344,7 +366,10 @@ fn aws_checks(
         None => checks.skip(&["read_shared"], "a shared scope has no fallback"),
     }
     high_throughput(checks, remote.run(ssm.service_setting(HIGH_THROUGHPUT)));
-    standard_tier(checks, remote.run(ssm.count_standard(Instant::now() + COUNT_BUDGET)));
+    standard_tier(
+        checks,
+        remote.run(ssm.count_standard(Instant::now() + COUNT_BUDGET)),
+    );
     kms_key(checks, &own, remote.run(ssm.key_ids(&own)));
     Some(remote.target())
 }

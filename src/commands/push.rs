@@ -39,7 +39,10 @@ pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
     })
     .collect::<Result<_>>()?;
 
-    let changes: usize = plans.iter().map(|p| p.changes().count() + p.tags.len()).sum();
+    let changes: usize = plans
+        .iter()
+        .map(|p| p.changes().count() + p.tags.len())
+        .sum();
     let needs_confirmation = changes > 0 && !args.sync.dry_run;
     if needs_confirmation {
         cx.require_consent(args.sync.yes, "push", true)?;

@@ -381,9 +381,8 @@ async fn credentials_chain(
         .read_timeout(Duration::from_secs(1))
         .max_attempts(1)
         .build();
-    let mut chain =
-        aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
-            .imds_client(imds);
+    let mut chain = aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
+        .imds_client(imds);
     if let Some(profile) = &aws.profile {
         chain = chain.profile_name(profile);
     }
@@ -518,7 +517,10 @@ impl Ssm {
 
     /// Notes the account of a parameter ARN (`arn:PARTITION:ssm:REGION:ACCOUNT:parameter/…`).
     fn learn_account(&self, arn: Option<&str>) {
-        let Some(account) = arn.and_then(|a| a.split(':').nth(4)).filter(|a| !a.is_empty()) else {
+        let Some(account) = arn
+            .and_then(|a| a.split(':').nth(4))
+            .filter(|a| !a.is_empty())
+        else {
             return;
         };
         let mut known = self.account.lock().expect("account lock");
@@ -744,12 +746,17 @@ impl Ssm {
         names: &[String],
     ) -> Result<(), CallError> {
         debug_assert!(names.len() <= BATCH_LIMIT);
-        self.call("DeleteParameters", &names.join(", "), Some(governor), || {
-            self.client
-                .delete_parameters()
-                .set_names(Some(names.to_vec()))
-                .send()
-        })
+        self.call(
+            "DeleteParameters",
+            &names.join(", "),
+            Some(governor),
+            || {
+                self.client
+                    .delete_parameters()
+                    .set_names(Some(names.to_vec()))
+                    .send()
+            },
+        )
         .await
         .map(drop)
     }

@@ -80,7 +80,9 @@ fn tag_remote(
         return Vec::new();
     }
     let _watching = crate::sys::interrupt::watch();
-    session.remote.run(apply(session, governor, options).tag(jobs))
+    session
+        .remote
+        .run(apply(session, governor, options).tag(jobs))
 }
 
 /// The executor of one scope's SSM calls.
@@ -144,7 +146,7 @@ pub fn interrupted(not_applied: &[String]) -> crate::error::Error {
 
 /// SSM tier for a value: the flag, else Advanced when the value needs it, else none sent
 /// (the account default, as Amplify does).
-fn tier_for(flag: Option<Tier>, len: usize) -> Option<ParameterTier> {
+pub fn tier_for(flag: Option<Tier>, len: usize) -> Option<ParameterTier> {
     match flag {
         Some(Tier::Standard) => Some(ParameterTier::Standard),
         Some(Tier::Advanced) => Some(ParameterTier::Advanced),

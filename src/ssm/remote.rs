@@ -25,7 +25,9 @@ impl Remote {
             .enable_all()
             .build()
             .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")))?;
-        let ssm = runtime.block_on(Ssm::connect(aws, patience)).map_err(Error::Remote)?;
+        let ssm = runtime
+            .block_on(Ssm::connect(aws, patience))
+            .map_err(Error::Remote)?;
         Ok(Remote { runtime, ssm })
     }
 

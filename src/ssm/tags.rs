@@ -201,8 +201,17 @@ mod tests {
             tags(&[("team", "web"), ("env", "prod")])
         );
         assert_eq!(parse_tag("a=b=c").unwrap(), ("a".into(), "b=c".into()));
-        assert_eq!(parse_tag("empty=").unwrap(), ("empty".into(), String::new()));
-        for bad in ["novalue", "=v", "aws:x=1", "k=v;rm", &format!("{}=v", "k".repeat(129))] {
+        assert_eq!(
+            parse_tag("empty=").unwrap(),
+            ("empty".into(), String::new())
+        );
+        for bad in [
+            "novalue",
+            "=v",
+            "aws:x=1",
+            "k=v;rm",
+            &format!("{}=v", "k".repeat(129)),
+        ] {
             assert!(parse_tag(bad).is_err(), "{bad}");
         }
         let bad_default = tags(&[("aws:owner", "x")]);

@@ -23,11 +23,7 @@ fn doctor_passes_against_the_emulator() {
     let p = Project::with_app(&moto.endpoint(), &app);
     p.set("API_KEY", "doctor-canary-value", &[]);
     p.cmd(&["push", "--yes"]).stderr_any().success();
-    let report = p
-        .cmd(&["doctor", "--json"])
-        .stdout_json()
-        .success()
-        .json();
+    let report = p.cmd(&["doctor", "--json"]).stdout_json().success().json();
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["scope"], "branch:main");
     assert_eq!(report["target"]["region"], "us-east-1");
@@ -60,11 +56,19 @@ fn doctor_passes_against_the_emulator() {
     }
     // moto 5.2.1 does not implement GetServiceSetting: not known, not a failure.
     assert_eq!(status("high_throughput"), "unknown");
-    assert_eq!(status("git_drivers"), "skipped", "no real git repository here");
+    assert_eq!(
+        status("git_drivers"),
+        "skipped",
+        "no real git repository here"
+    );
 
     let text = p.cmd(&["doctor"]).stdout_any().success();
     assert!(text.stdout.contains("✓ endpoint: "), "{}", text.stdout);
-    assert!(text.stdout.ends_with("No problem found.\n"), "{}", text.stdout);
+    assert!(
+        text.stdout.ends_with("No problem found.\n"),
+        "{}",
+        text.stdout
+    );
     assert!(!text.stdout.contains('✗'), "{}", text.stdout);
     assert!(!text.stdout.contains("doctor-canary-value"));
 }
@@ -90,7 +94,11 @@ fn doctor_checks_git_drivers_in_a_real_repository() {
         "{}",
         out.stdout
     );
-    assert!(out.stdout.ends_with("1 problem to fix.\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with("1 problem to fix.\n"),
+        "{}",
+        out.stdout
+    );
     p.cmd(&["git-setup"]).stderr_any().success();
     let out = p.cmd(&["doctor"]).stdout_any().success();
     assert!(out.stdout.contains("✓ git_drivers: "), "{}", out.stdout);
@@ -125,7 +133,8 @@ fn doctor_names_a_dead_endpoint_within_seconds() {
             out.stdout
         );
         assert!(
-            out.stdout.contains("- read_scope: skipped: endpoint unreachable"),
+            out.stdout
+                .contains("- read_scope: skipped: endpoint unreachable"),
             "{}",
             out.stdout
         );
@@ -152,7 +161,12 @@ fn doctor_names_missing_credentials_and_a_missing_region() {
         .env_remove("AWS_REGION")
         .stdout_any()
         .fails(10);
-    assert!(out.stdout.contains("✗ region: no AWS Region\n    fix: no AWS region: pass --region"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("✗ region: no AWS Region\n    fix: no AWS region: pass --region"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -169,7 +183,12 @@ fn without_credentials_diff_fails_fast_in_one_line_without_sdk_logs() {
     eprintln!("diff without credentials failed in {elapsed:.1?}");
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
     assert!(out.stderr.lines().count() <= 3, "{}", out.stderr);
-    for sdk in ["WARN", "aws_config", "dispatch failure", "Ec2InstanceMetadata"] {
+    for sdk in [
+        "WARN",
+        "aws_config",
+        "dispatch failure",
+        "Ec2InstanceMetadata",
+    ] {
         assert!(!out.stderr.contains(sdk), "{sdk}: {}", out.stderr);
     }
     // The SDK's own account is there at -vv.
@@ -245,7 +264,10 @@ fn access_denied_names_the_action_and_the_parameter_never_the_value() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.starts_with(&ssm_line(&format!("http://{addr}"), false)));
+    assert!(
+        out.stderr
+            .starts_with(&ssm_line(&format!("http://{addr}"), false))
+    );
     let loud = p.cmd(&["-vvv", "push", "--yes"]).stderr_any().fails(6);
     assert!(!format!("{}{}", out.stderr, loud.stderr).contains(CANARY));
 
@@ -269,7 +291,9 @@ fn access_denied_names_the_action_and_the_parameter_never_the_value() {
     assert!(out.stdout.contains("✓ endpoint: "), "{}", out.stdout);
     assert!(
         out.stdout.contains("✗ read_scope: cannot read ")
-            && out.stdout.contains("    fix: grant ssm:GetParametersByPath"),
+            && out
+                .stdout
+                .contains("    fix: grant ssm:GetParametersByPath"),
         "{}",
         out.stdout
     );

@@ -56,11 +56,16 @@ fn push_tags_new_and_existing_parameters_without_a_new_version() {
     // The same tags again: compared (ListTagsForResource), and no tagging call at all.
     let puts = proxy.stats().op("PutParameter").forwarded;
     let again = p
-        .cmd(&["push", "--yes", "--tag", "team=web", "--tag", "env=prod", "--json"])
+        .cmd(&[
+            "push", "--yes", "--tag", "team=web", "--tag", "env=prod", "--json",
+        ])
         .stdout_json()
         .success()
         .json();
-    assert_eq!(again["api_calls"]["AddTagsToResource"], serde_json::Value::Null);
+    assert_eq!(
+        again["api_calls"]["AddTagsToResource"],
+        serde_json::Value::Null
+    );
     assert_eq!(again["api_calls"]["ListTagsForResource"], 2);
     assert!(again.get("tagged").is_none(), "{again}");
     let stats = proxy.stats();
@@ -70,12 +75,17 @@ fn push_tags_new_and_existing_parameters_without_a_new_version() {
     // One tag changed: only that one is sent, and only where it differs.
     ssm_tag(&ssm, &old, "team", "ops");
     let changed = p
-        .cmd(&["push", "--yes", "--tag", "team=web", "--tag", "env=prod", "--json"])
+        .cmd(&[
+            "push", "--yes", "--tag", "team=web", "--tag", "env=prod", "--json",
+        ])
         .stdout_json()
         .success()
         .json();
     assert_eq!(changed["tags"][0]["name"], "OLD");
-    assert_eq!(changed["tags"][0]["tags"], serde_json::json!({"team": "web"}));
+    assert_eq!(
+        changed["tags"][0]["tags"],
+        serde_json::json!({"team": "web"})
+    );
     assert_eq!(changed["tagged"], serde_json::json!(["OLD"]));
     assert_eq!(ssm.tags(&old), want);
     assert_eq!(proxy.stats().op("AddTagsToResource").total(), 3);
@@ -143,7 +153,10 @@ fn default_tags_from_config_show_in_diff_and_go_on_with_push() {
         ssm.tags(&format!("{prefix}/K")),
         tags(&[("owner", "ops"), ("team", "web")])
     );
-    p.cmd(&["diff", "--exit-code"]).stdout_any().stderr_any().success();
+    p.cmd(&["diff", "--exit-code"])
+        .stdout_any()
+        .stderr_any()
+        .success();
     assert_eq!(ssm.history(&format!("{prefix}/K")).len(), 1);
 
     // A tag SSM would refuse, in config.toml or on the command line, stops before any call.
@@ -179,8 +192,7 @@ fn push_pull_and_diff_name_region_account_and_endpoint() {
     assert_eq!(pull["target"], known);
     let out = p.cmd(&["pull", "--dry-run"]).stderr_any().success();
     assert!(
-        out.stderr
-            .starts_with(&ssm_line(&moto.endpoint(), true)),
+        out.stderr.starts_with(&ssm_line(&moto.endpoint(), true)),
         "{}",
         out.stderr
     );
