@@ -53,7 +53,10 @@ pub struct Config {
     pub recipients: Vec<String>,
     /// Versions of each secret kept in the vault, the current one included (1 keeps none
     /// before it).
-    #[serde(default = "default_history", skip_serializing_if = "is_default_history")]
+    #[serde(
+        default = "default_history",
+        skip_serializing_if = "is_default_history"
+    )]
     pub history: u16,
     /// Tags `push` puts on every parameter it writes (`push --tag` adds to them).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -69,6 +72,24 @@ fn is_default_history(depth: &u16) -> bool {
 }
 
 impl Config {
+    /// A new vault's settings: the defaults for everything not given.
+    pub fn new(
+        vault_id: String,
+        app_id: Option<String>,
+        encryption: Encryption,
+        recipients: Vec<String>,
+    ) -> Config {
+        Config {
+            format: CONFIG_FORMAT,
+            vault_id,
+            app_id,
+            encryption,
+            recipients,
+            history: DEFAULT_HISTORY,
+            tags: BTreeMap::new(),
+        }
+    }
+
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         // Check the format before the rest, so a newer layout is reported as such.
         #[derive(Deserialize)]
@@ -137,7 +158,10 @@ mod tests {
         let err = Config::parse(&newer, Path::new("c")).unwrap_err();
         assert!(err.to_string().contains("upgrade"), "{err}");
         assert!(Config::parse("garbage = ", Path::new("c")).is_err());
-        assert!(!text.contains("history"), "the default depth is not written: {text}");
+        assert!(
+            !text.contains("history"),
+            "the default depth is not written: {text}"
+        );
         for bad in ["0", "101"] {
             let deep = format!("{text}history = {bad}\n");
             let err = Config::parse(&deep, Path::new("c")).unwrap_err();
