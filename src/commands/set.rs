@@ -73,18 +73,22 @@ pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
         ));
     }
 
-    let store =
-        |v: &mut crate::vault::Vault| Ok(v.set(&scope, &args.name, value, crate::vault::now()));
+    let store = |dir: &crate::vault::VaultDir, key: &crate::vault::Key| {
+        dir.update(key, |v| {
+            let stamp = v.stamp(key);
+            Ok(v.set(&scope, &args.name, value, &stamp))
+        })
+    };
     let created = if exists {
         let vault = cx.vault()?;
-        vault.dir.update(vault.key, store)?
+        store(vault.dir, vault.key)?
     } else {
         let question = format!("No vault at {}. Create one?", cx.config.vault_dir.display());
         if !prompt::confirm(&question, true)? {
             return Err(Error::Cancelled);
         }
         let (dir, key, _) = super::init::create(cx, out, false)?;
-        dir.update(&key, store)?
+        store(&dir, &key)?
     };
     out.emit(&Stored {
         name: args.name,
