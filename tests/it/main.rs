@@ -14,6 +14,7 @@ mod export_import;
 mod export_readers;
 mod fault_proxy;
 mod hardening;
+mod history;
 mod keyring;
 mod man;
 mod prompts;
