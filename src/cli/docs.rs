@@ -191,7 +191,7 @@ pub const COMMANDS: &[CommandDoc] = &[
     },
     CommandDoc {
         name: "doctor",
-        prose: "One line per check, ✓ or ✗ with the fix: the vault opens, where its key is, file modes, git's drivers; AWS credentials and their source, the Region, the SSM endpoint answers, read access to the scope's path and its shared namespace, Parameter Store's high-throughput setting, the Standard-tier parameter count against SSM's 10,000, and the KMS key Amplify decrypts with. A check the endpoint cannot answer shows ?, and one that does not apply -. Exits 0 when nothing failed, 10 otherwise. Timeouts are short and retries few, so a dead endpoint is named within seconds.",
+        prose: "One line per check, marked passed or failed (with the fix): the vault opens, where its key is, file modes, git's drivers; AWS credentials and their source, the Region, the SSM endpoint answers, read access to the scope's path and its shared namespace, Parameter Store's high-throughput setting, the Standard-tier parameter count against SSM's 10,000, and the KMS key Amplify decrypts with. A check the endpoint cannot answer shows ?, and one that does not apply -. Exits 0 when nothing failed, 10 otherwise. Timeouts are short and retries few, so a dead endpoint is named within seconds.",
         examples: &[
             "ampsecret doctor",
             "ampsecret doctor --sandbox --json",

@@ -69,9 +69,7 @@ pub fn run(cx: &Context, out: &Output, args: HistoryArgs) -> Result<()> {
         let remote = Remote::connect(&args.aws)?;
         let versions = remote
             .run(remote.ssm().history(&parameter))
-            .map_err(|e| {
-                Error::Remote(format!("cannot read the history of {parameter}: {e}"))
-            })?;
+            .map_err(|e| Error::Remote(format!("cannot read the history of {parameter}: {e}")))?;
         (Some(parameter), versions)
     };
     if local.is_empty() && remote.is_empty() {
@@ -146,7 +144,12 @@ impl Render for History {
             .enumerate()
             .map(|(i, l)| {
                 let current = if i == 0 { "  current" } else { "" };
-                format!("v{}  {}  {}{current}", l.version, timestamp(l.updated), l.by)
+                format!(
+                    "v{}  {}  {}{current}",
+                    l.version,
+                    timestamp(l.updated),
+                    l.by
+                )
             })
             .collect();
         let right: Vec<String> = self
@@ -155,9 +158,10 @@ impl Render for History {
             .map(|r| {
                 let when = r.modified.map_or_else(|| "-".to_owned(), timestamp);
                 let user = r.user.as_deref().unwrap_or("-");
-                let matches = r
-                    .matches_local
-                    .map_or_else(|| "no vault version".to_owned(), |v| format!("= vault v{v}"));
+                let matches = r.matches_local.map_or_else(
+                    || "no vault version".to_owned(),
+                    |v| format!("= vault v{v}"),
+                );
                 format!("v{}  {when}  {user}  {matches}", r.version)
             })
             .collect();

@@ -141,41 +141,38 @@ fn local_rollback(cx: &Context, out: &Output, args: RollbackArgs, scope: ScopeKe
 }
 
 /// SSM's version `--to` is written to SSM as a new version and stored in the vault.
-fn remote_rollback(
-    cx: &Context,
-    out: &Output,
-    args: RollbackArgs,
-    scope: ScopeKey,
-) -> Result<()> {
+fn remote_rollback(cx: &Context, out: &Output, args: RollbackArgs, scope: ScopeKey) -> Result<()> {
     let (_, parameter) = cx.parameter(&scope, &args.name)?;
     let vault = cx.vault()?;
     let (planned, unpushed) = match vault.view()?.get(&scope, &args.name) {
         Some(entry) => {
             let digest = entry.value().digest();
             let synced = entry.sync.as_ref().map(|s| s.digest);
-            (Some(digest), (synced != Some(digest)).then_some(entry.version))
+            (
+                Some(digest),
+                (synced != Some(digest)).then_some(entry.version),
+            )
         }
         None => (None, None),
     };
     let remote = Remote::connect(&args.aws)?;
     let ssm = remote.ssm();
     let to = i64::from(args.to);
-    let old = remote
-        .run(ssm.read_version(&parameter, to))
-        .map_err(|e| match e.code.as_deref() {
-            Some("ParameterVersionNotFound" | "ParameterNotFound") => Error::NotFound(format!(
-                "SSM has no version {to} of {parameter} ('ampsecret history {}' lists them)",
-                args.name
-            )),
-            _ => Error::Remote(format!(
-                "cannot read version {to} of {parameter}: {e}; nothing was changed"
-            )),
-        })?;
+    let old =
+        remote
+            .run(ssm.read_version(&parameter, to))
+            .map_err(|e| match e.code.as_deref() {
+                Some("ParameterVersionNotFound" | "ParameterNotFound") => Error::NotFound(format!(
+                    "SSM has no version {to} of {parameter} ('ampsecret history {}' lists them)",
+                    args.name
+                )),
+                _ => Error::Remote(format!(
+                    "cannot read version {to} of {parameter}: {e}; nothing was changed"
+                )),
+            })?;
     let current = remote
         .run(ssm.read_names(std::slice::from_ref(&parameter)))
-        .map_err(|e| {
-            Error::Remote(format!("cannot read {parameter}: {e}; nothing was changed"))
-        })?
+        .map_err(|e| Error::Remote(format!("cannot read {parameter}: {e}; nothing was changed")))?
         .remove(&parameter)
         .ok_or_else(|| {
             Error::NotFound(format!(

@@ -78,11 +78,23 @@ fn three_pushed_versions_appear_in_history_without_values() {
     assert!(!text.stdout.contains("history-canary-console"));
     let lines: Vec<&str> = text.stdout.lines().collect();
     assert_eq!(lines[0], format!("K in branch:main ({parameter})"));
-    assert!(lines[1].trim_start().starts_with("VAULT"), "{}", text.stdout);
-    assert!(lines[2].contains("v4  ") && lines[2].ends_with("no vault version"), "{}", text.stdout);
+    assert!(
+        lines[1].trim_start().starts_with("VAULT"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        lines[2].contains("v4  ") && lines[2].ends_with("no vault version"),
+        "{}",
+        text.stdout
+    );
     assert!(lines[2].trim_start().starts_with("v3  ") && lines[2].contains("current"));
     for (line, version) in lines[3..].iter().zip([3, 2, 1]) {
-        assert!(line.ends_with(&format!("= vault v{version}")), "{}", text.stdout);
+        assert!(
+            line.ends_with(&format!("= vault v{version}")),
+            "{}",
+            text.stdout
+        );
     }
     // --local asks SSM nothing: it works with no endpoint at all.
     let local = p
@@ -126,7 +138,11 @@ fn rollback_restores_the_first_value_locally_then_in_ssm() {
         .success();
     no_value(&out.stderr);
     assert_eq!(p.get("K", &[]), VALUES[0]);
-    assert_eq!(ssm.value(&parameter).as_deref(), Some(VALUES[2]), "SSM untouched");
+    assert_eq!(
+        ssm.value(&parameter).as_deref(),
+        Some(VALUES[2]),
+        "SSM untouched"
+    );
 
     // --remote: SSM's version 1, read as name:1, becomes SSM's version 4; the vault already
     // holds it, and both sides now agree.
@@ -146,7 +162,10 @@ fn rollback_restores_the_first_value_locally_then_in_ssm() {
         4,
         "a new SSM version, not a rewrite"
     );
-    p.cmd(&["diff", "--exit-code"]).stdout_any().stderr_any().success();
+    p.cmd(&["diff", "--exit-code"])
+        .stdout_any()
+        .stderr_any()
+        .success();
 
     // SSM's version 2 the same way, this time the vault takes a new version too.
     let out = p
@@ -155,15 +174,60 @@ fn rollback_restores_the_first_value_locally_then_in_ssm() {
         .success();
     no_value(&out.stderr);
     assert!(
-        out.stderr.contains(&format!("Wrote SSM's version 2 of {parameter} as version 5.\n"))
-            && out.stderr.contains("K in branch:main is now version 5, with the value of SSM's version 2.\n"),
+        out.stderr.contains(&format!(
+            "Wrote SSM's version 2 of {parameter} as version 5.\n"
+        )) && out
+            .stderr
+            .contains("K in branch:main is now version 5, with the value of SSM's version 2.\n"),
         "{}",
         out.stderr
     );
     assert_eq!(p.get("K", &[]), VALUES[1]);
     assert_eq!(ssm.value(&parameter).as_deref(), Some(VALUES[1]));
-    p.cmd(&["diff", "--exit-code"]).stdout_any().stderr_any().success();
+    p.cmd(&["diff", "--exit-code"])
+        .stdout_any()
+        .stderr_any()
+        .success();
     p.cmd(&["rollback", "K", "--to", "7", "--remote", "--yes"])
         .stderr_has(&format!("SSM has no version 7 of {parameter}"))
         .fails(3);
+}
+
+#[test]
+fn rollback_shows_its_plan_and_asks_on_a_terminal() {
+    use crate::prompts::{finish, pty};
+    let moto = MotoServer::start();
+    let (p, parameter) = pushed_three_times(&moto);
+    let answer = |s: &mut rexpect::session::PtySession, key: &str| {
+        s.exp_string("Roll back?").unwrap();
+        s.exp_string("[y/N]").unwrap();
+        s.send(key).unwrap();
+        s.flush().unwrap();
+    };
+
+    // "no" changes nothing.
+    let mut s = pty(&p, &["rollback", "K", "--to", "1"]);
+    s.exp_string("Roll K in branch:main back to version 1: its value becomes version 4")
+        .unwrap();
+    answer(&mut s, "n");
+    let (code, rest) = finish(s);
+    assert_eq!(code, 130, "{rest}");
+    no_value(&rest);
+    assert_eq!(p.get("K", &[]), VALUES[2]);
+
+    // "yes" rolls SSM back to its first version, and the vault with it.
+    let mut s = pty(&p, &["rollback", "K", "--to", "1", "--remote"]);
+    s.exp_string(&format!(
+        "Roll {parameter} back to SSM's version 1: written as SSM version 4"
+    ))
+    .unwrap();
+    answer(&mut s, "y");
+    let (code, rest) = finish(s);
+    assert_eq!(code, 0, "{rest}");
+    no_value(&rest);
+    assert_eq!(
+        Ssm::new(&moto.endpoint()).value(&parameter).as_deref(),
+        Some(VALUES[0])
+    );
+    assert_eq!(p.get("K", &[]), VALUES[0]);
 }

@@ -36,7 +36,7 @@ fn generated() -> BTreeMap<String, String> {
     let p = Project::new();
     let dir = p.temp().join("man1");
     p.cmd(&["man", "--dir", dir.to_str().unwrap()])
-        .stderr(format!("Wrote 21 manual pages to {}.\n", dir.display()))
+        .stderr(format!("Wrote 24 manual pages to {}.\n", dir.display()))
         .success();
     pages_in(&dir)
 }
