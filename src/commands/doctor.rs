@@ -81,6 +81,15 @@ impl Checklist {
         self.add(check, Health::Fail, detail.into(), Some(fix.into()));
     }
 
+    /// A check SSM did not answer: not a failure. When access was denied, the fix is the
+    /// permission `grant`.
+    fn unknown(&mut self, check: &'static str, what: &str, error: &CallError, grant: &str) {
+        let fix = error
+            .is_access_denied()
+            .then(|| format!("grant {grant} to see it"));
+        self.add(check, Health::Unknown, format!("{what} ({error})"), fix);
+    }
+
     fn skip(&mut self, checks: &[&'static str], why: &str) {
         for check in checks {
             self.add(check, Health::Skipped, why.to_owned(), None);
@@ -424,12 +433,11 @@ fn high_throughput(checks: &mut Checklist, result: Result<Option<String>, CallEr
             "high_throughput",
             "off: SSM's standard throughput (push paces its writes to it; turn higher throughput on in Systems Manager's settings for large pushes, at a cost)",
         ),
-        Err(e) => checks.add(
+        Err(e) => checks.unknown(
             "high_throughput",
-            Health::Unknown,
-            format!("not known: GetServiceSetting failed ({e})"),
-            e.is_access_denied()
-                .then(|| "grant ssm:GetServiceSetting to see it".to_owned()),
+            "not known: GetServiceSetting failed",
+            &e,
+            "ssm:GetServiceSetting",
         ),
     }
 }
@@ -445,25 +453,22 @@ fn standard_tier(checks: &mut Checklist, result: Result<(u64, bool), CallError>)
                     COUNT_BUDGET.as_secs()
                 )
             };
+            let detail = format!("{counted} Standard-tier parameters in this account and Region");
             if n >= STANDARD_WARN {
                 checks.fail(
                     "standard_tier",
-                    format!("{counted} Standard-tier parameters in this account and Region"),
+                    detail,
                     "delete unused parameters, or push with --tier advanced (Advanced parameters cost extra)",
                 );
             } else {
-                checks.pass(
-                    "standard_tier",
-                    format!("{counted} Standard-tier parameters in this account and Region"),
-                );
+                checks.pass("standard_tier", detail);
             }
         }
-        Err(e) => checks.add(
+        Err(e) => checks.unknown(
             "standard_tier",
-            Health::Unknown,
-            format!("not counted: DescribeParameters failed ({e})"),
-            e.is_access_denied()
-                .then(|| "grant ssm:DescribeParameters to count them".to_owned()),
+            "not counted: DescribeParameters failed",
+            &e,
+            "ssm:DescribeParameters",
         ),
     }
 }
@@ -487,11 +492,11 @@ fn kms_key(checks: &mut Checklist, prefix: &str, result: Result<Vec<String>, Cal
                 ),
             )
         }
-        Err(e) => checks.add(
+        Err(e) => checks.unknown(
             "kms_key",
-            Health::Unknown,
-            format!("not known: DescribeParameters failed ({e})"),
-            None,
+            "not known: DescribeParameters failed",
+            &e,
+            "ssm:DescribeParameters",
         ),
     }
 }

@@ -611,6 +611,38 @@ impl Ssm {
         }
     }
 
+    /// Reads every page of a paged call: `fetch` sends the request with a page's token,
+    /// `each` sees each page and says whether to go on. Pages may be empty and still carry
+    /// a token. `Ok` holds whether every page was read.
+    async fn paged<T, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        resource: &str,
+        fetch: F,
+        next_token: impl Fn(&T) -> Option<&str>,
+        mut each: impl FnMut(&T) -> bool,
+    ) -> Result<bool, CallError>
+    where
+        F: Fn(Option<String>) -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, aws_sdk_ssm::config::http::HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .call(operation, resource, None, || fetch(token.clone()))
+                .await?;
+            let go_on = each(&page);
+            match next_token(&page) {
+                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                _ => return Ok(true),
+            }
+            if !go_on {
+                return Ok(false);
+            }
+        }
+    }
+
     /// Every parameter directly under `prefix`, decrypted, by last path segment:
     /// non-recursive `GetParametersByPath`, paged until there is no token (pages may be empty
     /// and still carry one).
@@ -619,43 +651,44 @@ impl Ssm {
         prefix: &str,
     ) -> Result<BTreeMap<String, RemoteParameter>, CallError> {
         let mut parameters = BTreeMap::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .call("GetParametersByPath", prefix, None, || {
-                    self.client
-                        .get_parameters_by_path()
-                        .path(prefix)
-                        .recursive(false)
-                        .with_decryption(true)
-                        .max_results(BATCH_LIMIT as i32)
-                        .set_next_token(token.clone())
-                        .send()
-                })
-                .await?;
-            for parameter in page.parameters() {
-                self.learn_account(parameter.arn());
-                let (Some(full), Some(value)) = (parameter.name(), parameter.value()) else {
-                    continue;
-                };
-                let name = full.rsplit('/').next().unwrap_or(full);
-                if crate::amplify::validate_secret_name(name).is_err() {
-                    tracing::warn!("skipping SSM parameter {full}: not a valid secret name");
-                    continue;
+        self.paged(
+            "GetParametersByPath",
+            prefix,
+            |token| {
+                self.client
+                    .get_parameters_by_path()
+                    .path(prefix)
+                    .recursive(false)
+                    .with_decryption(true)
+                    .max_results(BATCH_LIMIT as i32)
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| page.next_token(),
+            |page| {
+                for parameter in page.parameters() {
+                    self.learn_account(parameter.arn());
+                    let (Some(full), Some(value)) = (parameter.name(), parameter.value()) else {
+                        continue;
+                    };
+                    let name = full.rsplit('/').next().unwrap_or(full);
+                    if crate::amplify::validate_secret_name(name).is_err() {
+                        tracing::warn!("skipping SSM parameter {full}: not a valid secret name");
+                        continue;
+                    }
+                    parameters.insert(
+                        name.to_owned(),
+                        RemoteParameter {
+                            value: SecretValue::new(value.to_owned()),
+                            version: parameter.version(),
+                        },
+                    );
                 }
-                parameters.insert(
-                    name.to_owned(),
-                    RemoteParameter {
-                        value: SecretValue::new(value.to_owned()),
-                        version: parameter.version(),
-                    },
-                );
-            }
-            match page.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
-                _ => return Ok(parameters),
-            }
-        }
+                true
+            },
+        )
+        .await?;
+        Ok(parameters)
     }
 
     /// Writes one secret as Amplify does: SecureString, Overwrite, "Amplify Secret", no KeyId
@@ -766,41 +799,42 @@ impl Ssm {
     /// does not have has no versions.
     pub async fn history(&self, name: &str) -> Result<Vec<RemoteVersion>, CallError> {
         let mut versions = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .call("GetParameterHistory", name, None, || {
+        let read = self
+            .paged(
+                "GetParameterHistory",
+                name,
+                |token| {
                     self.client
                         .get_parameter_history()
                         .name(name)
                         .with_decryption(true)
                         .max_results(50)
-                        .set_next_token(token.clone())
+                        .set_next_token(token)
                         .send()
-                })
-                .await;
-            let page = match page {
-                Err(e) if e.code.as_deref() == Some("ParameterNotFound") => return Ok(Vec::new()),
-                page => page?,
-            };
-            for entry in page.parameters() {
-                let Some(value) = entry.value() else {
-                    continue;
-                };
-                versions.push(RemoteVersion {
-                    version: entry.version(),
-                    modified: entry
-                        .last_modified_date()
-                        .and_then(|d| u64::try_from(d.secs()).ok()),
-                    user: entry.last_modified_user().map(str::to_owned),
-                    digest: SecretValue::new(value.to_owned()).digest(),
-                });
-            }
-            match page.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
-                _ => break,
-            }
-        }
+                },
+                |page| page.next_token(),
+                |page| {
+                    for entry in page.parameters() {
+                        let Some(value) = entry.value() else {
+                            continue;
+                        };
+                        versions.push(RemoteVersion {
+                            version: entry.version(),
+                            modified: entry
+                                .last_modified_date()
+                                .and_then(|d| u64::try_from(d.secs()).ok()),
+                            user: entry.last_modified_user().map(str::to_owned),
+                            digest: SecretValue::new(value.to_owned()).digest(),
+                        });
+                    }
+                    true
+                },
+            )
+            .await;
+        match read {
+            Err(e) if e.code.as_deref() == Some("ParameterNotFound") => return Ok(Vec::new()),
+            read => read?,
+        };
         versions.sort_by_key(|v| std::cmp::Reverse(v.version));
         Ok(versions)
     }
@@ -920,32 +954,29 @@ impl Ssm {
     /// (`DescribeParameters`, 50 a page), counting until `deadline`: `Ok((count, complete))`.
     pub async fn count_standard(&self, deadline: Instant) -> Result<(u64, bool), CallError> {
         let mut count = 0;
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .call("DescribeParameters", "the account", None, || {
+        let complete = self
+            .paged(
+                "DescribeParameters",
+                "the account",
+                |token| {
                     self.client
                         .describe_parameters()
                         .max_results(50)
-                        .set_next_token(token.clone())
+                        .set_next_token(token)
                         .send()
-                })
-                .await?;
-            count += page
-                .parameters()
-                .iter()
-                .filter(|p| p.tier().is_none_or(|t| *t == ParameterTier::Standard))
-                .count() as u64;
-            match page.next_token() {
-                Some(next) if !next.is_empty() => {
-                    if Instant::now() >= deadline {
-                        return Ok((count, false));
-                    }
-                    token = Some(next.to_owned());
-                }
-                _ => return Ok((count, true)),
-            }
-        }
+                },
+                |page| page.next_token(),
+                |page| {
+                    count += page
+                        .parameters()
+                        .iter()
+                        .filter(|p| p.tier().is_none_or(|t| *t == ParameterTier::Standard))
+                        .count() as u64;
+                    Instant::now() < deadline
+                },
+            )
+            .await?;
+        Ok((count, complete))
     }
 
     /// The KMS keys of the parameters directly under `prefix` (`DescribeParameters`).
@@ -962,28 +993,28 @@ impl Ssm {
                 explained: false,
             })?;
         let mut keys = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .call("DescribeParameters", prefix, None, || {
-                    self.client
-                        .describe_parameters()
-                        .parameter_filters(filter.clone())
-                        .max_results(50)
-                        .set_next_token(token.clone())
-                        .send()
-                })
-                .await?;
-            keys.extend(
-                page.parameters()
-                    .iter()
-                    .filter_map(|p| p.key_id().map(str::to_owned)),
-            );
-            match page.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
-                _ => break,
-            }
-        }
+        self.paged(
+            "DescribeParameters",
+            prefix,
+            |token| {
+                self.client
+                    .describe_parameters()
+                    .parameter_filters(filter.clone())
+                    .max_results(50)
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| page.next_token(),
+            |page| {
+                keys.extend(
+                    page.parameters()
+                        .iter()
+                        .filter_map(|p| p.key_id().map(str::to_owned)),
+                );
+                true
+            },
+        )
+        .await?;
         keys.sort();
         keys.dedup();
         Ok(keys)
