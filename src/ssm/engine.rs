@@ -1,7 +1,8 @@
 //! Applies a push: writes and deletes run concurrently, paced by one governor, with a
 //! progress bar on a terminal. Every job ends as applied or failed; nothing is dropped.
 
-use super::client::{BATCH_LIMIT, CallError, Ssm};
+use super::client::{BATCH_LIMIT, Ssm};
+use super::failure::CallError;
 use super::governor::Governor;
 use super::tags::TagStep;
 use crate::secret::SecretValue;

@@ -3,8 +3,8 @@
 //! sides now agree on. Push and pull share it, so whichever side a decision keeps, the two
 //! end up equal.
 
-use super::client::CallError;
 use super::engine::{Apply, Outcome, PutJob};
+use super::failure::CallError;
 use super::governor::Governor;
 use super::plan::{Action, Step};
 use super::sync::SyncSession;

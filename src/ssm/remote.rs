@@ -1,7 +1,8 @@
 //! A connection to SSM for one command: the async runtime and the client, built from the
 //! AWS flags. Commands stay synchronous; they hand futures to [`Remote::run`].
 
-use super::client::{Patience, Ssm, Target};
+use super::client::Ssm;
+use super::setup::{Patience, Target};
 use crate::cli::AwsArgs;
 use crate::error::{Error, Result};
 use std::cell::OnceCell;

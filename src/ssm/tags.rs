@@ -6,7 +6,7 @@
 //! missing or differ are sent, and tags the wanted set does not name are left alone (other
 //! tools may own them).
 
-use super::client::CallError;
+use super::failure::CallError;
 use super::governor::{Governor, Limits};
 use super::plan::{Action, Status, Step};
 use super::sync::SyncSession;
