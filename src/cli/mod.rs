@@ -168,7 +168,7 @@ pub enum Command {
     #[command(after_long_help = docs::after_long_help("rollback"))]
     Rollback(RollbackArgs),
 
-    /// Check the vault, the key and the AWS setup push and pull need; each problem with its fix
+    /// Check the vault, its key and the AWS setup; each problem with its fix
     #[command(after_long_help = docs::after_long_help("doctor"))]
     Doctor(DoctorArgs),
 
