@@ -298,3 +298,35 @@ fn access_denied_names_the_action_and_the_parameter_never_the_value() {
         out.stdout
     );
 }
+
+#[test]
+fn doctor_names_where_the_credentials_come_from() {
+    let moto = MotoServer::start();
+    let p = Project::with_app(&moto.endpoint(), &unique_app_id());
+    let credentials = |p: &Project| {
+        let report = p.cmd(&["doctor", "--json"]).stdout_json().success().json();
+        let check = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "credentials")
+            .unwrap()
+            .clone();
+        assert_eq!(check["status"], "pass", "{report}");
+        check["detail"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(credentials(&p), "from environment variables");
+    // A profile's keys in ~/.aws/credentials, chosen with AWS_PROFILE.
+    let aws = p.temp().join("home/.aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(
+        aws.join("credentials"),
+        "[dev]\naws_access_key_id = test\naws_secret_access_key = test\n",
+    )
+    .unwrap();
+    let p = p
+        .remove_env("AWS_ACCESS_KEY_ID")
+        .remove_env("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_PROFILE", "dev");
+    assert_eq!(credentials(&p), "from a profile's keys (profile dev)");
+}
