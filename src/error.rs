@@ -93,13 +93,18 @@ pub enum Error {
     NotFound(String),
     #[error("no vault at {}: run 'ampsecret init' first (or pass --vault)", dir.display())]
     NoVault { dir: PathBuf },
-    #[error("no secret {name} in {scope}{}; 'ampsecret list --all' shows what the vault holds",
-        .fallback.as_ref().map_or_else(String::new, |f| format!(" nor in {f}")))]
+    #[error("no secret {name} in {scope}{}; {}",
+        .fallback.as_ref().map_or_else(String::new, |f| format!(" nor in {f}")),
+        not_found_hint(.elsewhere, .fallback.as_ref(), .closest.as_deref()))]
     SecretNotFound {
         scope: ScopeKey,
         name: String,
         /// The shared scope that was looked in too.
         fallback: Option<ScopeKey>,
+        /// Other scopes of the vault that hold the name.
+        elsewhere: Vec<ScopeKey>,
+        /// The closest name the scope (or its fallback) holds, when one is close.
+        closest: Option<String>,
     },
     #[error("secret name '{name}': {error}")]
     SecretName { name: String, error: NameError },
@@ -208,6 +213,31 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The next step after a secret was not found: the closest name, else where the name is,
+/// else how to see what the vault holds.
+fn not_found_hint(
+    elsewhere: &[ScopeKey],
+    fallback: Option<&ScopeKey>,
+    closest: Option<&str>,
+) -> String {
+    if let Some(closest) = closest {
+        return format!("did you mean {}?", crate::text::escape(closest));
+    }
+    let Some(first) = elsewhere.first() else {
+        return "'ampsecret list --all' shows what the vault holds".to_owned();
+    };
+    let scopes: Vec<String> = elsewhere.iter().map(ToString::to_string).collect();
+    let mut hint = format!("it is in {}: pass {}", scopes.join(", "), first.flag());
+    // Without --effective a deployment's own scope is read alone; with it, the shared
+    // scope it falls back to is read too.
+    if fallback.is_none() && elsewhere.iter().any(|s| s.is_shared()) {
+        hint.push_str(
+            ", or --effective for what a deployment reads (its own value, else the shared one)",
+        );
+    }
+    hint
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,12 +269,25 @@ mod tests {
             scope: ScopeKey::Branch("main".into()),
             name: "K".into(),
             fallback: Some(ScopeKey::Shared),
+            elsewhere: Vec::new(),
+            closest: None,
         };
         assert_eq!(
             missing.to_string(),
             "no secret K in branch:main nor in shared; 'ampsecret list --all' shows what the vault holds"
         );
         assert_eq!(missing.exit_code(), exit::NOT_FOUND);
+        let elsewhere = Error::SecretNotFound {
+            scope: ScopeKey::Branch("main".into()),
+            name: "K".into(),
+            fallback: None,
+            elsewhere: vec![ScopeKey::Shared, ScopeKey::Sandbox("bob".into())],
+            closest: None,
+        };
+        assert_eq!(
+            elsewhere.to_string(),
+            "no secret K in branch:main; it is in shared, sandbox:bob: pass --shared, or --effective for what a deployment reads (its own value, else the shared one)"
+        );
         let yes = Error::NeedsYes {
             command: "import",
             preview: true,

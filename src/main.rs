@@ -35,51 +35,34 @@ fn main() -> ExitCode {
                     "error": { "kind": error.kind(), "code": error.exit_code(), "message": message }
                 });
                 eprintln!("{doc}");
+            } else if matches!(error, Error::Cancelled) {
+                // "n" at a prompt is an answer, not a failure: said quietly (exit 130).
+                eprintln!("Cancelled; nothing was changed.");
             } else {
-                eprintln!("error: {message}");
+                eprintln!(
+                    "{}",
+                    ampsecret::output::error_prefix(&format!("error: {message}"))
+                );
             }
             ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1))
         }
     }
 }
 
-/// Prints clap's error as one line (keeping its "tip"), or help and version as they are.
+/// Prints clap's error as one line that says what to do next, or help and version as they
+/// are.
 fn usage_error(error: clap::Error) -> ExitCode {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    if matches!(
-        error.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
-        let _ = error.print();
-        return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match ampsecret::cli::usage::message(&error, &args) {
+        Some(line) => {
+            eprintln!("{}", ampsecret::output::error_prefix(&line));
+            ExitCode::from(2)
+        }
+        None => {
+            let _ = error.print();
+            ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
+        }
     }
-    // A stray word on the command line may be a value pasted where none is taken: never
-    // repeat it (it would land in logs and scrollback).
-    if error.kind() == ErrorKind::UnknownArgument
-        && let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg)
-        && !arg.starts_with('-')
-    {
-        eprintln!(
-            "error: unexpected argument (not shown); values are never taken from the command line: use the hidden prompt, --stdin or --file (see 'ampsecret help')"
-        );
-        return ExitCode::from(2);
-    }
-    // clap's message runs until the "Usage:" block; keep it and any tips on one line.
-    let text = error.render().to_string();
-    let message: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .take_while(|l| !l.starts_with("Usage:"))
-        .filter(|l| !l.is_empty())
-        .collect();
-    let message = message.join(" ");
-    eprintln!(
-        "{} (see 'ampsecret --help')",
-        ampsecret::text::escape(&message)
-    );
-    ExitCode::from(2)
 }
 
 /// Diagnostics go to stderr and come from ampsecret's own code only: dependencies (the AWS
@@ -95,10 +78,7 @@ fn init_diagnostics(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(
-            std::env::var_os("NO_COLOR").is_none()
-                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        )
+        .with_ansi(ampsecret::output::colour(ampsecret::output::Stream::Err))
         .without_time()
         .init();
 }

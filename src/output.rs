@@ -137,7 +137,185 @@ pub fn timestamp(secs: u64) -> String {
 
 /// `n thing` or `n things`.
 pub fn count(n: usize, thing: &str) -> String {
-    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
+    format!("{n} {}", plural(n, thing))
+}
+
+/// `thing` or `things`, agreeing with `n`.
+pub fn plural(n: usize, thing: &str) -> String {
+    if n == 1 {
+        thing.to_owned()
+    } else {
+        format!("{thing}s")
+    }
+}
+
+/// A verb agreeing with `n` subjects: `agree(1, "has", "have")`.
+pub fn agree(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
+/// Where text goes: colour is decided per stream, since one may be a terminal and the
+/// other a pipe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Out,
+    Err,
+}
+
+/// The few styles ampsecret uses: a mark's meaning (create, change, delete, problem) and
+/// headings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Something new: create, store.
+    Added,
+    /// Something changed: update.
+    Changed,
+    /// Something removed: delete.
+    Removed,
+    /// Needs attention: a conflict, a failure, an error.
+    Problem,
+    /// Column headings.
+    Heading,
+    /// Unchanged, kept: quiet.
+    Quiet,
+}
+
+impl Style {
+    fn code(self) -> &'static str {
+        match self {
+            Style::Added => "32",
+            Style::Changed => "33",
+            Style::Removed | Style::Problem => "31",
+            Style::Heading => "1",
+            Style::Quiet => "2",
+        }
+    }
+}
+
+/// Whether `stream` gets colour: never with `NO_COLOR` (any non-empty value), always with
+/// `CLICOLOR_FORCE` (other than `0`), else only when it is a terminal. Pipes and files never
+/// get escape codes by default.
+pub fn colour(stream: Stream) -> bool {
+    static OUT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    static ERR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let decide = |terminal: bool| {
+        let set = |var: &str| std::env::var_os(var).is_some_and(|v| !v.is_empty() && v != "0");
+        if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            false
+        } else {
+            set("CLICOLOR_FORCE") || terminal
+        }
+    };
+    match stream {
+        Stream::Out => *OUT.get_or_init(|| decide(io::IsTerminal::is_terminal(&io::stdout()))),
+        Stream::Err => *ERR.get_or_init(|| decide(io::IsTerminal::is_terminal(&io::stderr()))),
+    }
+}
+
+/// `text` in `style` when `stream` gets colour, else as it is.
+pub fn paint(stream: Stream, style: Style, text: &str) -> String {
+    if colour(stream) {
+        format!("\x1b[{}m{text}\x1b[0m", style.code())
+    } else {
+        text.to_owned()
+    }
+}
+
+/// An error line for stderr with its `error:` in red when stderr gets colour.
+pub fn error_prefix(line: &str) -> String {
+    match line.strip_prefix("error:") {
+        Some(rest) => format!("{}{rest}", paint(Stream::Err, Style::Problem, "error:")),
+        None => line.to_owned(),
+    }
+}
+
+/// Rows of cells printed in aligned columns (two spaces apart; the last column is not
+/// padded, so no line ends in spaces). A cell may carry a style, applied after padding so
+/// escape codes never shift a column.
+#[derive(Default)]
+pub struct Table {
+    rows: Vec<Vec<(String, Option<Style>)>>,
+    /// Leading spaces before every row.
+    indent: usize,
+}
+
+impl Table {
+    pub fn new() -> Table {
+        Table::default()
+    }
+
+    /// A table whose rows start with `indent` spaces (plan lines under a heading).
+    pub fn indented(indent: usize) -> Table {
+        Table {
+            rows: Vec::new(),
+            indent,
+        }
+    }
+
+    /// Adds a row of plain cells.
+    pub fn row<S: Into<String>>(&mut self, cells: impl IntoIterator<Item = S>) {
+        self.rows
+            .push(cells.into_iter().map(|c| (c.into(), None)).collect());
+    }
+
+    /// Adds a row whose cells may carry a style.
+    pub fn styled_row(&mut self, cells: Vec<(String, Option<Style>)>) {
+        self.rows.push(cells);
+    }
+
+    /// Adds a heading row (bold on a terminal).
+    pub fn heading(&mut self, cells: &[&str]) {
+        self.rows.push(
+            cells
+                .iter()
+                .map(|c| ((*c).to_owned(), Some(Style::Heading)))
+                .collect(),
+        );
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Writes the rows to `w`, styled for `stream`.
+    pub fn write(&self, w: &mut dyn Write, stream: Stream) -> io::Result<()> {
+        let columns = self.rows.iter().map(Vec::len).max().unwrap_or(0);
+        let widths: Vec<usize> = (0..columns)
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.get(i))
+                    .map(|(c, _)| c.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for row in &self.rows {
+            // Trailing empty cells add nothing, not even padding.
+            let used = row
+                .iter()
+                .rposition(|(c, _)| !c.is_empty())
+                .map_or(0, |i| i + 1);
+            let mut line = " ".repeat(self.indent);
+            for (i, (cell, style)) in row.iter().take(used).enumerate() {
+                let last = i + 1 == used;
+                let pad = if last {
+                    0
+                } else {
+                    widths[i] - cell.chars().count()
+                };
+                match style {
+                    Some(style) => line.push_str(&paint(stream, *style, cell)),
+                    None => line.push_str(cell),
+                }
+                if !last {
+                    line.push_str(&" ".repeat(pad + 2));
+                }
+            }
+            writeln!(w, "{line}")?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -174,5 +352,20 @@ mod tests {
     fn plurals() {
         assert_eq!(count(1, "secret"), "1 secret");
         assert_eq!(count(0, "secret"), "0 secrets");
+        assert_eq!(agree(2, "needs", "need"), "need");
+    }
+
+    #[test]
+    fn tables_align_without_trailing_spaces() {
+        let mut table = Table::indented(2);
+        table.row(["+", "A", "create"]);
+        table.row(["~", "LONGER_NAME", "update"]);
+        table.row(["=", "B", ""]);
+        let mut out = Vec::new();
+        table.write(&mut out, Stream::Out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "  +  A            create\n  ~  LONGER_NAME  update\n  =  B\n"
+        );
     }
 }
