@@ -119,11 +119,11 @@ fn clap_text(error: &clap::Error) -> String {
         .take_while(|l| !l.starts_with("Usage:"))
         .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
         .collect();
-    // "…were not provided:" and the list under it read as one sentence.
+    // A list under "…cannot be used with:" reads on; a tip is a sentence of its own.
     let mut text = String::new();
     for line in lines {
         if !text.is_empty() {
-            text.push_str(if text.ends_with(':') { " " } else { "; " });
+            text.push_str(if line.starts_with("tip:") { "; " } else { " " });
         }
         text.push_str(line);
     }

@@ -71,11 +71,10 @@ impl Render for Created {
 
 /// `init` itself: creates the vault, registers git's drivers, says what to run next.
 pub fn run(cx: &Context, out: &Output, args: InitArgs) -> Result<()> {
-    // `init --app-id` on an existing vault is someone adding the app id: say how.
-    if let (Some(app_id), Err(Error::Usage(_))) = (
-        &cx.config.app_id,
-        VaultDir::ensure_absent(&cx.config.vault_dir),
-    ) {
+    // `init --app-id` on a vault without that app id is someone adding it: say how.
+    if let (Some(app_id), Ok(Some(existing))) = (&cx.config.app_id, cx.vault_dir())
+        && existing.config.app_id.as_ref() != Some(app_id)
+    {
         return Err(Error::Usage(format!(
             "a vault already exists at {}: set its app id with 'ampsecret config set app_id {app_id}'",
             cx.config.vault_dir.display()

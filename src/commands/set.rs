@@ -117,8 +117,9 @@ fn read_value(cx: &Context, out: &Output, args: &SetArgs) -> Result<SecretValue>
         let mut bytes = read_capped(file, &path.display().to_string())?;
         if args.strip_newline {
             strip_one_newline(&mut bytes);
-        } else if bytes.ends_with(b"\n") && !bytes.ends_with(b"\n\n") {
-            // `echo value > file` adds one; a PEM file ends with one on purpose.
+        } else if bytes.iter().position(|b| *b == b'\n') == Some(bytes.len() - 1) {
+            // One line and its newline is what `echo value > file` writes; a multi-line
+            // value (a PEM key) ends with one on purpose.
             out.message(format_args!(
                 "note: {} ends with a newline, kept as part of the value; pass --strip-newline to drop it",
                 path.display()

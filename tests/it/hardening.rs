@@ -936,8 +936,15 @@ fn init_requires_a_passphrase_of_twelve_characters() {
         )
         .fails(5);
     assert!(!p.vault_dir().join("config.toml").exists());
+    // Without --app-id, the first next step is setting it.
     p.cmd(&["init", "--passphrase"])
         .env("AMPSECRET_PASSPHRASE", "twelve chars")
-        .stderr(p.init_passphrase_stderr())
+        .stderr(format!(
+            "Created the vault at {}.\nIt opens with your passphrase.\nNext:\n  \
+             ampsecret config set app_id ID  # your Amplify app id (Amplify console: App \
+             settings); push needs it\n  ampsecret set NAME              # store a secret \
+             (hidden prompt)\n",
+            p.vault_dir().display()
+        ))
         .success();
 }

@@ -36,7 +36,7 @@ fn generated() -> BTreeMap<String, String> {
     let p = Project::new();
     let dir = p.temp().join("man1");
     p.cmd(&["man", "--dir", dir.to_str().unwrap()])
-        .stderr(format!("Wrote 21 manual pages to {}.\n", dir.display()))
+        .stderr(format!("Wrote 22 manual pages to {}.\n", dir.display()))
         .success();
     pages_in(&dir)
 }
@@ -336,14 +336,14 @@ fn help_shows_examples_and_a_misspelled_command_gets_a_suggestion() {
         .success();
     p.cmd(&["lsit"])
         .stderr(
-            "error: unrecognized subcommand 'lsit' tip: some similar subcommands exist: \
-             'set', 'list' (see 'ampsecret --help')\n",
+            "error: 'lsit' is not a command of ampsecret; did you mean 'list'? \
+             (see 'ampsecret --help')\n",
         )
         .fails(2);
     p.cmd(&["remvoe", "K"])
         .stderr(
-            "error: unrecognized subcommand 'remvoe' tip: some similar subcommands exist: \
-             'rm', 'resolve', 'remove' (see 'ampsecret --help')\n",
+            "error: 'remvoe' is not a command of ampsecret; did you mean 'remove'? \
+             (see 'ampsecret --help')\n",
         )
         .fails(2);
 }

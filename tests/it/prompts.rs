@@ -61,18 +61,67 @@ fn set_asks_for_the_value_twice() {
 }
 
 #[test]
-fn set_with_two_different_values_stores_nothing() {
+fn set_with_two_different_values_asks_again_three_times_then_stores_nothing() {
     let p = Project::initialized();
     let before = p.snapshot();
+    let mut s = pty(&p, &["set", "MY_API_KEY"]);
+    for left in ["2 tries left", "1 try left"] {
+        s.exp_string("Value for MY_API_KEY: ").unwrap();
+        s.send_line(VALUE).unwrap();
+        s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
+        s.send_line("something else").unwrap();
+        s.exp_string(&format!("The two values differ; try again ({left}).")).unwrap();
+    }
+    s.exp_string("Value for MY_API_KEY: ").unwrap();
+    s.send_line(VALUE).unwrap();
+    s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
+    s.send_line("third mismatch").unwrap();
+    let (code, rest) = finish(s);
+    assert_eq!(code, 5, "{rest}");
+    assert!(
+        rest.contains("error: no value for MY_API_KEY after 3 tries"),
+        "{rest}"
+    );
+    assert!(!rest.contains(VALUE), "{rest}");
+    assert_eq!(p.snapshot(), before);
+}
+
+#[test]
+fn a_mismatch_then_a_match_stores_the_value() {
+    let p = Project::initialized();
     let mut s = pty(&p, &["set", "MY_API_KEY"]);
     s.exp_string("Value for MY_API_KEY: ").unwrap();
     s.send_line(VALUE).unwrap();
     s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
-    s.send_line("something else").unwrap();
+    s.send_line("typo").unwrap();
+    s.exp_string("The two values differ; try again (2 tries left).").unwrap();
+    s.exp_string("Value for MY_API_KEY: ").unwrap();
+    s.send_line(VALUE).unwrap();
+    s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
+    s.send_line(VALUE).unwrap();
     let (code, rest) = finish(s);
-    assert_eq!(code, 5, "{rest}");
-    assert!(rest.contains("the two values typed differ"), "{rest}");
-    assert_eq!(p.snapshot(), before);
+    assert_eq!(code, 0, "{rest}");
+    assert_eq!(p.get("MY_API_KEY", &[]), VALUE);
+}
+
+#[test]
+fn an_empty_value_is_refused_at_once_and_asked_again() {
+    let p = Project::initialized();
+    let mut s = pty(&p, &["set", "MY_API_KEY"]);
+    s.exp_string("Value for MY_API_KEY: ").unwrap();
+    s.send_line("").unwrap();
+    // Refused before the repeat prompt.
+    let between = s
+        .exp_string("The value is empty; type it, or press Ctrl-C to cancel; try again (2 tries left).")
+        .unwrap();
+    assert!(!between.contains("Repeat"), "{between}");
+    s.exp_string("Value for MY_API_KEY: ").unwrap();
+    s.send_line(VALUE).unwrap();
+    s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
+    s.send_line(VALUE).unwrap();
+    let (code, rest) = finish(s);
+    assert_eq!(code, 0, "{rest}");
+    assert_eq!(p.get("MY_API_KEY", &[]), VALUE);
 }
 
 #[test]
@@ -213,7 +262,7 @@ fn ctrl_c_at_the_hidden_prompt_changes_nothing() {
     s.send_control('c').unwrap();
     let (code, rest) = finish(s);
     assert_eq!(code, 130, "{rest}");
-    assert!(rest.contains("cancelled; nothing was changed"), "{rest}");
+    assert!(rest.contains("Cancelled; nothing was changed."), "{rest}");
     assert_eq!(p.snapshot(), before);
 }
 

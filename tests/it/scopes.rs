@@ -452,7 +452,7 @@ fn export_remote_prints_the_effective_values_from_ssm() {
         .env_remove("AWS_APP_ID")
         .stderr(
             "error: no Amplify app id for the branch:feature/login scope: pass --app-id, set \
-             AWS_APP_ID, or run 'ampsecret init --app-id ID'\n",
+             AWS_APP_ID, or run 'ampsecret config set app_id ID'\n",
         )
         .fails(2);
 }
@@ -667,7 +667,7 @@ fn all_scopes_in_one_run_with_a_report_per_scope() {
     p.cmd(&["push", "--all", "--branch", "main", "--yes"])
         .stderr(
             "error: the argument '--all' cannot be used with: --branch <NAME> --sandbox[=<ID>] \
-             --standalone[=<ID>] --shared[=<NS>] (see 'ampsecret --help')\n",
+             --standalone[=<ID>] --shared[=<NS>] (see 'ampsecret push --help')\n",
         )
         .fails(2);
 
