@@ -37,7 +37,7 @@ pub fn hidden_value(label: &str) -> Result<SecretValue> {
         let first = read_hidden(&format!("Value for {label}: "))?;
         if first.is_empty() {
             say(&format!(
-                "The value is empty; type it, or press Ctrl-C to cancel{}.",
+                "The value is empty{}.",
                 tries_left(left)
             ));
             continue;
