@@ -36,10 +36,7 @@ pub fn hidden_value(label: &str) -> Result<SecretValue> {
         let left = TRIES - attempt;
         let first = read_hidden(&format!("Value for {label}: "))?;
         if first.is_empty() {
-            say(&format!(
-                "The value is empty{}.",
-                tries_left(left)
-            ));
+            say(&format!("The value is empty{}.", tries_left(left)));
             continue;
         }
         let second = read_hidden(&format!("Repeat the value for {label}: "))?;

@@ -788,8 +788,8 @@ fn control_characters_in_scope_names_are_refused_and_escaped() {
         .unwrap();
     p.cmd(&["list", "--all"])
         .stdout(
-            "NAME  SCOPE                           UPDATED\n\
-             K     branch:evil\\u{1b}[31mRED\\nFAKE  1970-01-01T00:00:01Z\n",
+            "NAME  SCOPE                           UPDATED               SYNCED\n\
+             K     branch:evil\\u{1b}[31mRED\\nFAKE  1970-01-01T00:00:01Z  no\n",
         )
         .success();
     // Shell completion never offers it (a newline would make two candidates).

@@ -118,7 +118,12 @@ fn secret_service_holds_the_key_and_a_locked_keyring_falls_back() {
         started.elapsed() < Duration::from_secs(20),
         "a locked keyring must not hang"
     );
-    assert_eq!(out.stderr.matches("identities/").count(), 1, "{}", out.stderr);
+    assert_eq!(
+        out.stderr.matches("identities/").count(),
+        1,
+        "{}",
+        out.stderr
+    );
     locked.set("K", "v", &[]);
     assert_eq!(locked.get("K", &[]), "v");
 }
@@ -140,9 +145,15 @@ fn no_secret_service_falls_back_to_a_private_identity_file() {
     assert_eq!(out.json()["key_location"], "file");
     let note: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(note.len(), 1, "one line says so: {note:?}");
-    assert!(note[0].starts_with("No OS keyring here; the key is in "), "{note:?}");
+    assert!(
+        note[0].starts_with("No OS keyring here; the key is in "),
+        "{note:?}"
+    );
     // Never the raw error of the keyring library.
-    assert!(!out.stderr.contains("Platform") && !out.stderr.contains("dbus"), "{note:?}");
+    assert!(
+        !out.stderr.contains("Platform") && !out.stderr.contains("dbus"),
+        "{note:?}"
+    );
     p.set("K", "v", &[]);
     assert_eq!(p.get("K", &[]), "v");
 }

@@ -70,7 +70,8 @@ fn set_with_two_different_values_asks_again_three_times_then_stores_nothing() {
         s.send_line(VALUE).unwrap();
         s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
         s.send_line("something else").unwrap();
-        s.exp_string(&format!("The two values differ; try again ({left}).")).unwrap();
+        s.exp_string(&format!("The two values differ; try again ({left})."))
+            .unwrap();
     }
     s.exp_string("Value for MY_API_KEY: ").unwrap();
     s.send_line(VALUE).unwrap();
@@ -94,7 +95,8 @@ fn a_mismatch_then_a_match_stores_the_value() {
     s.send_line(VALUE).unwrap();
     s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
     s.send_line("typo").unwrap();
-    s.exp_string("The two values differ; try again (2 tries left).").unwrap();
+    s.exp_string("The two values differ; try again (2 tries left).")
+        .unwrap();
     s.exp_string("Value for MY_API_KEY: ").unwrap();
     s.send_line(VALUE).unwrap();
     s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
