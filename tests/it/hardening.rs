@@ -904,7 +904,7 @@ fn check_reports_a_too_deeply_nested_file_instead_of_crashing() {
     .unwrap();
     p.set("K", "v", &[]);
     p.cmd(&["check"])
-        .stderr("All 1 secrets used by the backend (1 files) have a value in branch:main.\n")
+        .stderr("The 1 secret used by the backend (in 1 file) has a value in branch:main.\n")
         .success();
     fs::write(amplify.join("deep.ts"), nested(10_000)).unwrap();
     p.cmd(&["check"])
