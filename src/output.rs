@@ -237,6 +237,8 @@ pub struct Table {
     rows: Vec<Vec<(String, Option<Style>)>>,
     /// Leading spaces before every row.
     indent: usize,
+    /// One space, not two, after the first column (a plan's mark: `+ NAME`).
+    tight_first: bool,
 }
 
 impl Table {
@@ -249,6 +251,7 @@ impl Table {
         Table {
             rows: Vec::new(),
             indent,
+            tight_first: false,
         }
     }
 
@@ -309,12 +312,206 @@ impl Table {
                     None => line.push_str(cell),
                 }
                 if !last {
-                    line.push_str(&" ".repeat(pad + 2));
+                    let gap = if i == 0 && self.tight_first { 1 } else { 2 };
+                    line.push_str(&" ".repeat(pad + gap));
                 }
             }
             writeln!(w, "{line}")?;
         }
         Ok(())
+    }
+}
+
+/// What a change does, in the one vocabulary push, pull and import share: the verb of the
+/// plan ("create") and of the report ("created"), and its mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    Create,
+    Update,
+    Delete,
+    /// Push keeping SSM's value: stored in the vault.
+    Store,
+    /// Pull keeping the vault's value: written to SSM.
+    Write,
+    /// Nothing to do (unchanged, or kept as it is).
+    Keep,
+}
+
+impl Change {
+    /// The plan's verb: "create".
+    pub fn verb(self) -> &'static str {
+        match self {
+            Change::Create => "create",
+            Change::Update => "update",
+            Change::Delete => "delete",
+            Change::Store => "store",
+            Change::Write => "write",
+            Change::Keep => "keep",
+        }
+    }
+
+    /// The report's verb: "created".
+    pub fn done(self) -> &'static str {
+        match self {
+            Change::Create => "created",
+            Change::Update => "updated",
+            Change::Delete => "deleted",
+            Change::Store => "stored in the vault",
+            Change::Write => "written to SSM",
+            Change::Keep => "kept",
+        }
+    }
+
+    /// The change a JSON report's action names ("create", …).
+    pub fn from_verb(verb: &str) -> Change {
+        match verb {
+            "create" => Change::Create,
+            "update" => Change::Update,
+            "delete" => Change::Delete,
+            "store" => Change::Store,
+            "write" => Change::Write,
+            _ => Change::Keep,
+        }
+    }
+
+    fn mark(self) -> (&'static str, Style) {
+        match self {
+            Change::Create => ("+", Style::Added),
+            Change::Update => ("~", Style::Changed),
+            Change::Delete => ("-", Style::Removed),
+            Change::Store => ("<", Style::Changed),
+            Change::Write => (">", Style::Changed),
+            Change::Keep => ("=", Style::Quiet),
+        }
+    }
+}
+
+/// A plan as push, pull and import show it on stderr: a heading, then one aligned line per
+/// name (`  + NAME  create (new)`), marks coloured on a terminal.
+pub struct Plan {
+    heading: String,
+    lines: Table,
+}
+
+impl Plan {
+    pub fn new(heading: String) -> Plan {
+        let mut lines = Table::indented(2);
+        lines.tight_first = true;
+        Plan { heading, lines }
+    }
+
+    /// A line: the change's mark, the name, and what happens.
+    pub fn line(&mut self, change: Change, name: &str, what: String) {
+        let (mark, style) = change.mark();
+        self.marked(mark, style, name, what);
+    }
+
+    /// A line about a problem (`  ! NAME  not stored: …`).
+    pub fn problem(&mut self, name: &str, what: String) {
+        self.marked("!", Style::Problem, name, what);
+    }
+
+    /// A line with a mark of its own (`diff`'s states).
+    pub fn marked(&mut self, mark: &str, style: Style, name: &str, what: String) {
+        self.lines.styled_row(vec![
+            (mark.to_owned(), Some(style)),
+            (name.to_owned(), None),
+            (what, None),
+        ]);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Writes the heading and the lines (nothing when there are no lines).
+    pub fn write(&self, err: &mut dyn Write) -> io::Result<()> {
+        if self.lines.is_empty() {
+            return Ok(());
+        }
+        writeln!(err, "{}", self.heading)?;
+        self.write_lines(err)
+    }
+
+    /// Writes the lines alone (problems under a report).
+    pub fn write_lines(&self, err: &mut dyn Write) -> io::Result<()> {
+        self.lines.write(err, Stream::Err)
+    }
+
+    /// Writes the heading and the lines to `w`, styled for `stream` (a report on stdout).
+    pub fn write_on(&self, w: &mut dyn Write, stream: Stream) -> io::Result<()> {
+        writeln!(w, "{}", self.heading)?;
+        self.lines.write(w, stream)
+    }
+}
+
+/// How many changes of each kind: the counts in a plan's or a report's last line.
+#[derive(Debug, Default, Clone)]
+pub struct Tally(std::collections::BTreeMap<Change, usize>);
+
+impl Tally {
+    pub fn add(&mut self, change: Change) {
+        *self.0.entry(change).or_default() += 1;
+    }
+
+    /// Changes other than keeping.
+    pub fn changes(&self) -> usize {
+        self.0
+            .iter()
+            .filter(|(c, _)| **c != Change::Keep)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// "1 to create, 2 to update".
+    pub fn planned(&self) -> String {
+        self.list(|c| format!("to {}", c.verb()))
+    }
+
+    /// "1 created, 2 updated".
+    pub fn done(&self) -> String {
+        self.list(|c| c.done().to_owned())
+    }
+
+    fn list(&self, word: impl Fn(Change) -> String) -> String {
+        self.0
+            .iter()
+            .filter(|(c, n)| **c != Change::Keep && **n > 0)
+            .map(|(c, n)| format!("{n} {}", word(*c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The report's last line: `Applied 2 changes to TARGET: 1 created, 1 updated.`, with
+    /// failures counted, or the dry run's line, or `Nothing to VERB: …` when nothing
+    /// differs.
+    pub fn summary(&self, dry_run: bool, failed: usize, target: &str, nothing: &str) -> String {
+        let changes = self.changes();
+        if dry_run {
+            return if changes == 0 {
+                format!("{nothing} Dry run: nothing was changed.")
+            } else {
+                format!(
+                    "Dry run: {} planned for {target} ({}); nothing was changed.",
+                    count(changes, "change"),
+                    self.planned()
+                )
+            };
+        }
+        match (changes, failed) {
+            (0, 0) => nothing.to_owned(),
+            (0, failed) => format!("Applied no change to {target}; {failed} failed."),
+            (n, 0) => format!(
+                "Applied {} to {target}: {}.",
+                count(n, "change"),
+                self.done()
+            ),
+            (n, failed) => format!(
+                "Applied {n} of {} to {target}: {}; {failed} failed.",
+                count(n + failed, "change"),
+                self.done()
+            ),
+        }
     }
 }
 
@@ -353,6 +550,36 @@ mod tests {
         assert_eq!(count(1, "secret"), "1 secret");
         assert_eq!(count(0, "secret"), "0 secrets");
         assert_eq!(agree(2, "needs", "need"), "need");
+    }
+
+    #[test]
+    fn one_vocabulary_for_reports() {
+        let mut tally = Tally::default();
+        tally.add(Change::Create);
+        tally.add(Change::Update);
+        tally.add(Change::Update);
+        tally.add(Change::Keep);
+        assert_eq!(
+            tally.summary(false, 0, "P", "Nothing."),
+            "Applied 3 changes to P: 1 created, 2 updated."
+        );
+        assert_eq!(
+            tally.summary(true, 0, "P", "Nothing."),
+            "Dry run: 3 changes planned for P (1 to create, 2 to update); nothing was changed."
+        );
+        assert_eq!(
+            Tally::default().summary(false, 0, "P", "Nothing to push."),
+            "Nothing to push."
+        );
+        let mut plan = Plan::new("Plan:".into());
+        plan.line(Change::Create, "A", "create (new)".into());
+        plan.line(Change::Keep, "LONGER", "unchanged".into());
+        let mut out = Vec::new();
+        plan.write(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Plan:\n  + A       create (new)\n  = LONGER  unchanged\n"
+        );
     }
 
     #[test]
