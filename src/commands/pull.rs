@@ -331,9 +331,15 @@ impl Render for Pulled {
             "Nothing to pull: the vault's {} matches {}.",
             self.scope, self.prefix
         );
-        let summary = self
-            .tally
-            .summary(self.dry_run, self.failed.len(), &target, &nothing);
+        let summary = if self.tally.changes() == 0 && !self.refused.is_empty() {
+            format!(
+                "Applied no change to {target}; {} not stored.",
+                count(self.refused.len(), "value")
+            )
+        } else {
+            self.tally
+                .summary(self.dry_run, self.failed.len(), &target, &nothing)
+        };
         writeln!(err, "{summary}")
     }
 }

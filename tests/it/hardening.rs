@@ -515,9 +515,9 @@ fn remote_errors_never_echo_a_value() {
         p.cmd(&["push", "--yes"])
             .stderr(format!(
                 "Plan for {prefix} (branch:main):\n\
-                 \x20 + LEAKY  create\n\
-                 \x20 ! LEAKY  failed: {reason}\n\
-                 Applied 0 changes to {prefix}; 1 failed.\n\
+                 \x20 + LEAKY  create (new)\n\
+                 \x20 ! LEAKY  create failed: {reason}\n\
+                 Applied no change to {prefix}; 1 failed.\n\
                  error: no change was applied; 1 failed (LEAKY); fix the cause and re-run\n"
             ))
             .fails(6);
@@ -731,13 +731,13 @@ fn pull_stores_only_what_set_accepts_and_names_what_it_skipped() {
     );
     p.cmd(&["pull", "--yes"])
         .stderr(format!(
-            "  ! HUGE  not stored: the value is 20000 bytes; SSM stores at most 8192 bytes \
+            "  ! HUGE      not stored: the value is 20000 bytes; SSM stores at most 8192 bytes \
              (Advanced tier)\n\
-             \x20 ! REF  not stored: the value contains '{{{{...}}}}', which SSM refuses (parameter \
-             references)\n\
+             \x20 ! REF       not stored: the value contains '{{{{...}}}}', which SSM refuses \
+             (parameter references)\n\
              \x20 ! WITH_NUL  not stored: the value contains a NUL byte, which no environment \
              variable or .env file can hold\n\
-             Stored 0 secrets from {prefix} in branch:main.\n"
+             Applied no change to branch:main from {prefix}; 3 values not stored.\n"
         ))
         .success();
     assert_eq!(names(&p), ["GOOD"]);
