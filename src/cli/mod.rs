@@ -449,7 +449,7 @@ pub struct ExecArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
     /// The command to run and its arguments, after '--'
-    #[arg(value_name = "COMMAND", required = true, last = true, value_hint = clap::ValueHint::CommandWithArguments)]
+    #[arg(value_name = "COMMAND", required = true, last = true, value_hint = clap::ValueHint::CommandWithArguments, add = clap_complete::ArgValueCompleter::new(complete::CommandLine))]
     pub command: Vec<std::ffi::OsString>,
 }
 
