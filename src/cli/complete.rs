@@ -16,9 +16,9 @@ use crate::vault::{Encryption, VaultView};
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use clap_complete::CompletionCandidate;
 use clap_complete::engine::{PathCompleter, ValueCompleter};
-use std::ffi::OsStr;
 use clap_complete::env::{self, EnvCompleter};
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::ffi::OsString;
 
 /// The variable the registration scripts set to ask for candidates. Namespaced, because a
@@ -221,7 +221,8 @@ fn commands_on_path(prefix: &str) -> Vec<CompletionCandidate> {
             let executable = entry
                 .metadata()
                 .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
-            if executable && name.starts_with(prefix) && !name.chars().any(crate::text::is_unusual) {
+            if executable && name.starts_with(prefix) && !name.chars().any(crate::text::is_unusual)
+            {
                 names.insert(name);
             }
         }

@@ -568,6 +568,9 @@ pub struct ManArgs {
     /// Write every page (ampsecret.1, ampsecret-set.1, …) into DIR, creating it
     #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub dir: Option<PathBuf>,
+    /// Install every page into your own manual folder ($XDG_DATA_HOME/man/man1, by default ~/.local/share/man/man1) and say whether man looks there
+    #[arg(long, conflicts_with = "dir")]
+    pub install: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -1,6 +1,6 @@
 //! Effective values: what a deployment resolves (the scope's value, else the shared one).
 
-use crate::support::{APP_ID, Project, no_secret};
+use crate::support::{APP_ID, Project};
 
 #[test]
 fn get_effective_falls_back_to_shared() {
