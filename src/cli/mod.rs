@@ -350,7 +350,7 @@ pub struct SetArgs {
     #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub file: Option<PathBuf>,
     /// With --file: drop one trailing newline (what 'echo value > file' adds)
-    #[arg(long, requires = "file")]
+    #[arg(long)]
     pub strip_newline: bool,
     /// Overwrite an existing secret without asking
     #[arg(short, long)]

@@ -37,6 +37,32 @@ pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
     if !exists && (!cx.config.interactive || cx.config.project_root.is_none()) {
         return Err(cx.no_vault());
     }
+    if args.strip_newline && args.file.is_none() {
+        return Err(Error::Usage(
+            "--strip-newline goes with --file (--stdin already drops one trailing newline)".into(),
+        ));
+    }
+    // Offered before the value is typed: a "no" wastes nothing.
+    let created = if exists {
+        None
+    } else {
+        let question = format!(
+            "This project has no vault yet. Create one at {} (as 'ampsecret init' does)?",
+            cx.config.vault_dir.display()
+        );
+        if !prompt::confirm(&question, true)? {
+            return Err(Error::Cancelled);
+        }
+        let (dir, key, _, note) = super::init::create(cx, false)?;
+        out.message(format_args!(
+            "Created the vault at {}.",
+            dir.dir().display()
+        ));
+        if let Some(note) = note {
+            out.message(format_args!("{note}"));
+        }
+        Some((dir, key))
+    };
     // The full SSM name is checked when the app's identity is known; a vault without an
     // app id still stores secrets (push names what is missing).
     let path = match cx.parameter(&scope, &args.name) {
@@ -75,26 +101,12 @@ pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
 
     let store =
         |v: &mut crate::vault::Vault| Ok(v.set(&scope, &args.name, value, crate::vault::now()));
-    let created = if exists {
-        let vault = cx.vault()?;
-        vault.dir.update(vault.key, store)?
-    } else {
-        let question = format!(
-            "This project has no vault yet. Create one at {} (as 'ampsecret init' does)?",
-            cx.config.vault_dir.display()
-        );
-        if !prompt::confirm(&question, true)? {
-            return Err(Error::Cancelled);
+    let created = match &created {
+        Some((dir, key)) => dir.update(key, store)?,
+        None => {
+            let vault = cx.vault()?;
+            vault.dir.update(vault.key, store)?
         }
-        let (dir, key, _, note) = super::init::create(cx, false)?;
-        out.message(format_args!(
-            "Created the vault at {}.",
-            dir.dir().display()
-        ));
-        if let Some(note) = note {
-            out.message(format_args!("{note}"));
-        }
-        dir.update(&key, store)?
     };
     out.emit(&Stored {
         name: args.name,

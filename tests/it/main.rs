@@ -20,5 +20,6 @@ mod safety;
 mod scopes;
 mod support;
 mod sync;
+mod teach;
 mod team;
 mod vault;

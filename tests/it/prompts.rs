@@ -18,7 +18,7 @@ pub(crate) fn pty(p: &Project, args: &[&str]) -> PtySession {
     pty_env(p, args, &[])
 }
 
-fn pty_env(p: &Project, args: &[&str], env: &[(&str, &str)]) -> PtySession {
+pub(crate) fn pty_env(p: &Project, args: &[&str], env: &[(&str, &str)]) -> PtySession {
     let mut command = Command::new(BIN);
     command
         .env_clear()
@@ -80,7 +80,7 @@ fn set_with_two_different_values_asks_again_three_times_then_stores_nothing() {
     let (code, rest) = finish(s);
     assert_eq!(code, 5, "{rest}");
     assert!(
-        rest.contains("error: no value for MY_API_KEY after 3 tries"),
+        rest.contains("no value for MY_API_KEY after 3 tries"),
         "{rest}"
     );
     assert!(!rest.contains(VALUE), "{rest}");
@@ -365,7 +365,7 @@ fn push_confirms_its_plan_and_a_conflict_is_settled_at_a_picker() {
 
     // Saying no applies nothing.
     let mut s = pty(&p, &["push"]);
-    s.exp_string("+ K  create").unwrap();
+    s.exp_string("K  create (new)").unwrap();
     s.exp_string("Apply 1 change to").unwrap();
     send(&mut s, "n");
     let (code, rest) = finish(s);
