@@ -58,6 +58,8 @@ impl Project {
                 app_id: Some(app.into()),
                 encryption: Encryption::X25519,
                 recipients: vec![identity.to_public().to_string()],
+                history: ampsecret::vault::config::DEFAULT_HISTORY,
+                tags: Default::default(),
             };
             Ok((config, Key::Identities(vec![identity]), ()))
         })

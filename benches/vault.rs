@@ -112,6 +112,8 @@ fn main() {
             app_id: Some("d1a2b3c4d5e6f7".into()),
             encryption: Encryption::X25519,
             recipients: vec![identity.to_public().to_string()],
+            history: ampsecret::vault::config::DEFAULT_HISTORY,
+            tags: Default::default(),
         };
         Ok((config, Key::Identities(vec![identity.clone()]), ()))
     })

@@ -93,18 +93,15 @@ pub enum Error {
     NotFound(String),
     #[error("no vault at {}: run 'ampsecret init' first (or pass --vault)", dir.display())]
     NoVault { dir: PathBuf },
-    #[error("no secret {name} in {scope}{}; {}",
-        .fallback.as_ref().map_or_else(String::new, |f| format!(" nor in {f}")),
-        not_found_hint(.elsewhere, .fallback.as_ref(), .closest.as_deref()))]
+    #[error("no secret {name} in {scope}{}; {hint}",
+        .fallback.as_ref().map_or_else(String::new, |f| format!(" nor in {f}")))]
     SecretNotFound {
         scope: ScopeKey,
         name: String,
         /// The shared scope that was looked in too.
         fallback: Option<ScopeKey>,
-        /// Other scopes of the vault that hold the name.
-        elsewhere: Vec<ScopeKey>,
-        /// The closest name the scope (or its fallback) holds, when one is close.
-        closest: Option<String>,
+        /// The next step (see [`Error::secret_not_found`]).
+        hint: String,
     },
     #[error("secret name '{name}': {error}")]
     SecretName { name: String, error: NameError },
@@ -172,6 +169,24 @@ impl Error {
             exit::CONFLICT => "conflict",
             exit::CANCELLED => "cancelled",
             _ => "failure",
+        }
+    }
+
+    /// `name` is not in `scope` (nor in `fallback`): the hint offers the closest name the
+    /// scopes looked in hold, else the other scopes that hold it (`elsewhere`), else how to
+    /// see what the vault holds.
+    pub fn secret_not_found(
+        scope: ScopeKey,
+        name: &str,
+        fallback: Option<ScopeKey>,
+        elsewhere: &[ScopeKey],
+        closest: Option<&str>,
+    ) -> Error {
+        Error::SecretNotFound {
+            hint: not_found_hint(elsewhere, fallback.as_ref(), closest),
+            scope,
+            name: name.to_owned(),
+            fallback,
         }
     }
 
@@ -265,25 +280,25 @@ mod tests {
 
     #[test]
     fn typed_messages() {
-        let missing = Error::SecretNotFound {
-            scope: ScopeKey::Branch("main".into()),
-            name: "K".into(),
-            fallback: Some(ScopeKey::Shared),
-            elsewhere: Vec::new(),
-            closest: None,
-        };
+        let missing = Error::secret_not_found(
+            ScopeKey::Branch("main".into()),
+            "K",
+            Some(ScopeKey::Shared),
+            &[],
+            None,
+        );
         assert_eq!(
             missing.to_string(),
             "no secret K in branch:main nor in shared; 'ampsecret list --all' shows what the vault holds"
         );
         assert_eq!(missing.exit_code(), exit::NOT_FOUND);
-        let elsewhere = Error::SecretNotFound {
-            scope: ScopeKey::Branch("main".into()),
-            name: "K".into(),
-            fallback: None,
-            elsewhere: vec![ScopeKey::Shared, ScopeKey::Sandbox("bob".into())],
-            closest: None,
-        };
+        let elsewhere = Error::secret_not_found(
+            ScopeKey::Branch("main".into()),
+            "K",
+            None,
+            &[ScopeKey::Shared, ScopeKey::Sandbox("bob".into())],
+            None,
+        );
         assert_eq!(
             elsewhere.to_string(),
             "no secret K in branch:main; it is in shared, sandbox:bob: pass --shared, or --effective for what a deployment reads (its own value, else the shared one)"

@@ -274,7 +274,7 @@ pub fn secret_not_found(
     fallback: Option<&ScopeKey>,
 ) -> Error {
     let looked_in = |key: &ScopeKey| key == scope || Some(key) == fallback;
-    let elsewhere = view
+    let elsewhere: Vec<ScopeKey> = view
         .scopes
         .iter()
         .filter(|s| !looked_in(&s.key) && s.secrets.iter().any(|e| e.name == name))
@@ -285,13 +285,13 @@ pub fn secret_not_found(
         .iter()
         .filter(|s| looked_in(&s.key))
         .flat_map(|s| s.secrets.iter().map(|e| e.name));
-    Error::SecretNotFound {
-        scope: scope.clone(),
-        name: name.to_owned(),
-        fallback: fallback.cloned(),
-        elsewhere,
-        closest: crate::text::closest(name, nearby).map(str::to_owned),
-    }
+    Error::secret_not_found(
+        scope.clone(),
+        name,
+        fallback.cloned(),
+        &elsewhere,
+        crate::text::closest(name, nearby),
+    )
 }
 
 /// Checks a secret name against Amplify's rule `^[A-Za-z0-9_.-]+$`.
