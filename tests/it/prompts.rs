@@ -40,6 +40,21 @@ pub(crate) fn finish(mut session: PtySession) -> (i32, String) {
     }
 }
 
+/// Answers the hidden prompt for MY_API_KEY: `first`, then `repeat`.
+fn type_value(s: &mut PtySession, first: &str, repeat: &str) {
+    s.exp_string("Value for MY_API_KEY: ").unwrap();
+    s.send_line(first).unwrap();
+    s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
+    s.send_line(repeat).unwrap();
+}
+
+/// Waits for a successful end and checks the value stored.
+fn stored(p: &Project, s: PtySession) {
+    let (code, rest) = finish(s);
+    assert_eq!(code, 0, "{rest}");
+    assert_eq!(p.get("MY_API_KEY", &[]), VALUE);
+}
+
 fn send(session: &mut PtySession, keys: &str) {
     session.send(keys).unwrap();
     session.flush().unwrap();
@@ -66,17 +81,11 @@ fn set_with_two_different_values_asks_again_three_times_then_stores_nothing() {
     let before = p.snapshot();
     let mut s = pty(&p, &["set", "MY_API_KEY"]);
     for left in ["2 tries left", "1 try left"] {
-        s.exp_string("Value for MY_API_KEY: ").unwrap();
-        s.send_line(VALUE).unwrap();
-        s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
-        s.send_line("something else").unwrap();
+        type_value(&mut s, VALUE, "something else");
         s.exp_string(&format!("The two values differ; try again ({left})."))
             .unwrap();
     }
-    s.exp_string("Value for MY_API_KEY: ").unwrap();
-    s.send_line(VALUE).unwrap();
-    s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
-    s.send_line("third mismatch").unwrap();
+    type_value(&mut s, VALUE, "third mismatch");
     let (code, rest) = finish(s);
     assert_eq!(code, 5, "{rest}");
     assert!(
@@ -91,19 +100,11 @@ fn set_with_two_different_values_asks_again_three_times_then_stores_nothing() {
 fn a_mismatch_then_a_match_stores_the_value() {
     let p = Project::initialized();
     let mut s = pty(&p, &["set", "MY_API_KEY"]);
-    s.exp_string("Value for MY_API_KEY: ").unwrap();
-    s.send_line(VALUE).unwrap();
-    s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
-    s.send_line("typo").unwrap();
+    type_value(&mut s, VALUE, "typo");
     s.exp_string("The two values differ; try again (2 tries left).")
         .unwrap();
-    s.exp_string("Value for MY_API_KEY: ").unwrap();
-    s.send_line(VALUE).unwrap();
-    s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
-    s.send_line(VALUE).unwrap();
-    let (code, rest) = finish(s);
-    assert_eq!(code, 0, "{rest}");
-    assert_eq!(p.get("MY_API_KEY", &[]), VALUE);
+    type_value(&mut s, VALUE, VALUE);
+    stored(&p, s);
 }
 
 #[test]
@@ -117,13 +118,8 @@ fn an_empty_value_is_refused_at_once_and_asked_again() {
         .exp_string("The value is empty; try again (2 tries left).")
         .unwrap();
     assert!(!between.contains("Repeat"), "{between}");
-    s.exp_string("Value for MY_API_KEY: ").unwrap();
-    s.send_line(VALUE).unwrap();
-    s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
-    s.send_line(VALUE).unwrap();
-    let (code, rest) = finish(s);
-    assert_eq!(code, 0, "{rest}");
-    assert_eq!(p.get("MY_API_KEY", &[]), VALUE);
+    type_value(&mut s, VALUE, VALUE);
+    stored(&p, s);
 }
 
 #[test]
