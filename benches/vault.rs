@@ -7,7 +7,7 @@
 use age::secrecy::ExposeSecret;
 use ampsecret::scope::ScopeKey;
 use ampsecret::secret::SecretValue;
-use ampsecret::vault::{Config, Encryption, Key, VaultDir, config::CONFIG_FORMAT, crypto};
+use ampsecret::vault::{Config, Encryption, Key, Stamp, VaultDir, crypto};
 use std::hint::black_box;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -106,15 +106,12 @@ fn main() {
     )
     .unwrap();
     let (vault, key, ()) = VaultDir::create(&project.join(".ampsecret"), |vault_id| {
-        let config = Config {
-            format: CONFIG_FORMAT,
+        let config = Config::new(
             vault_id,
-            app_id: Some("d1a2b3c4d5e6f7".into()),
-            encryption: Encryption::X25519,
-            recipients: vec![identity.to_public().to_string()],
-            history: ampsecret::vault::config::DEFAULT_HISTORY,
-            tags: Default::default(),
-        };
+            Some("d1a2b3c4d5e6f7".into()),
+            Encryption::X25519,
+            vec![identity.to_public().to_string()],
+        );
         Ok((config, Key::Identities(vec![identity.clone()]), ()))
     })
     .unwrap();
@@ -127,7 +124,10 @@ fn main() {
                     &scopes[i % SCOPES],
                     &format!("SECRET_NUMBER_{i:05}"),
                     value,
-                    1_700_000_000,
+                    &Stamp {
+                        at: 1_700_000_000,
+                        by: "bench".into(),
+                    },
                 );
             }
             Ok(())

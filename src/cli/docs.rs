@@ -68,7 +68,8 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 pub const FILES: &[(&str, &str)] = &[
     (
         ".ampsecret/config.toml",
-        "the vault's settings: format, vault id, app id, recipients (plain text; commit it)",
+        "the vault's settings: format, vault id, app id, recipients, history, tags (plain text; \
+         commit it; change them with 'ampsecret config set')",
     ),
     (
         ".ampsecret/vault.age",

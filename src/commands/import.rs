@@ -86,11 +86,11 @@ pub fn run(cx: &Context, out: &Output, args: ImportArgs) -> Result<()> {
             advanced_tier_warning(&entry.name, entry.value.len())
         ));
     }
-    let now = crate::vault::now();
     vault.dir.update(vault.key, |v| {
+        let stamp = v.stamp(vault.key);
         for (entry, (_, change)) in entries.iter().zip(&plan) {
             if *change != Change::Unchanged {
-                v.set(&report.scope, &entry.name, entry.value.clone(), now);
+                v.set(&report.scope, &entry.name, entry.value.clone(), &stamp);
             }
         }
         Ok(())

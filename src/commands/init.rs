@@ -6,7 +6,6 @@ use crate::error::{Error, Result};
 use crate::keystore::{self, KeyLocation};
 use crate::output::{Output, Render};
 use crate::session::Context;
-use crate::vault::config::{CONFIG_FORMAT, DEFAULT_HISTORY};
 use crate::vault::{Config, Encryption, Key, VaultDir};
 use age::secrecy::{ExposeSecret, SecretString};
 use age::x25519;
@@ -152,18 +151,11 @@ pub(super) fn create(cx: &Context, passphrase: bool) -> Result<CreatedVault> {
                 (key, vec![recipient], Some(location))
             }
         };
-        let config = Config {
-            format: CONFIG_FORMAT,
-            vault_id,
-            app_id: cx.config.app_id.clone(),
-            encryption: match key {
-                Key::Passphrase(_) => Encryption::Passphrase,
-                Key::Identities(_) | Key::Ssh(_) => Encryption::X25519,
-            },
-            recipients,
-            history: DEFAULT_HISTORY,
-            tags: Default::default(),
+        let encryption = match key {
+            Key::Passphrase(_) => Encryption::Passphrase,
+            Key::Identities(_) | Key::Ssh(_) => Encryption::X25519,
         };
+        let config = Config::new(vault_id, cx.config.app_id.clone(), encryption, recipients);
         Ok((config, key, location))
     })?;
     Ok((vault, key, location, note))

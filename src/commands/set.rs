@@ -99,13 +99,17 @@ pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
         ));
     }
 
-    let store =
-        |v: &mut crate::vault::Vault| Ok(v.set(&scope, &args.name, value, crate::vault::now()));
+    let store = |dir: &crate::vault::VaultDir, key: &crate::vault::Key| {
+        dir.update(key, |v| {
+            let stamp = v.stamp(key);
+            Ok(v.set(&scope, &args.name, value, &stamp))
+        })
+    };
     let created = match &created {
-        Some((dir, key)) => dir.update(key, store)?,
+        Some((dir, key)) => store(dir, key)?,
         None => {
             let vault = cx.vault()?;
-            vault.dir.update(vault.key, store)?
+            store(vault.dir, vault.key)?
         }
     };
     out.emit(&Stored {

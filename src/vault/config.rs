@@ -105,6 +105,24 @@ fn is_default_history(depth: &u16) -> bool {
 }
 
 impl Config {
+    /// A new vault's settings: the defaults for everything not given.
+    pub fn new(
+        vault_id: String,
+        app_id: Option<String>,
+        encryption: Encryption,
+        recipients: Vec<String>,
+    ) -> Config {
+        Config {
+            format: CONFIG_FORMAT,
+            vault_id,
+            app_id,
+            encryption,
+            recipients,
+            history: DEFAULT_HISTORY,
+            tags: BTreeMap::new(),
+        }
+    }
+
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         // Check the format before the rest, so a newer layout is reported as such.
         #[derive(Deserialize)]

@@ -10,7 +10,7 @@ pub mod store;
 pub mod trust;
 
 pub use config::{Config, Encryption};
-pub use format::{Entry, Member, SyncState, Team, Vault, VaultView};
+pub use format::{Entry, Member, PastValue, Stamp, SyncState, Team, Vault, VaultView};
 
 use crate::error::{Error, Result};
 use age::secrecy::SecretString;
@@ -121,6 +121,24 @@ pub fn members_from_config(recipients: &[String], first: Option<&str>) -> Vec<Me
 }
 
 impl Vault {
+    /// A change made now by the member holding `key`: what history records. A passphrase
+    /// vault has no members; its changes are the OS account's.
+    pub fn stamp(&self, key: &Key) -> Stamp {
+        let mine = key.public_keys();
+        let member = self
+            .team
+            .members
+            .iter()
+            .find(|m| mine.contains(&m.recipient))
+            .map(|m| m.name.clone());
+        Stamp {
+            at: now(),
+            by: member
+                .or_else(crate::sys::os_user_name)
+                .unwrap_or_else(|| "unknown".into()),
+        }
+    }
+
     /// A vault written before members were recorded in the payload: its members are the
     /// keys config.toml lists (trusted once, as the previous release did).
     fn adopt_legacy_members(&mut self, config: &Config) {
@@ -327,6 +345,7 @@ impl VaultDir {
         let before = self.read(key)?;
         let mut vault = before.view()?.to_vault();
         vault.adopt_legacy_members(&self.config);
+        vault.keep_versions(usize::from(self.config.history));
         let result = change(&mut vault)?;
         if vault.team.tokens.is_empty() && self.config.encryption == Encryption::X25519 {
             vault.team.tokens.push(Zeroizing::new(rand::random()));

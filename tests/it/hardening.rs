@@ -781,7 +781,7 @@ fn control_characters_in_scope_names_are_refused_and_escaped() {
                 &scope,
                 "K",
                 ampsecret::secret::SecretValue::new("v".into()),
-                1,
+                &ampsecret::vault::Stamp::new(1, "test"),
             );
             Ok(())
         })

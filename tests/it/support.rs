@@ -218,7 +218,12 @@ impl Project {
         vault
             .update(&self.key(), |v| {
                 for (name, value) in secrets {
-                    v.set(&scope, &name, ampsecret::secret::SecretValue::new(value), 1);
+                    v.set(
+                        &scope,
+                        &name,
+                        ampsecret::secret::SecretValue::new(value),
+                        &ampsecret::vault::Stamp::new(1, "test"),
+                    );
                 }
                 Ok(())
             })
