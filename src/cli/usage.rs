@@ -62,6 +62,21 @@ pub fn message(error: &clap::Error, args: &[OsString]) -> Option<String> {
     Some(format!("error: {text} ({help})"))
 }
 
+/// The note for the `--sandbox ID` trap when it parsed: a NAME written right after a bare
+/// `--sandbox`, `--standalone` or `--shared` was meant as its ID more often than not.
+pub fn bare_scope_flag_note(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = args
+        .windows(2)
+        .find(|pair| pair[1] == name && EQUALS_FLAGS.contains(&pair[0].as_str()))
+        .map(|pair| pair[0].clone())?;
+    let shown = crate::text::escape(name);
+    let scope = flag.trim_start_matches('-');
+    Some(format!(
+        "note: '{shown}' is read as the secret's name, after a bare {flag} (its default); for {scope}:{shown}, write {flag}={shown}"
+    ))
+}
+
 /// An argument clap did not expect: a misspelt flag, or a stray word.
 fn unknown_argument(
     error: &clap::Error,

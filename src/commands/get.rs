@@ -47,6 +47,9 @@ impl Render for Got<'_> {
 pub fn run(cx: &Context, out: &Output, args: GetArgs) -> Result<()> {
     let name = &args.target.name;
     let scope = cx.scope(&args.target.scope)?;
+    if let Some(note) = crate::cli::usage::bare_scope_flag_note(name) {
+        out.message(format_args!("{note}"));
+    }
     crate::session::check_name(name)?;
     let vault = cx.vault()?;
     let view = vault.view()?;

@@ -31,6 +31,9 @@ impl Render for Stored {
 pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
     let scope = cx.scope(&args.scope)?;
     session::check_name(&args.name)?;
+    if let Some(note) = crate::cli::usage::bare_scope_flag_note(&args.name) {
+        out.message(format_args!("{note}"));
+    }
     let exists = cx.vault_dir()?.is_some();
     // A script is told the command; a person is offered the vault below, inside a project
     // only (outside one, a vault here could land in the home directory).

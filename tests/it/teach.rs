@@ -279,6 +279,22 @@ fn usage_errors_name_the_commands_help_and_the_right_spelling() {
     }
 }
 
+/// When `--sandbox bob` parses (bob taken as the NAME), a note names the trap.
+#[test]
+fn a_name_right_after_a_bare_sandbox_flag_gets_a_note() {
+    let p = Project::initialized();
+    p.cmd(&["get", "--sandbox", "bob"])
+        .stderr(
+            "note: 'bob' is read as the secret's name, after a bare --sandbox (its default); for \
+             sandbox:bob, write --sandbox=bob\nerror: no secret bob in sandbox:root; 'ampsecret \
+             list --all' shows what the vault holds\n",
+        )
+        .fails(3);
+    p.cmd(&["get", "--sandbox=bob", "K"])
+        .stderr_has("error: no secret K in sandbox:bob")
+        .fails(3);
+}
+
 #[test]
 fn not_found_says_where_the_name_is_and_offers_the_closest() {
     let p = Project::initialized();
