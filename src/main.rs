@@ -66,7 +66,8 @@ fn usage_error(error: clap::Error) -> ExitCode {
 }
 
 /// Diagnostics go to stderr and come from ampsecret's own code only: dependencies (the AWS
-/// SDK, keyring) may log request contents at high verbosity, so they stay at warnings.
+/// SDK, keyring) may log request contents at high verbosity, so they stay at warnings (errors
+/// without -v).
 fn init_diagnostics(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -74,7 +75,10 @@ fn init_diagnostics(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::new(format!("warn,ampsecret={level}"));
+    // Without -v, a dependency's warning (the AWS SDK trying a credential source that is
+    // not there) is noise before ampsecret's own one-line error; -v shows it.
+    let dependencies = if verbose == 0 { "error" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::new(format!("{dependencies},ampsecret={level}"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

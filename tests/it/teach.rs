@@ -471,3 +471,26 @@ fn import_with_nothing_new_says_so_in_the_shared_words() {
         .stderr("Nothing to import: branch:main already holds this value.\n")
         .success();
 }
+
+/// A dependency's warnings (the AWS SDK failing to reach a credential or region source) do
+/// not bury ampsecret's one-line error; -v shows them.
+#[test]
+fn without_v_an_aws_failure_is_one_line() {
+    let p = Project::initialized();
+    // A metadata endpoint that refuses connections: the SDK warns about it.
+    let refused = "http://127.0.0.1:9";
+    p.cmd(&["push", "--dry-run"])
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", refused)
+        .stderr_matches("error: [^\n]*\n")
+        .fails(6);
+    let verbose = p
+        .cmd(&["push", "--dry-run", "-v"])
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", refused)
+        .stderr_any()
+        .fails(6);
+    assert!(
+        verbose.stderr.contains(" WARN aws_config"),
+        "{}",
+        verbose.stderr
+    );
+}
