@@ -57,7 +57,7 @@ impl Output {
     /// A message for a person on stderr (a warning, a note), whatever the output mode:
     /// `--json` keeps stdout to its one document.
     pub fn message(&self, text: std::fmt::Arguments<'_>) {
-        write_stderr(format!("{text}\n").as_bytes());
+        write_stderr(format!("{}\n", error_prefix(&text.to_string())).as_bytes());
     }
 }
 
@@ -221,12 +221,15 @@ pub fn paint(stream: Stream, style: Style, text: &str) -> String {
     }
 }
 
-/// An error line for stderr with its `error:` in red when stderr gets colour.
+/// A line for stderr with its `error:` in red, or its `warning:` in yellow, when stderr
+/// gets colour.
 pub fn error_prefix(line: &str) -> String {
-    match line.strip_prefix("error:") {
-        Some(rest) => format!("{}{rest}", paint(Stream::Err, Style::Problem, "error:")),
-        None => line.to_owned(),
+    for (prefix, style) in [("error:", Style::Problem), ("warning:", Style::Changed)] {
+        if let Some(rest) = line.strip_prefix(prefix) {
+            return format!("{}{rest}", paint(Stream::Err, style, prefix));
+        }
     }
+    line.to_owned()
 }
 
 /// Rows of cells printed in aligned columns (two spaces apart; the last column is not
