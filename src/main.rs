@@ -41,7 +41,7 @@ fn main() -> ExitCode {
             } else {
                 eprintln!(
                     "{}",
-                    ampsecret::output::error_prefix(&format!("error: {message}"))
+                    ampsecret::output::styled_prefix(&format!("error: {message}"))
                 );
             }
             ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1))
@@ -55,7 +55,7 @@ fn usage_error(error: clap::Error) -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     match ampsecret::cli::usage::message(&error, &args) {
         Some(line) => {
-            eprintln!("{}", ampsecret::output::error_prefix(&line));
+            eprintln!("{}", ampsecret::output::styled_prefix(&line));
             ExitCode::from(2)
         }
         None => {

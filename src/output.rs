@@ -57,7 +57,7 @@ impl Output {
     /// A message for a person on stderr (a warning, a note), whatever the output mode:
     /// `--json` keeps stdout to its one document.
     pub fn message(&self, text: std::fmt::Arguments<'_>) {
-        write_stderr(format!("{}\n", error_prefix(&text.to_string())).as_bytes());
+        write_stderr(format!("{}\n", styled_prefix(&text.to_string())).as_bytes());
     }
 }
 
@@ -223,7 +223,7 @@ pub fn paint(stream: Stream, style: Style, text: &str) -> String {
 
 /// A line for stderr with its `error:` in red, or its `warning:` in yellow, when stderr
 /// gets colour.
-pub fn error_prefix(line: &str) -> String {
+pub fn styled_prefix(line: &str) -> String {
     for (prefix, style) in [("error:", Style::Problem), ("warning:", Style::Changed)] {
         if let Some(rest) = line.strip_prefix(prefix) {
             return format!("{}{rest}", paint(Stream::Err, style, prefix));
