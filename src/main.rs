@@ -21,32 +21,35 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         // The reader of our output stopped reading (`| head`): that is its choice.
         Err(Error::StdoutClosed) => ExitCode::SUCCESS,
-        Err(error) => {
-            // One line, always: scripts and people read the first line only. Anything a
-            // terminal would act on (a name holding escape sequences) is shown escaped.
-            let message = error
-                .to_string()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let message = ampsecret::text::escape(&message);
-            if json {
-                let doc = serde_json::json!({
-                    "error": { "kind": error.kind(), "code": error.exit_code(), "message": message }
-                });
-                eprintln!("{doc}");
-            } else if matches!(error, Error::Cancelled) {
-                // "n" at a prompt is an answer, not a failure: said quietly (exit 130).
-                eprintln!("Cancelled; nothing was changed.");
-            } else {
-                eprintln!(
-                    "{}",
-                    ampsecret::output::styled_prefix(&format!("error: {message}"))
-                );
-            }
-            ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1))
-        }
+        Err(error) => fail(&error, json),
     }
+}
+
+/// Reports `error` on stderr and turns it into the exit code.
+fn fail(error: &Error, json: bool) -> ExitCode {
+    // One line, always: scripts and people read the first line only. Anything a terminal
+    // would act on (a name holding escape sequences) is shown escaped.
+    let message = error
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let message = ampsecret::text::escape(&message);
+    if json {
+        let doc = serde_json::json!({
+            "error": { "kind": error.kind(), "code": error.exit_code(), "message": message }
+        });
+        eprintln!("{doc}");
+    } else if matches!(error, Error::Cancelled) {
+        // "n" at a prompt is an answer, not a failure: said quietly (exit 130).
+        eprintln!("Cancelled; nothing was changed.");
+    } else {
+        eprintln!(
+            "{}",
+            ampsecret::output::styled_prefix(&format!("error: {message}"))
+        );
+    }
+    ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1))
 }
 
 /// Prints clap's error as one line that says what to do next, or help and version as they
@@ -54,9 +57,13 @@ fn main() -> ExitCode {
 fn usage_error(error: clap::Error) -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     match ampsecret::cli::usage::message(&error, &args) {
-        Some(line) => {
-            eprintln!("{}", ampsecret::output::styled_prefix(&line));
-            ExitCode::from(2)
+        Some(text) => {
+            // `--json` anywhere before `--` asks for the JSON error too.
+            let json = args
+                .iter()
+                .take_while(|a| *a != "--")
+                .any(|a| a == "--json");
+            fail(&Error::Usage(text), json)
         }
         None => {
             let _ = error.print();

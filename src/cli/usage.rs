@@ -15,8 +15,8 @@ const EQUALS_FLAGS: &[&str] = &["--sandbox", "--standalone", "--shared"];
 /// A value given to `set` on the command line (as a flag or a second word).
 const SET_VALUE: &str = "set takes no value on the command line (it would stay in your shell history): type it at the hidden prompt, or pass --stdin or --file PATH";
 
-/// What to print for a clap error, and the exit code. Help and version are printed as clap
-/// renders them (`None`).
+/// The one-line message for a clap error (without `error:`); `None` for help and version,
+/// which are printed as clap renders them.
 pub fn message(error: &clap::Error, args: &[OsString]) -> Option<String> {
     if matches!(
         error.kind(),
@@ -59,7 +59,7 @@ pub fn message(error: &clap::Error, args: &[OsString]) -> Option<String> {
         }
         _ => clap_text(error),
     };
-    Some(format!("error: {text} ({help})"))
+    Some(format!("{text} ({help})"))
 }
 
 /// The note for the `--sandbox ID` trap when it parsed: a NAME written right after a bare

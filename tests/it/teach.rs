@@ -277,6 +277,14 @@ fn usage_errors_name_the_commands_help_and_the_right_spelling() {
         let out = p.cmd(args).stderr(*message).fails(2);
         assert!(!out.stderr.contains("s3cret-typed"));
     }
+    // With --json, the same line in the JSON error.
+    p.cmd(&["list", "--al", "--json"])
+        .stderr(crate::support::json_error(
+            2,
+            "usage",
+            "no flag --al; did you mean '--all'? (see 'ampsecret list --help')",
+        ))
+        .fails(2);
 }
 
 /// When `--sandbox bob` parses (bob taken as the NAME), a note names the trap.
