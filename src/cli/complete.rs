@@ -230,6 +230,33 @@ fn commands_on_path(prefix: &str) -> Vec<CompletionCandidate> {
     names.into_iter().map(CompletionCandidate::new).collect()
 }
 
+/// Keys for `config get/set/unset`: the settings, and the vault's tags by name (read from
+/// config.toml; nothing is decrypted).
+pub fn config_keys() -> Vec<CompletionCandidate> {
+    let mut keys: Vec<CompletionCandidate> = [
+        ("app_id", "the Amplify app id"),
+        ("history", "versions kept per secret"),
+        ("tags.", "a tag push puts on every parameter: tags.NAME"),
+    ]
+    .into_iter()
+    .map(|(key, help)| CompletionCandidate::new(key).help(Some(help.into())))
+    .collect();
+    let vault = words_so_far()
+        .and_then(|(global, _)| Config::new(&global).ok())
+        .and_then(|config| crate::vault::VaultDir::open(&config.vault_dir).ok());
+    if let Some(vault) = vault {
+        keys.extend(
+            vault
+                .config
+                .tags
+                .keys()
+                .filter(|tag| !tag.chars().any(crate::text::is_unusual))
+                .map(|tag| CompletionCandidate::new(format!("tags.{tag}"))),
+        );
+    }
+    keys
+}
+
 /// Scopes for `copy --from/--to`: the vault's, as `list` shows them.
 pub fn scope_labels() -> Vec<CompletionCandidate> {
     with_vault(|_, _, view| scope_names(view, |key| Some(key.to_string())))

@@ -246,14 +246,14 @@ pub enum ConfigCommand {
 #[derive(Debug, Args)]
 pub struct ConfigKeyArgs {
     /// app_id, history or tags.NAME
-    #[arg(value_name = "KEY")]
+    #[arg(value_name = "KEY", add = ArgValueCandidates::new(complete::config_keys))]
     pub key: String,
 }
 
 #[derive(Debug, Args)]
 pub struct ConfigSetArgs {
     /// app_id, history or tags.NAME
-    #[arg(value_name = "KEY")]
+    #[arg(value_name = "KEY", add = ArgValueCandidates::new(complete::config_keys))]
     pub key: String,
     /// The new value (settings are not secret)
     #[arg(value_name = "VALUE")]

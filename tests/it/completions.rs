@@ -315,3 +315,16 @@ fn scope_ids_only_after_equals_and_commands_after_exec_escape() {
         ["package.json"]
     );
 }
+
+#[test]
+fn config_keys_complete_with_the_vaults_tags() {
+    let p = project();
+    p.cmd(&["config", "set", "tags.team", "web"])
+        .stderr_any()
+        .success();
+    let keys = bash(&p, &["ampsecret", "config", "set", ""]);
+    for key in ["app_id", "history", "tags.", "tags.team"] {
+        assert!(keys.iter().any(|k| k == key), "{key} not in {keys:?}");
+    }
+    assert_eq!(bash(&p, &["ampsecret", "config", "get", "hi"]), ["history"]);
+}
