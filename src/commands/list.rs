@@ -44,6 +44,9 @@ struct Listing<'a> {
     rows: Vec<Row<'a>>,
     #[serde(skip)]
     only: Option<&'a ScopeKey>,
+    /// Secrets the vault holds in scopes other than `only`.
+    #[serde(skip)]
+    elsewhere: usize,
 }
 
 #[derive(Serialize)]
@@ -60,7 +63,14 @@ impl Render for Listing<'_> {
             return match self.only {
                 Some(scope) => writeln!(
                     err,
-                    "No secrets in {scope}. Add one with 'ampsecret set NAME'."
+                    "No secrets in {scope}{}. Add one with 'ampsecret set NAME'.",
+                    match self.elsewhere {
+                        0 => String::new(),
+                        n => format!(
+                            " (the vault has {} in other scopes: 'ampsecret list --all')",
+                            output::count(n, "secret")
+                        ),
+                    }
                 ),
                 None => writeln!(
                     err,
@@ -189,6 +199,12 @@ pub fn run(cx: &Context, out: &Output, args: ListArgs) -> Result<()> {
         .collect();
     out.emit(&Listing {
         rows,
+        elsewhere: view
+            .scopes
+            .iter()
+            .filter(|s| only.as_ref().is_some_and(|key| *key != s.key))
+            .map(|s| s.secrets.len())
+            .sum(),
         only: only.as_ref(),
     })
 }

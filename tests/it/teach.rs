@@ -328,6 +328,18 @@ fn not_found_says_where_the_name_is_and_offers_the_closest() {
 }
 
 #[test]
+fn an_empty_scope_points_at_the_others() {
+    let p = Project::initialized();
+    p.set("K", "v", &["--shared"]);
+    p.cmd(&["list"])
+        .stderr(
+            "No secrets in branch:main (the vault has 1 secret in other scopes: 'ampsecret list \
+             --all'). Add one with 'ampsecret set NAME'.\n",
+        )
+        .success();
+}
+
+#[test]
 fn outside_a_project_the_error_is_about_the_project_not_git_or_init_here() {
     let p = Project::new();
     let home = p.temp().join("home");
