@@ -21,7 +21,10 @@ pub const MAX_TAGS: usize = 50;
 /// and a value of up to 256 letters, digits, spaces and `_ . : / = + - @`, and no key in
 /// AWS's reserved `aws:` prefix. `Err` says which rule was broken.
 pub fn check_tag(key: &str, value: &str) -> std::result::Result<(), String> {
-    let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
+    // Spaces (Unicode's separators), never a control character such as a newline or tab.
+    let allowed = |c: char| {
+        c.is_alphanumeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c)
+    };
     let (key_len, value_len) = (key.chars().count(), value.chars().count());
     if !(1..=128).contains(&key_len) {
         return Err(format!(
@@ -199,6 +202,10 @@ mod tests {
             let deep = format!("{text}history = {bad}\n");
             let err = Config::parse(&deep, Path::new("c")).unwrap_err();
             assert!(err.to_string().contains("history is"), "{bad}: {err}");
+        }
+        assert!(check_tag("team", "web platform").is_ok());
+        for (key, value) in [("aws:x", "v"), ("", "v"), ("team", "a\nb"), ("t", "{{x}}")] {
+            assert!(check_tag(key, value).is_err(), "{key:?} {value:?}");
         }
         let tagged = format!("{text}history = 3\n[tags]\nteam = \"web\"\n");
         let back = Config::parse(&tagged, Path::new("c")).unwrap();
