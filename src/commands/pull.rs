@@ -239,7 +239,7 @@ impl Render for PlanView<'_> {
             let change = change_of(step);
             let what = match (step.action, step.status) {
                 (Action::Store, Status::OnlyRemote) => "create (new in SSM)".to_owned(),
-                (Action::Store, _) => format!("update ({status})"),
+                (Action::Store, _) => format!("{} ({status})", change.verb()),
                 (Action::RemoveLocal, _) => format!("delete from the vault ({status})"),
                 (Action::Put, _) => {
                     format!("keep the vault's value: write it to SSM ({status})")
