@@ -3,7 +3,7 @@
 
 use crate::cli::GetArgs;
 use crate::effective::{self, Lookup, Resolved, Source};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::{self, Output, Render};
 use crate::secret::SecretValue;
 use crate::session::Context;
@@ -47,6 +47,9 @@ impl Render for Got<'_> {
 pub fn run(cx: &Context, out: &Output, args: GetArgs) -> Result<()> {
     let name = &args.target.name;
     let scope = cx.scope(&args.target.scope)?;
+    if let Some(note) = crate::cli::usage::bare_scope_flag_note(name) {
+        out.message(format_args!("{note}"));
+    }
     crate::session::check_name(name)?;
     let vault = cx.vault()?;
     let view = vault.view()?;
@@ -58,11 +61,8 @@ pub fn run(cx: &Context, out: &Output, args: GetArgs) -> Result<()> {
             fallback: None,
         }
     };
-    let not_found = || Error::SecretNotFound {
-        scope: scope.clone(),
-        name: name.clone(),
-        fallback: lookup.fallback.clone(),
-    };
+    let not_found =
+        || crate::session::secret_not_found(&view, &scope, name, lookup.fallback.as_ref());
     let resolved = if args.effective {
         effective::resolve(&view, &lookup, name).ok_or_else(not_found)?
     } else {

@@ -61,7 +61,8 @@ pub fn run(cx: &Context, out: &Output, args: HistoryArgs) -> Result<()> {
     crate::session::check_name(&args.name)?;
     let scope = cx.scope(&args.scope)?;
     let vault = cx.vault()?;
-    let local = local_versions(&vault.view()?.to_vault(), &scope, &args.name);
+    let view = vault.view()?;
+    let local = local_versions(&view.to_vault(), &scope, &args.name);
     let (parameter, remote) = if args.local {
         (None, Vec::new())
     } else {
@@ -73,11 +74,9 @@ pub fn run(cx: &Context, out: &Output, args: HistoryArgs) -> Result<()> {
         (Some(parameter), versions)
     };
     if local.is_empty() && remote.is_empty() {
-        return Err(Error::SecretNotFound {
-            scope,
-            name: args.name,
-            fallback: None,
-        });
+        return Err(crate::session::secret_not_found(
+            &view, &scope, &args.name, None,
+        ));
     }
     let remote = remote
         .into_iter()

@@ -92,13 +92,10 @@ pub fn run(cx: &Context, out: &Output, args: RollbackArgs) -> Result<()> {
 /// The vault's version `--to` becomes current again (as a new version).
 fn local_rollback(cx: &Context, out: &Output, args: RollbackArgs, scope: ScopeKey) -> Result<()> {
     let vault = cx.vault()?;
-    let owned = vault.view()?.to_vault();
+    let view = vault.view()?;
+    let owned = view.to_vault();
     let Some(entry) = owned.get(&scope, &args.name) else {
-        return Err(Error::SecretNotFound {
-            scope,
-            name: args.name,
-            fallback: None,
-        });
+        return Err(session::secret_not_found(&view, &scope, &args.name, None));
     };
     let history = owned.history(&scope, &args.name);
     let Some(past) = history.iter().find(|p| p.version == args.to) else {

@@ -11,17 +11,12 @@ use super::governor::{Governor, Limits};
 use super::plan::{Action, Status, Step};
 use super::sync::SyncSession;
 use crate::error::{Error, Result};
+use crate::vault::config::{MAX_TAGS, check_tag};
 use futures_util::stream::{self, StreamExt};
 use std::collections::BTreeMap;
 
 /// Tags by key.
 pub type Tags = BTreeMap<String, String>;
-
-/// SSM's limits on a tag.
-const MAX_KEY: usize = 128;
-const MAX_VALUE: usize = 256;
-/// Tags per resource SSM allows.
-const MAX_TAGS: usize = 50;
 
 /// Parses `KEY=VALUE` as `--tag` takes it.
 pub fn parse_tag(text: &str) -> Result<(String, String), String> {
@@ -30,30 +25,6 @@ pub fn parse_tag(text: &str) -> Result<(String, String), String> {
     };
     check_tag(key, value)?;
     Ok((key.to_owned(), value.to_owned()))
-}
-
-/// Whether SSM takes `key` and `value` as a tag: a key of 1 to 128 characters, not starting
-/// with `aws:`, a value of at most 256, both of letters, digits, spaces and `_ . : / = + - @`.
-fn check_tag(key: &str, value: &str) -> Result<(), String> {
-    let allowed = |text: &str| {
-        text.chars()
-            .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
-    };
-    if key.is_empty() || key.chars().count() > MAX_KEY {
-        return Err(format!("a tag key has 1 to {MAX_KEY} characters"));
-    }
-    if key.to_ascii_lowercase().starts_with("aws:") {
-        return Err("tag keys starting with 'aws:' are reserved by AWS".into());
-    }
-    if value.chars().count() > MAX_VALUE {
-        return Err(format!("a tag value has at most {MAX_VALUE} characters"));
-    }
-    if !allowed(key) || !allowed(value) {
-        return Err(format!(
-            "tag '{key}': SSM takes only letters, digits, spaces and _ . : / = + - @"
-        ));
-    }
-    Ok(())
 }
 
 /// The tags a push puts on: config.toml's `[tags]`, then the `--tag` flags (a flag wins

@@ -301,6 +301,28 @@ impl VaultDir {
         trust::check(&self.config.vault_id, &team, &self.files.vault())
     }
 
+    /// Changes config.toml's settings under the exclusive lock: read again from disk (another
+    /// command may have changed it), changed, checked as opening checks it, and written
+    /// atomically; nothing is written if `change` fails or leaves it as it was.
+    pub fn update_config(&self, change: impl FnOnce(&mut Config) -> Result<()>) -> Result<Config> {
+        store::check_writable_by_owner(&self.files.dir, self.owner)?;
+        let _lock = store::lock(&self.files.dir)?;
+        let path = self.files.config();
+        let text = store::read_optional(&path)?.ok_or_else(|| Error::NoVault {
+            dir: self.files.dir.clone(),
+        })?;
+        let text = String::from_utf8(text)
+            .map_err(|_| Error::Key(format!("{} is not UTF-8 text", path.display())))?;
+        let mut config = Config::parse(&text, &path)?;
+        change(&mut config)?;
+        let written = config.to_toml();
+        let config = Config::parse(&written, &path)?;
+        if written != text {
+            store::write_atomic(&path, written.as_bytes())?;
+        }
+        Ok(config)
+    }
+
     /// Read–modify–write under the exclusive lock. Nothing is written if `change` fails or
     /// leaves the payload as it was.
     pub fn update<R>(&self, key: &Key, change: impl FnOnce(&mut Vault) -> Result<R>) -> Result<R> {

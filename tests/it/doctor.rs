@@ -259,7 +259,7 @@ fn access_denied_names_the_action_and_the_parameter_never_the_value() {
     );
     assert!(
         out.stderr.contains(&format!(
-            "  ! K  failed: AccessDenied on ssm:PutParameter for {parameter}: the role or user needs ssm:PutParameter on it\n"
+            "  ! K  create failed: AccessDenied on ssm:PutParameter for {parameter}: the role or user needs ssm:PutParameter on it\n"
         )),
         "{}",
         out.stderr

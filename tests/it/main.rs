@@ -23,5 +23,6 @@ mod scopes;
 mod support;
 mod sync;
 mod tags;
+mod teach;
 mod team;
 mod vault;

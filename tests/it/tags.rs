@@ -39,10 +39,11 @@ fn push_tags_new_and_existing_parameters_without_a_new_version() {
     p.cmd(&["push", "--yes", "--tag", "team=web", "--tag", "env=prod"])
         .stderr(format!(
             "{}Plan for {prefix} (branch:main):\n\
-             \x20 + NEW  create\n\
+             \x20 + NEW  create (new)\n\
              \x20 # NEW  tag env=prod, team=web\n\
              \x20 # OLD  tag env=prod, team=web\n\
-             Applied 3 changes to {prefix}; 0 failed.\n",
+             Applied 1 change to {prefix}: 1 created.\n\
+             Tagged 2 parameters in {prefix}.\n",
             ssm_line(&proxy.endpoint(), true)
         ))
         .success();
@@ -161,11 +162,11 @@ fn default_tags_from_config_show_in_diff_and_go_on_with_push() {
 
     // A tag SSM would refuse, in config.toml or on the command line, stops before any call.
     p.cmd(&["push", "--yes", "--tag", "aws:owner=x"])
-        .stderr_has("tag keys starting with 'aws:' are reserved by AWS")
+        .stderr_has("tag key 'aws:owner': the aws: prefix is reserved by AWS")
         .fails(2);
     std::fs::write(&config, format!("{text}[tags]\n\"bad;key\" = \"x\"\n")).unwrap();
     p.cmd(&["push", "--yes"])
-        .stderr_has("config.toml [tags]: tag 'bad;key'")
+        .stderr_has("config.toml [tags]: tag bad;key: ';' is not allowed")
         .fails(5);
 }
 
