@@ -55,9 +55,15 @@ impl Output {
     }
 
     /// A message for a person on stderr (a warning, a note), whatever the output mode:
-    /// `--json` keeps stdout to its one document.
+    /// `--json` keeps stdout to its one document. Each line is shown escaped: a message may
+    /// quote a name or a setting from a committed file.
     pub fn message(&self, text: std::fmt::Arguments<'_>) {
-        write_stderr(format!("{}\n", styled_prefix(&text.to_string())).as_bytes());
+        let text = text.to_string();
+        let lines: Vec<String> = text
+            .split('\n')
+            .map(|line| styled_prefix(&crate::text::escape(line)))
+            .collect();
+        write_stderr(format!("{}\n", lines.join("\n")).as_bytes());
     }
 }
 
@@ -234,7 +240,9 @@ pub fn styled_prefix(line: &str) -> String {
 
 /// Rows of cells printed in aligned columns (two spaces apart; the last column is not
 /// padded, so no line ends in spaces). A cell may carry a style, applied after padding so
-/// escape codes never shift a column.
+/// escape codes never shift a column. Cells are shown escaped (see [`crate::text::escape`]):
+/// they quote names, keys and settings from committed files, which must not act on the
+/// terminal or forge a row.
 #[derive(Default)]
 pub struct Table {
     rows: Vec<Vec<(String, Option<Style>)>>,
@@ -260,18 +268,22 @@ impl Table {
 
     /// Adds a row of plain cells.
     pub fn row<S: Into<String>>(&mut self, cells: impl IntoIterator<Item = S>) {
-        self.rows
-            .push(cells.into_iter().map(|c| (c.into(), None)).collect());
+        self.styled_row(cells.into_iter().map(|c| (c.into(), None)).collect());
     }
 
     /// Adds a row whose cells may carry a style.
     pub fn styled_row(&mut self, cells: Vec<(String, Option<Style>)>) {
-        self.rows.push(cells);
+        self.rows.push(
+            cells
+                .into_iter()
+                .map(|(cell, style)| (shown(cell), style))
+                .collect(),
+        );
     }
 
     /// Adds a heading row (bold on a terminal).
     pub fn heading(&mut self, cells: &[&str]) {
-        self.rows.push(
+        self.styled_row(
             cells
                 .iter()
                 .map(|c| ((*c).to_owned(), Some(Style::Heading)))
@@ -322,6 +334,14 @@ impl Table {
             writeln!(w, "{line}")?;
         }
         Ok(())
+    }
+}
+
+/// `text` as a terminal may show it (escaped), without a copy when nothing needs escaping.
+fn shown(text: String) -> String {
+    match crate::text::escape(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(escaped) => escaped,
     }
 }
 

@@ -31,6 +31,8 @@ const TRIES: usize = 3;
 /// terminal restored (see [`guard_terminal`]); nothing has been written by then.
 pub fn hidden_value(label: &str) -> Result<SecretValue> {
     let _restore = guard_terminal();
+    // Typed-ahead text (the rest of a paste that answered a confirmation) is not a value.
+    crate::sys::discard_terminal_input();
     let _paste = PasteGuard::start();
     for attempt in 1..=TRIES {
         let left = TRIES - attempt;
@@ -84,6 +86,7 @@ pub fn announce_terminal_stdin(label: &str) -> Option<(impl Drop, impl Drop)> {
 /// Asks for a passphrase (twice when `confirm`).
 pub fn passphrase(confirm: bool) -> Result<Zeroizing<String>> {
     let _restore = guard_terminal();
+    crate::sys::discard_terminal_input();
     let _paste = PasteGuard::start();
     let first = read_hidden("Vault passphrase: ")?;
     if confirm {
@@ -135,16 +138,21 @@ impl Drop for PasteGuard {
     }
 }
 
-/// A yes/no question; Ctrl-C or Esc cancels.
+/// A yes/no question; Ctrl-C or Esc cancels. Only a key pressed at the question answers
+/// it: input typed ahead is dropped before it is asked, and what follows the answering key
+/// (the rest of a paste, `sk_live_xyz` answering at its `y`) is dropped after, so it can
+/// become neither the answer nor the value read next.
 pub fn confirm(question: &str, default: bool) -> Result<bool> {
     // dialoguer reads keys in raw mode, where Ctrl-C is a key it reports as Interrupted;
     // the guard covers a Ctrl-C that lands while the terminal is still cooked.
     let _restore = guard_terminal();
+    crate::sys::discard_terminal_input();
     let answer = dialoguer::Confirm::new()
         .with_prompt(question)
         .default(default)
         .interact_opt()
         .map_err(|dialoguer::Error::IO(e)| prompt_error(e));
+    crate::sys::discard_terminal_input();
     let _ = console::Term::stderr().show_cursor();
     answer?.ok_or(Error::Cancelled)
 }

@@ -325,8 +325,9 @@ pub fn echo_off() -> impl Drop {
     restore_terminal_on_interrupt(0)
 }
 
-/// Discards whatever is left in the terminal's input queue on standard input, so nothing
-/// typed or pasted at a prompt reaches the shell after ampsecret exits.
+/// Discards whatever is waiting in the terminal's input queue on standard input, so
+/// nothing typed ahead or pasted at a prompt becomes an answer or a value, or reaches the
+/// shell after ampsecret exits.
 pub fn discard_terminal_input() {
     #[cfg(unix)]
     // SAFETY: tcflush takes a descriptor and a constant; it touches no memory.

@@ -22,7 +22,8 @@ pub struct Location {
 
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
+        // Shown escaped, as scopes are: a file name may hold what a terminal acts on.
+        write!(f, "{}:{}", crate::text::escape(&self.file), self.line)
     }
 }
 

@@ -54,6 +54,16 @@ pub fn message(error: &clap::Error, args: &[OsString]) -> Option<String> {
             let arg = string(error, ContextKind::InvalidArg).unwrap_or_default();
             unknown_argument(error, &arg, &words, subcommand)
         }
+        // `--stdin=VALUE`: the flag is named, the value never repeated.
+        ErrorKind::TooManyValues | ErrorKind::NoEquals => {
+            let flag = string(error, ContextKind::InvalidArg).unwrap_or_default();
+            let flag = crate::text::escape(flag.split('=').next().unwrap_or(&flag)).into_owned();
+            if subcommand == Some("set") {
+                format!("{flag} takes no value (what followed it is not shown); {SET_VALUE}")
+            } else {
+                format!("{flag} takes no value (what followed it is not shown)")
+            }
+        }
         ErrorKind::MissingRequiredArgument if subcommand == Some("exec") => {
             "exec needs the command to run, after '--': ampsecret exec [OPTIONS] -- COMMAND [ARGS...]".to_owned()
         }
@@ -65,11 +75,12 @@ pub fn message(error: &clap::Error, args: &[OsString]) -> Option<String> {
 /// The note for the `--sandbox ID` trap when it parsed: a NAME written right after a bare
 /// `--sandbox`, `--standalone` or `--shared` was meant as its ID more often than not.
 pub fn bare_scope_flag_note(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
+    // args_os: an argument that is not UTF-8 (a file name) is simply not a match.
+    let args: Vec<OsString> = std::env::args_os().collect();
     let flag = args
         .windows(2)
-        .find(|pair| pair[1] == name && EQUALS_FLAGS.contains(&pair[0].as_str()))
-        .map(|pair| pair[0].clone())?;
+        .find(|pair| pair[1] == name && pair[0].to_str().is_some_and(|f| EQUALS_FLAGS.contains(&f)))
+        .and_then(|pair| pair[0].to_str())?;
     let shown = crate::text::escape(name);
     let scope = flag.trim_start_matches('-');
     Some(format!(
@@ -98,7 +109,12 @@ fn unknown_argument(
             None => format!("no flag --{shown}"),
         };
     }
-    if arg.starts_with('-') {
+    // After `--` every word is a value, whatever it starts with.
+    let after_separator = words
+        .iter()
+        .position(|w| w == "--")
+        .is_some_and(|separator| words[separator + 1..].iter().any(|w| w == arg));
+    if arg.starts_with('-') && !after_separator {
         return format!(
             "no flag {}",
             crate::text::escape(arg.split('=').next().unwrap_or(arg))

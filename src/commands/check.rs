@@ -158,12 +158,17 @@ struct Warning<'a> {
 
 impl Render for Report<'_> {
     fn render(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        // Names come from the backend's sources as written there: shown escaped, so none
+        // can act on the terminal.
+        use crate::text::escape;
         let scope = self.scope;
         for credential in &self.scan.credentials {
+            let key = escape(&credential.key);
             writeln!(
                 err,
-                "warning: {}: environment {} holds a literal string and {}; Amplify writes environment values in plaintext into build artifacts: store it with 'ampsecret set {}' and use secret('{}')",
-                credential.at, credential.key, credential.reason, credential.key, credential.key
+                "warning: {}: environment {key} holds a literal string and {}; Amplify writes environment values in plaintext into build artifacts: store it with 'ampsecret set {key}' and use secret('{key}')",
+                credential.at,
+                escape(&credential.reason),
             )?;
         }
         for at in &self.scan.dynamic {
@@ -179,6 +184,7 @@ impl Render for Report<'_> {
                 _ => "",
             };
             for at in &self.uses[name] {
+                let name = escape(name);
                 writeln!(out, "{at}: {name} has no value{side} in {scope}{fallback}")?;
             }
         }

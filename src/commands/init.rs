@@ -47,10 +47,7 @@ impl Render for Created {
             writeln!(err, "{note}")?;
         }
         if self.git_drivers {
-            writeln!(
-                err,
-                "Registered ampsecret's git merge and diff drivers; commit .gitattributes and .ampsecret/."
-            )?;
+            writeln!(err, "{GIT_DRIVERS_REGISTERED}")?;
         }
         writeln!(err, "Next:")?;
         let mut next = crate::output::Table::indented(2);
@@ -80,17 +77,7 @@ pub fn run(cx: &Context, out: &Output, args: InitArgs) -> Result<()> {
         )));
     }
     let (vault, _key, location, note) = create(cx, args.passphrase)?;
-    // Inside a git repository the vault is meant to be shared: make merges and diffs work.
-    let git_drivers = super::git::in_repository(vault.dir())
-        && match super::git::register(vault.dir()) {
-            Ok(_) => true,
-            Err(e) => {
-                out.message(format_args!(
-                    "note: git drivers not registered ({e}); run 'ampsecret git-setup' later"
-                ));
-                false
-            }
-        };
+    let git_drivers = register_git_drivers(out, &vault);
     if out.json
         && let Some(note) = &note
     {
@@ -111,6 +98,26 @@ pub fn run(cx: &Context, out: &Output, args: InitArgs) -> Result<()> {
         key_described: location.as_ref().map(KeyLocation::describe),
         key_note: note,
     })
+}
+
+/// Said once the drivers are registered.
+pub(super) const GIT_DRIVERS_REGISTERED: &str =
+    "Registered ampsecret's git merge and diff drivers; commit .gitattributes and .ampsecret/.";
+
+/// Inside a git repository the vault is meant to be shared: registers ampsecret's merge and
+/// diff drivers (and .gitattributes) so merges and diffs work. Whether they were; a failure
+/// is a note, since the vault itself was created.
+pub(super) fn register_git_drivers(out: &Output, vault: &VaultDir) -> bool {
+    super::git::in_repository(vault.dir())
+        && match super::git::register(vault.dir()) {
+            Ok(_) => true,
+            Err(e) => {
+                out.message(format_args!(
+                    "note: git drivers not registered ({e}); run 'ampsecret git-setup' later"
+                ));
+                false
+            }
+        }
 }
 
 /// Shortest passphrase `init` accepts, in characters.

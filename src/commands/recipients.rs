@@ -148,12 +148,15 @@ fn add(cx: &Context, out: &Output, args: RecipientAddArgs) -> Result<()> {
     })
 }
 
-/// Member names appear in lists and messages: one line of printable text.
+/// Member names appear in lists, history and messages: one line of visible text, with no
+/// control character and no invisible formatting character (a direction override would
+/// make one name read as another).
 fn check_member_name(name: &str) -> Result<()> {
-    if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(crate::text::is_unusual)
+    {
         return Err(Error::Invalid(format!(
-            "member name '{}' must be 1 to 100 printable characters",
-            name.escape_debug()
+            "member name '{}' must be 1 to 100 visible characters (no control or direction-changing characters): pass another --name",
+            crate::text::escape(name)
         )));
     }
     Ok(())

@@ -30,6 +30,14 @@ impl Render for Stored {
 
 pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
     let scope = cx.scope(&args.scope)?;
+    if let Some((name, _)) = args.name.split_once('=') {
+        // `set NAME=VALUE`, a dotenv habit: the part after '=' is a value, never repeated.
+        return Err(Error::Usage(format!(
+            "'{}=…' looks like NAME=VALUE: give the name alone ('ampsecret set {}'); the value goes through the hidden prompt, --stdin or --file PATH, never the command line",
+            crate::text::escape(name),
+            crate::text::escape(name)
+        )));
+    }
     session::check_name(&args.name)?;
     if let Some(note) = crate::cli::usage::bare_scope_flag_note(&args.name) {
         out.message(format_args!("{note}"));
@@ -63,6 +71,9 @@ pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
         ));
         if let Some(note) = note {
             out.message(format_args!("{note}"));
+        }
+        if super::init::register_git_drivers(out, &dir) {
+            out.message(format_args!("{}", super::init::GIT_DRIVERS_REGISTERED));
         }
         Some((dir, key))
     };
@@ -131,12 +142,22 @@ fn read_value(cx: &Context, out: &Output, args: &SetArgs) -> Result<SecretValue>
         strip_one_newline(&mut bytes);
         bytes
     } else if let Some(path) = &args.file {
-        let file = std::fs::File::open(path)
-            .map_err(|e| Error::NotFound(format!("cannot open --file {}: {e}", path.display())))?;
+        let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+            // A path that names nothing may be a value typed where the path goes: not
+            // repeated. One that exists is shown, so the person sees which file failed.
+            io::ErrorKind::NotFound => Error::NotFound(
+                "cannot open --file: no such file (the path is not repeated, in case it was a value); --file takes the path of a file holding the value".into(),
+            ),
+            _ => Error::NotFound(format!("cannot open --file {}: {e}", path.display())),
+        })?;
         let mut bytes = read_capped(file, &path.display().to_string())?;
         if args.strip_newline {
             strip_one_newline(&mut bytes);
-        } else if bytes.iter().position(|b| *b == b'\n') == Some(bytes.len() - 1) {
+        } else if bytes
+            .iter()
+            .position(|b| *b == b'\n')
+            .is_some_and(|at| at + 1 == bytes.len())
+        {
             // One line and its newline is what `echo value > file` writes; a multi-line
             // value (a PEM key) ends with one on purpose.
             out.message(format_args!(

@@ -50,8 +50,10 @@ pub fn recipient(stored: &str) -> Result<Box<dyn age::Recipient + Send>, String>
 
 /// A key shortened for messages: enough to recognise it.
 pub fn shorten(key: &str) -> String {
+    // A key hand-written into config.toml is shown escaped: it must not act on the terminal.
+    let key = crate::text::escape(key);
     if key.chars().count() <= 24 {
-        key.to_owned()
+        key.into_owned()
     } else {
         let head: String = key.chars().take(20).collect();
         format!("{head}…")

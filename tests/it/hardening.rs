@@ -950,3 +950,124 @@ fn init_requires_a_passphrase_of_twelve_characters() {
         ))
         .success();
 }
+
+/// What a terminal would act on, written raw: a title change, a bell, a screen clear.
+fn acts_on_the_terminal(shown: &str) -> bool {
+    shown.contains("\x1b]") || shown.contains('\x07') || shown.contains("\x1b[2J")
+}
+
+#[test]
+fn text_from_committed_files_is_shown_escaped_on_a_terminal() {
+    let p = Project::initialized();
+    p.set("K", "v", &[]);
+
+    // A message line (here the note about a file's newline) is shown escaped.
+    let file = p.temp().join("value\x1b]0;PWNED\x07.txt");
+    fs::write(&file, "v\n").unwrap();
+    let (code, shown) = finish(pty(
+        &p,
+        BIN,
+        &["set", "FROM_FILE", "--file", file.to_str().unwrap()],
+    ));
+    assert_eq!(code, 0, "{shown:?}");
+    assert!(!acts_on_the_terminal(&shown), "{shown:?}");
+    assert!(
+        shown.contains("value\\u{1b}]0;PWNED\\u{7}.txt ends with a newline"),
+        "{shown:?}"
+    );
+
+    // Anyone who can commit can write amplify/ and config.toml: no member key is needed.
+    fs::create_dir_all(p.root().join("amplify")).unwrap();
+    fs::write(
+        p.root().join("amplify/backend.ts"),
+        "import { secret } from '@aws-amplify/backend';\n\
+         export const b = secret('EV\\u001b]0;PWNED\\u0007\\u001b[2JIL');\n",
+    )
+    .unwrap();
+    // check: a name read from the backend's sources.
+    let (code, shown) = finish(pty(&p, BIN, &["check", "--branch", "main"]));
+    assert_eq!(code, 3, "{shown:?}");
+    assert!(!acts_on_the_terminal(&shown), "{shown:?}");
+    assert!(
+        shown.contains(
+            "amplify/backend.ts:2: EV\\u{1b}]0;PWNED\\u{7}\\u{1b}[2JIL has no value in branch:main"
+        ),
+        "{shown:?}"
+    );
+
+    let config = p.vault_dir().join("config.toml");
+    let edit = |change: &dyn Fn(&str) -> Option<String>, extra: &str| {
+        let text = fs::read_to_string(&config).unwrap();
+        let lines: Vec<String> = text
+            .lines()
+            .map(|line| change(line).unwrap_or_else(|| line.to_owned()))
+            .collect();
+        fs::write(&config, format!("{}\n{extra}", lines.join("\n"))).unwrap();
+    };
+    // recipients list: a hand-added recipient in its warning.
+    edit(
+        &|line| {
+            line.starts_with("recipients = [\"").then(|| {
+                line.replacen("[\"", "[\"age1x\\u001b[2J\\u001b]0;PWNED\\u0007\", \"", 1)
+            })
+        },
+        "",
+    );
+    let (code, shown) = finish(pty(&p, BIN, &["recipients", "list"]));
+    assert_eq!(code, 0, "{shown:?}");
+    assert!(!acts_on_the_terminal(&shown), "{shown:?}");
+    assert!(
+        shown.contains("warning: config.toml lists age1x\\u{1b}[2J\\u{1b}"),
+        "{shown:?}"
+    );
+
+    // config list: every cell escaped; a tag value cannot forge a row.
+    edit(
+        &|line| {
+            line.starts_with("app_id")
+                .then(|| "app_id = \"d1\\u001b]0;PWNED\\u0007\\u001b[2J\"".to_owned())
+        },
+        "[tags]\n\"t\\u001b[31mRED\" = \"v\\r\\nfake line\"\n",
+    );
+    let (code, shown) = finish(pty(&p, BIN, &["config", "list"]));
+    assert_eq!(code, 0, "{shown:?}");
+    assert!(!acts_on_the_terminal(&shown), "{shown:?}");
+    assert!(!shown.contains("\nfake line"), "a forged row: {shown:?}");
+    assert!(
+        shown.contains("d1\\u{1b}]0;PWNED\\u{7}\\u{1b}[2J")
+            && shown.contains("tags.t\\u{1b}[31mRED")
+            && shown.contains("v\\r\\nfake line"),
+        "{shown:?}"
+    );
+}
+
+#[test]
+fn odd_arguments_and_an_empty_file_end_in_one_line_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let p = Project::initialized();
+    p.set("K", "v", &[]);
+    // An argument that is not UTF-8 (a file name, a vault directory).
+    let not_utf8 = std::ffi::OsStr::from_bytes(b"bad\xff");
+    fs::write(p.root().join(not_utf8), "from-file").unwrap();
+    let mut set = p.cmd(&["set", "FROM_FILE", "--file"]).into_command();
+    let out = set.arg(not_utf8).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(p.get("FROM_FILE", &[]), "from-file");
+    let mut get = p.cmd(&["get", "K", "--vault"]).into_command();
+    let out = get.arg(p.temp().join(not_utf8)).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: no vault at ") && stderr.lines().count() == 1,
+        "{stderr:?}"
+    );
+
+    // An empty file is an empty value: refused like any other.
+    let empty = p.temp().join("empty");
+    fs::write(&empty, "").unwrap();
+    let before = p.snapshot();
+    p.cmd(&["set", "EMPTY", "--file", empty.to_str().unwrap()])
+        .stderr("error: value for EMPTY: the value is empty; SSM refuses empty parameters\n")
+        .fails(5);
+    assert!(before == p.snapshot());
+}

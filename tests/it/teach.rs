@@ -232,6 +232,47 @@ fn set_without_a_vault_offers_init_at_a_terminal_and_names_it_in_a_script() {
     assert_eq!(p.get("K", &[]), "typed-value");
 }
 
+/// In a git repository, the vault `set` offers to create is set up as `init` sets it up:
+/// git's merge and diff drivers registered, .gitattributes written.
+#[test]
+fn set_without_a_vault_in_a_git_repository_registers_git_drivers_as_init_does() {
+    let p = Project::new().env("AWS_APP_ID", APP_ID);
+    std::fs::remove_dir_all(p.root().join(".git")).unwrap();
+    let git = std::process::Command::new("git")
+        .args(["init", "-q", "-b", "main"])
+        .current_dir(p.root())
+        .status();
+    assert!(git.is_ok_and(|s| s.success()), "git is needed for this test");
+    let mut s = pty(&p, &["set", "K"]);
+    s.exp_string("(as 'ampsecret init' does)?").unwrap();
+    send(&mut s, "y");
+    let made = s.exp_string("Value for K: ").unwrap();
+    assert!(
+        made.contains(
+            "Registered ampsecret's git merge and diff drivers; commit .gitattributes and \
+             .ampsecret/."
+        ),
+        "{made}"
+    );
+    s.send_line("typed-value").unwrap();
+    s.exp_string("Repeat the value for K: ").unwrap();
+    s.send_line("typed-value").unwrap();
+    let (code, rest) = finish(s);
+    assert_eq!(code, 0, "{rest}");
+    let attributes = std::fs::read_to_string(p.root().join(".gitattributes")).unwrap();
+    assert!(
+        attributes.contains(".ampsecret/vault.age merge=ampsecret diff=ampsecret"),
+        "{attributes}"
+    );
+    let driver = std::process::Command::new("git")
+        .args(["config", "--get", "merge.ampsecret.driver"])
+        .current_dir(p.root())
+        .output()
+        .unwrap();
+    assert!(driver.status.success(), "{driver:?}");
+    assert_eq!(p.get("K", &[]), "typed-value");
+}
+
 #[test]
 fn usage_errors_name_the_commands_help_and_the_right_spelling() {
     let p = Project::initialized();
@@ -285,6 +326,49 @@ fn usage_errors_name_the_commands_help_and_the_right_spelling() {
             "no flag --al; did you mean '--all'? (see 'ampsecret list --help')",
         ))
         .fails(2);
+}
+
+/// A value typed on the command line is never repeated back (it would land in scrollback
+/// and logs): after a flag that takes none, in `NAME=VALUE`, after `--`, as a missing file.
+#[test]
+fn usage_errors_never_repeat_a_value_typed_on_the_command_line() {
+    let p = Project::initialized();
+    let before = p.snapshot();
+    let set_value = "set takes no value on the command line (it would stay in your shell \
+                     history): type it at the hidden prompt, or pass --stdin or --file PATH \
+                     (see 'ampsecret set --help')";
+    for flag in ["--stdin", "--strip-newline", "--yes", "--json"] {
+        p.cmd(&["set", "K", &format!("{flag}=sk_live_x")])
+            .stderr(format!(
+                "error: {flag} takes no value (what followed it is not shown); {set_value}\n"
+            ))
+            .fails(2);
+    }
+    p.cmd(&["set", "K", "--json", "--stdin=sk_live_x"])
+        .stderr(crate::support::json_error(
+            2,
+            "usage",
+            &format!("--stdin takes no value (what followed it is not shown); {set_value}"),
+        ))
+        .fails(2);
+    p.cmd(&["set", "K=sk_live_x"])
+        .stderr(
+            "error: 'K=…' looks like NAME=VALUE: give the name alone ('ampsecret set K'); the \
+             value goes through the hidden prompt, --stdin or --file PATH, never the command \
+             line\n",
+        )
+        .fails(2);
+    p.cmd(&["set", "K", "--", "-sk_live_x"])
+        .stderr(format!("error: {set_value}\n"))
+        .fails(2);
+    // A path that names nothing may be a value typed where the path goes.
+    p.cmd(&["set", "K", "--file", "sk_live_x"])
+        .stderr(
+            "error: cannot open --file: no such file (the path is not repeated, in case it was \
+             a value); --file takes the path of a file holding the value\n",
+        )
+        .fails(3);
+    assert!(before == p.snapshot());
 }
 
 /// When `--sandbox bob` parses (bob taken as the NAME), a note names the trap.

@@ -452,3 +452,30 @@ fn membership_changes_on_two_branches_merge() {
     // The merged vault is writable: config.toml and the member list agree.
     alice.set(&repo, "AFTER_MERGE", "x");
 }
+
+/// A member name is shown in lists, history and messages: control characters and invisible
+/// direction overrides (which make one name read as another) are refused.
+#[test]
+fn member_names_with_control_or_direction_characters_are_refused() {
+    let p = crate::support::Project::initialized();
+    let bob = "age1ury3fwxqzltrjadpyuzqwcelqjvu5kt0fdzlgyzyyds5w64twenqf58vpv";
+    let before = p.snapshot();
+    for (name, shown) in [
+        ("bob\u{202e}X", "bob\\u{202e}X"),
+        ("bob\u{2066}", "bob\\u{2066}"),
+        ("bob\x1b[2J", "bob\\u{1b}[2J"),
+        ("bob\u{200b}", "bob\\u{200b}"),
+    ] {
+        p.cmd(&["recipients", "add", bob, "--name", name])
+            .stderr(format!(
+                "error: member name '{shown}' must be 1 to 100 visible characters (no control or \
+                 direction-changing characters): pass another --name\n"
+            ))
+            .fails(5);
+    }
+    assert!(before == p.snapshot());
+    p.cmd(&["recipients", "add", bob, "--name", "bob"])
+        .stderr_any()
+        .stdout_any()
+        .success();
+}
