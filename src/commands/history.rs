@@ -143,11 +143,12 @@ impl Render for History {
             .enumerate()
             .map(|(i, l)| {
                 let current = if i == 0 { "  current" } else { "" };
+                // Who wrote it, as the vault says: shown escaped, like any name.
                 format!(
                     "v{}  {}  {}{current}",
                     l.version,
                     timestamp(l.updated),
-                    l.by
+                    crate::text::escape(&l.by)
                 )
             })
             .collect();
@@ -156,7 +157,7 @@ impl Render for History {
             .iter()
             .map(|r| {
                 let when = r.modified.map_or_else(|| "-".to_owned(), timestamp);
-                let user = r.user.as_deref().unwrap_or("-");
+                let user = r.user.as_deref().map_or("-".into(), crate::text::escape);
                 let matches = r.matches_local.map_or_else(
                     || "no vault version".to_owned(),
                     |v| format!("= vault v{v}"),

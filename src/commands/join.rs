@@ -53,6 +53,8 @@ pub fn run(cx: &Context, out: &Output, args: JoinArgs) -> Result<()> {
         .name
         .or_else(|| cx.config.scope_defaults.os_user.clone())
         .unwrap_or_else(|| "teammate".into());
+    // Checked here, before a key is made, as 'recipients add' will check it.
+    super::recipients::check_member_name(&name)?;
     let (key, location, existing) = match keystore::find_key(&dir.config.vault_id) {
         Ok((key, location)) => (key, location, true),
         Err(Error::Key(_)) => {

@@ -37,18 +37,13 @@ struct Row {
 
 impl Render for Listing {
     fn render(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
-        let width = self
-            .members
-            .iter()
-            .map(|m| m.name.len())
-            .max()
-            .unwrap_or(4)
-            .max(4);
-        writeln!(out, "{:width$}  KEY", "NAME")?;
+        let mut table = crate::output::Table::new();
+        table.heading(&["NAME", "KEY"]);
         for member in &self.members {
-            let you = if member.you { "  (you)" } else { "" };
-            writeln!(out, "{:width$}  {}{you}", member.name, member.key)?;
+            let you = if member.you { "(you)" } else { "" };
+            table.row([member.name.as_str(), member.key.as_str(), you]);
         }
+        table.write(out, crate::output::Stream::Out)?;
         if let Some(fingerprint) = &self.fingerprint {
             writeln!(err, "Vault fingerprint: {fingerprint}")?;
         }
@@ -106,7 +101,7 @@ impl Render for Added {
         writeln!(
             err,
             "Added {} ({}); the vault is re-encrypted to them. Commit .ampsecret/ and push it.",
-            self.added.name,
+            crate::text::escape(&self.added.name),
             members::shorten(&self.added.key)
         )
     }
@@ -151,9 +146,8 @@ fn add(cx: &Context, out: &Output, args: RecipientAddArgs) -> Result<()> {
 /// Member names appear in lists, history and messages: one line of visible text, with no
 /// control character and no invisible formatting character (a direction override would
 /// make one name read as another).
-fn check_member_name(name: &str) -> Result<()> {
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(crate::text::is_unusual)
-    {
+pub(super) fn check_member_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(crate::text::is_unusual) {
         return Err(Error::Invalid(format!(
             "member name '{}' must be 1 to 100 visible characters (no control or direction-changing characters): pass another --name",
             crate::text::escape(name)

@@ -1007,9 +1007,8 @@ fn text_from_committed_files_is_shown_escaped_on_a_terminal() {
     // recipients list: a hand-added recipient in its warning.
     edit(
         &|line| {
-            line.starts_with("recipients = [\"").then(|| {
-                line.replacen("[\"", "[\"age1x\\u001b[2J\\u001b]0;PWNED\\u0007\", \"", 1)
-            })
+            line.starts_with("recipients = [\"")
+                .then(|| line.replacen("[\"", "[\"age1x\\u001b[2J\\u001b]0;PWNED\\u0007\", \"", 1))
         },
         "",
     );

@@ -242,7 +242,10 @@ fn set_without_a_vault_in_a_git_repository_registers_git_drivers_as_init_does() 
         .args(["init", "-q", "-b", "main"])
         .current_dir(p.root())
         .status();
-    assert!(git.is_ok_and(|s| s.success()), "git is needed for this test");
+    assert!(
+        git.is_ok_and(|s| s.success()),
+        "git is needed for this test"
+    );
     let mut s = pty(&p, &["set", "K"]);
     s.exp_string("(as 'ampsecret init' does)?").unwrap();
     send(&mut s, "y");

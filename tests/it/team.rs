@@ -473,6 +473,13 @@ fn member_names_with_control_or_direction_characters_are_refused() {
             ))
             .fails(5);
     }
+    // join checks the name before it makes a key, so the line it prints works.
+    p.cmd(&["join", "--name", "bob\u{202e}X"])
+        .stderr(
+            "error: member name 'bob\\u{202e}X' must be 1 to 100 visible characters (no control \
+             or direction-changing characters): pass another --name\n",
+        )
+        .fails(5);
     assert!(before == p.snapshot());
     p.cmd(&["recipients", "add", bob, "--name", "bob"])
         .stderr_any()
