@@ -55,7 +55,7 @@ pub fn message(error: &clap::Error, args: &[OsString]) -> Option<String> {
             unknown_argument(error, &arg, &words, subcommand)
         }
         // `--stdin=VALUE`: the flag is named, the value never repeated.
-        ErrorKind::TooManyValues | ErrorKind::NoEquals => {
+        ErrorKind::TooManyValues => {
             let flag = string(error, ContextKind::InvalidArg).unwrap_or_default();
             let flag = crate::text::escape(flag.split('=').next().unwrap_or(&flag)).into_owned();
             if subcommand == Some("set") {
