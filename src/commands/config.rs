@@ -165,7 +165,11 @@ impl Render for Settings {
                 "push tags every parameter with it".to_owned(),
             ]);
         }
-        let members = crate::output::count(self.recipients.len(), "member");
+        // What config.toml lists; members are checked against the payload when it is read.
+        let members = format!(
+            "{} listed",
+            crate::output::count(self.recipients.len(), "key")
+        );
         table.styled_row(vec![
             ("recipients".to_owned(), None),
             (members, None),
@@ -197,7 +201,13 @@ struct Setting {
 
 impl Render for Setting {
     fn render(&self, out: &mut dyn Write, _: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "{}", self.value)
+        // Exact in a pipe (a script reads it); escaped on a terminal, since the file is
+        // committed and anyone who can push can put control sequences in it.
+        if io::IsTerminal::is_terminal(&io::stdout()) {
+            writeln!(out, "{}", crate::text::escape(&self.value))
+        } else {
+            writeln!(out, "{}", self.value)
+        }
     }
 }
 
@@ -213,7 +223,8 @@ struct Changed {
 
 impl Render for Changed {
     fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
-        match (&self.value, self.changed) {
+        let value = self.value.as_deref().map(crate::text::escape);
+        match (value, self.changed) {
             (Some(value), true) => writeln!(err, "Set {} to {value} in {}.", self.key, self.file),
             (Some(value), false) => {
                 writeln!(err, "{} is already {value}; nothing changed.", self.key)

@@ -1071,6 +1071,11 @@ fn text_from_committed_files_is_shown_escaped_on_a_terminal() {
             && shown.contains("v\\r\\nfake line"),
         "{shown:?}"
     );
+    // config get: escaped on a terminal (exact in a pipe, for scripts).
+    let (code, shown) = finish(pty(&p, BIN, &["config", "get", "app_id"]));
+    assert_eq!(code, 0, "{shown:?}");
+    assert!(!acts_on_the_terminal(&shown), "{shown:?}");
+    assert!(shown.contains("d1\\u{1b}]0;PWNED"), "{shown:?}");
 }
 
 #[test]

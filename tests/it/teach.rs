@@ -122,7 +122,11 @@ fn config_shows_checks_and_changes_settings_without_hand_editing() {
                 "web platform",
                 "push tags every parameter with it"
             ),
-            row("recipients", "1 member", "read-only: ampsecret recipients"),
+            row(
+                "recipients",
+                "1 key listed",
+                "read-only: ampsecret recipients"
+            ),
             row("encryption", "x25519", "read-only"),
             row("vault_id", &vault_id, "read-only"),
         ]
