@@ -1,21 +1,82 @@
-//! Vault benchmark: 10,000 secrets over 10 scopes.
+//! Vault benchmark: 10,000 and 100,000 secrets over 10 scopes.
 //!
-//! Prints `get`, `set` and `list` times of the real binary, its peak RSS, and `get` as a ratio
-//! to a bare age decrypt of the same vault file (in-process, so process start-up does not
-//! hide the difference). Run with `cargo bench --bench vault`.
+//! Runs the real binary and the floor as whole processes, interleaved in the same run, and
+//! prints the ratios the vault must keep:
+//! - `get` one secret against a bare `age -d` of the whole vault file,
+//! - `set` one secret against `age -d | age -e` of it (two processes, two cores),
+//! - the peak RSS (`wait4`'s `ru_maxrss`) of `get` above the binary's own start-up footprint,
+//!   against the size of the vault file.
+//!
+//! The floor is this bench's own executable run as a bare age CLI (`BENCH_AGE=decrypt` or
+//! `encrypt`): the same age crate as ampsecret, no other work. An in-process breakdown then
+//! shows where the time of a whole-vault read and write goes. Run with
+//! `cargo bench --bench vault` (`BENCH_SIZES=100000` to pick sizes).
 
 use age::secrecy::ExposeSecret;
 use ampsecret::scope::ScopeKey;
 use ampsecret::secret::SecretValue;
-use ampsecret::vault::{Config, Encryption, Key, VaultDir, config::CONFIG_FORMAT, crypto};
+use ampsecret::vault::{Config, Encryption, Key, VaultDir, VaultView, config::CONFIG_FORMAT};
+use ampsecret::vault::{crypto, store};
 use std::hint::black_box;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SECRETS: usize = 10_000;
 const SCOPES: usize = 10;
-const ROUNDS: usize = 30;
+/// Whole-process runs per command (median); interleaved with the floor's.
+const RUNS: usize = 15;
+/// In-process repetitions of each phase (median).
+const ROUNDS: usize = 7;
+const TARGET_SCOPE: usize = 7;
+
+fn main() {
+    if let Ok(mode) = std::env::var("BENCH_AGE") {
+        return bare_age(&mode);
+    }
+    let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000]);
+    let baseline = footprint();
+    println!(
+        "start-up footprint (ampsecret --version): peak RSS {:.1} MiB",
+        kib_to_mib(baseline)
+    );
+    for secrets in sizes {
+        bench(secrets, baseline);
+    }
+}
+
+/// A bare age CLI: `decrypt IDENTITY_FILE FILE` to stdout, or `encrypt RECIPIENT` stdin to
+/// stdout, streaming as `age -d` and `age -e` do.
+fn bare_age(mode: &str) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    match mode {
+        "decrypt" => {
+            let text = std::fs::read_to_string(&args[0]).unwrap();
+            let identity: age::x25519::Identity = text.trim().parse().unwrap();
+            let file = BufReader::new(std::fs::File::open(&args[1]).unwrap());
+            let decryptor = age::Decryptor::new_buffered(file).unwrap();
+            let mut reader = decryptor
+                .decrypt(std::iter::once(&identity as &dyn age::Identity))
+                .unwrap();
+            std::io::copy(&mut reader, &mut stdout).unwrap();
+        }
+        "encrypt" => {
+            let recipient: age::x25519::Recipient = args[0].parse().unwrap();
+            let encryptor =
+                age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                    .unwrap();
+            let mut writer = encryptor.wrap_output(&mut stdout).unwrap();
+            std::io::copy(&mut std::io::stdin().lock(), &mut writer).unwrap();
+            writer.finish().unwrap();
+        }
+        other => panic!("unknown BENCH_AGE mode {other}"),
+    }
+    stdout.flush().unwrap();
+}
 
 fn scopes() -> Vec<ScopeKey> {
     let mut scopes = vec![ScopeKey::Shared, ScopeKey::Sandbox("alice".into())];
@@ -40,15 +101,38 @@ fn time(rounds: usize, mut f: impl FnMut()) -> Duration {
     )
 }
 
-/// Runs the binary and returns its wall time and peak RSS in KiB (from wait4's rusage).
-// The child is reaped by wait4 below, which std's Child::wait cannot replace: it has no rusage.
-#[allow(clippy::zombie_processes)]
-fn run_cli(
-    project: &Path,
-    identity_file: &Path,
-    args: &[&str],
-    stdin: Option<&str>,
-) -> (Duration, i64) {
+fn kib_to_mib(kib: i64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Reaps `child` and returns its peak RSS in KiB (from wait4's rusage; std's wait has none).
+fn reap(child: Child) -> i64 {
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(rc, pid, "wait4");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "a benchmarked process failed"
+    );
+    // The child is reaped: forget it so its drop does not touch the pid again.
+    std::mem::forget(child);
+    usage.ru_maxrss
+}
+
+/// One whole-process run: wall time and peak RSS.
+struct Run {
+    wall: Duration,
+    rss: i64,
+}
+
+fn ampsecret(project: &Path, identity_file: &Path, args: &[&str], stdin: Option<&str>) -> Run {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ampsecret"))
         .args(args)
@@ -61,27 +145,85 @@ fn run_cli(
         .spawn()
         .expect("run ampsecret");
     {
-        use std::io::Write;
         let mut pipe = child.stdin.take().unwrap();
         if let Some(input) = stdin {
             pipe.write_all(input.as_bytes()).unwrap();
         }
     }
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as libc::pid_t;
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let elapsed = started.elapsed();
-    assert_eq!(rc, pid, "wait4");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{args:?} failed"
-    );
-    (elapsed, usage.ru_maxrss)
+    let rss = reap(child);
+    Run {
+        wall: started.elapsed(),
+        rss,
+    }
 }
 
-fn main() {
+fn bare(mode: &str, args: &[&Path], stdin: Stdio, stdout: Stdio) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .env("BENCH_AGE", mode)
+        .args(args)
+        .stdin(stdin)
+        .stdout(stdout)
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("run the bare age helper")
+}
+
+/// `age -d FILE > /dev/null`.
+fn age_decrypt(identity_file: &Path, vault: &Path) -> Run {
+    let started = Instant::now();
+    let child = bare(
+        "decrypt",
+        &[identity_file, vault],
+        Stdio::null(),
+        Stdio::null(),
+    );
+    let rss = reap(child);
+    Run {
+        wall: started.elapsed(),
+        rss,
+    }
+}
+
+/// `age -d FILE | age -e -r RECIPIENT > /dev/null`: both ends run at once.
+fn age_reencrypt(identity_file: &Path, vault: &Path, recipient: &Path) -> Run {
+    let started = Instant::now();
+    let mut decrypt = bare(
+        "decrypt",
+        &[identity_file, vault],
+        Stdio::null(),
+        Stdio::piped(),
+    );
+    let pipe = decrypt.stdout.take().unwrap();
+    let encrypt = bare("encrypt", &[recipient], Stdio::from(pipe), Stdio::null());
+    let rss = reap(decrypt).max(reap(encrypt));
+    Run {
+        wall: started.elapsed(),
+        rss,
+    }
+}
+
+fn footprint() -> i64 {
+    let dir = tempfile::tempdir().unwrap();
+    (0..5)
+        .map(|_| ampsecret(dir.path(), &dir.path().join("none"), &["--version"], None).rss)
+        .max()
+        .unwrap()
+}
+
+struct Summary {
+    wall: Duration,
+    rss: i64,
+}
+
+fn summarize(runs: Vec<Run>) -> Summary {
+    let rss = runs.iter().map(|r| r.rss).max().unwrap();
+    Summary {
+        wall: median(runs.into_iter().map(|r| r.wall).collect()),
+        rss,
+    }
+}
+
+fn bench(secrets: usize, baseline: i64) {
     let temp = tempfile::tempdir().unwrap();
     let project = temp.path().join("app");
     std::fs::create_dir_all(project.join(".git")).unwrap();
@@ -105,6 +247,7 @@ fn main() {
         std::os::unix::fs::PermissionsExt::from_mode(0o600),
     )
     .unwrap();
+    let recipient: PathBuf = identity.to_public().to_string().into();
     let (vault, key, ()) = VaultDir::create(&project.join(".ampsecret"), |vault_id| {
         let config = Config {
             format: CONFIG_FORMAT,
@@ -112,6 +255,8 @@ fn main() {
             app_id: Some("d1a2b3c4d5e6f7".into()),
             encryption: Encryption::X25519,
             recipients: vec![identity.to_public().to_string()],
+            history: ampsecret::vault::config::DEFAULT_HISTORY,
+            tags: Default::default(),
         };
         Ok((config, Key::Identities(vec![identity.clone()]), ()))
     })
@@ -119,11 +264,11 @@ fn main() {
     let scopes = scopes();
     vault
         .update(&key, |v| {
-            for i in 0..SECRETS {
+            for i in 0..secrets {
                 let value = SecretValue::new(format!("sk_live_{i:08}_{}", "x".repeat(32)));
                 v.set(
                     &scopes[i % SCOPES],
-                    &format!("SECRET_NUMBER_{i:05}"),
+                    &format!("SECRET_NUMBER_{i:06}"),
                     value,
                     1_700_000_000,
                 );
@@ -131,70 +276,155 @@ fn main() {
             Ok(())
         })
         .unwrap();
-    let file_size = std::fs::metadata(vault.vault_path()).unwrap().len();
+    let vault_file = vault.vault_path();
+    let file_size = std::fs::metadata(&vault_file).unwrap().len();
+    let probe = format!("SECRET_NUMBER_{:06}", (secrets - SCOPES) + TARGET_SCOPE);
+    let target_branch = format!("feature/branch-{}", TARGET_SCOPE - 2);
+    let get_args = ["get", probe.as_str(), "--branch", target_branch.as_str()];
 
-    // In-process: bare age decrypt of the file vs. ampsecret's whole `get` path.
-    let ids = [identity];
-    let decrypt = time(ROUNDS, || {
-        let bytes = std::fs::read(vault.vault_path()).unwrap();
-        black_box(crypto::unseal(&bytes, crypto::Unseal::Identities(&ids)).unwrap());
-    });
-    let target_scope = &scopes[7];
-    let get = time(ROUNDS, || {
-        let opened = VaultDir::open(vault.dir()).unwrap();
-        let plaintext = opened.read(&key).unwrap();
-        let view = plaintext.view().unwrap();
-        black_box(
-            view.get(target_scope, "SECRET_NUMBER_09997")
-                .unwrap()
-                .value(),
+    // Whole processes, interleaved so that the machine's load falls on both sides alike.
+    let (mut get, mut decrypt, mut set, mut reencrypt, mut list) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for round in 0..RUNS {
+        decrypt.push(age_decrypt(&identity_file, &vault_file));
+        get.push(ampsecret(&project, &identity_file, &get_args, None));
+        reencrypt.push(age_reencrypt(&identity_file, &vault_file, &recipient));
+        // A new value every round: an unchanged value writes nothing.
+        let value = format!("rotated-{round}");
+        set.push(ampsecret(
+            &project,
+            &identity_file,
+            &["set", &probe, "--stdin", "--branch", &target_branch],
+            Some(&value),
+        ));
+        if round < 5 {
+            list.push(ampsecret(
+                &project,
+                &identity_file,
+                &["list", "--branch", &target_branch],
+                None,
+            ));
+        }
+    }
+    let file_size_after = std::fs::metadata(&vault_file).unwrap().len();
+    let (get, decrypt, set, reencrypt, list) = (
+        summarize(get),
+        summarize(decrypt),
+        summarize(set),
+        summarize(reencrypt),
+        summarize(list),
+    );
+
+    println!();
+    println!(
+        "== {secrets} secrets over {SCOPES} scopes: vault.age {:.1} KiB ({:.1} KiB after the sets)",
+        file_size as f64 / 1024.0,
+        file_size_after as f64 / 1024.0
+    );
+    println!(
+        "{:<28} {:>9} {:>11} {:>9}",
+        "whole process (median)", "ms", "peak MiB", "ratio"
+    );
+    let row = |what: &str, s: &Summary, ratio: Option<(f64, &str)>| {
+        let ratio = ratio.map_or(String::new(), |(r, target)| {
+            format!("{r:>8.2}x  (target <= {target})")
+        });
+        println!(
+            "{what:<28} {:>9.2} {:>11.1} {ratio}",
+            ms(s.wall),
+            kib_to_mib(s.rss)
         );
-    });
-
-    // The real binary, end to end.
-    let cli = |args: &[&str], stdin: Option<&str>| {
-        let runs: Vec<(Duration, i64)> = (0..10)
-            .map(|_| run_cli(&project, &identity_file, args, stdin))
-            .collect();
-        let rss = runs.iter().map(|r| r.1).max().unwrap();
-        (median(runs.into_iter().map(|r| r.0).collect()), rss)
     };
-    let (cli_get, get_rss) = cli(
-        &["get", "SECRET_NUMBER_09997", "--branch", "feature/branch-5"],
-        None,
+    row("age -d (floor of get)", &decrypt, None);
+    row(
+        "ampsecret get",
+        &get,
+        Some((get.wall.as_secs_f64() / decrypt.wall.as_secs_f64(), "1.0x")),
     );
-    let (cli_set, set_rss) = cli(&["set", "NEW_SECRET", "--stdin", "--shared"], Some("value"));
-    let (cli_list, list_rss) = cli(&["list", "--all"], None);
+    row("age -d | age -e (floor)", &reencrypt, None);
+    row(
+        "ampsecret set",
+        &set,
+        Some((
+            set.wall.as_secs_f64() / reencrypt.wall.as_secs_f64(),
+            "1.5x",
+        )),
+    );
+    row("ampsecret list --branch", &list, None);
+    let get_extra_kib = (get.rss - baseline).max(0);
+    println!(
+        "get peak RSS above start-up  {:>9.1} MiB = {:.2}x the vault file (target <= 2x)",
+        kib_to_mib(get_extra_kib),
+        get_extra_kib as f64 * 1024.0 / file_size_after as f64
+    );
 
-    println!(
-        "vault: {SECRETS} secrets over {SCOPES} scopes, {} KiB encrypted",
-        file_size / 1024
-    );
-    println!(
-        "in-process  bare age decrypt   {:>9.3} ms",
-        decrypt.as_secs_f64() * 1e3
-    );
-    println!(
-        "in-process  ampsecret get      {:>9.3} ms",
-        get.as_secs_f64() * 1e3
-    );
-    println!(
-        "get / bare decrypt ratio       {:>9.2}x  (target <= 1.5x)",
-        get.as_secs_f64() / decrypt.as_secs_f64()
-    );
-    println!(
-        "cli  get    {:>8.2} ms   peak RSS {:>6.1} MiB",
-        cli_get.as_secs_f64() * 1e3,
-        get_rss as f64 / 1024.0
-    );
-    println!(
-        "cli  set    {:>8.2} ms   peak RSS {:>6.1} MiB",
-        cli_set.as_secs_f64() * 1e3,
-        set_rss as f64 / 1024.0
-    );
-    println!(
-        "cli  list   {:>8.2} ms   peak RSS {:>6.1} MiB  (--all, {SECRETS} rows)",
-        cli_list.as_secs_f64() * 1e3,
-        list_rss as f64 / 1024.0
-    );
+    phases(&vault, &key, &identity, &scopes[TARGET_SCOPE], &probe);
+}
+
+/// In-process: where the time of a whole-vault read and write goes.
+fn phases(vault: &VaultDir, key: &Key, identity: &age::x25519::Identity, scope: &ScopeKey, probe: &str) {
+    let path = vault.vault_path();
+    let ids = [identity.clone()];
+    let read = time(ROUNDS, || {
+        black_box(std::fs::read(&path).unwrap());
+    });
+    let ciphertext = std::fs::read(&path).unwrap();
+    let decrypt = time(ROUNDS, || {
+        black_box(crypto::unseal(&ciphertext, crypto::Unseal::Identities(&ids)).unwrap());
+    });
+    let plaintext = crypto::unseal(&ciphertext, crypto::Unseal::Identities(&ids)).unwrap();
+    let parse = time(ROUNDS, || {
+        black_box(VaultView::parse(&plaintext).unwrap());
+    });
+    let trust = time(ROUNDS, || {
+        let team = VaultView::parse_team(&plaintext).unwrap();
+        ampsecret::vault::trust::check(&vault.config.vault_id, &team, &path).unwrap();
+    });
+    let view = VaultView::parse(&plaintext).unwrap();
+    let lookup = time(ROUNDS, || {
+        black_box(view.get(scope, probe).unwrap().value());
+    });
+    let to_vault = time(ROUNDS, || {
+        black_box(view.to_vault());
+    });
+    let owned = view.to_vault();
+    let encode = time(ROUNDS, || {
+        black_box(owned.encode());
+    });
+    let encoded = owned.encode();
+    let recipient = identity.to_public();
+    let seal = time(ROUNDS, || {
+        black_box(crypto::seal(&encoded, crypto::Seal::Recipients(&[&recipient])).unwrap());
+    });
+    let sealed = crypto::seal(&encoded, crypto::Seal::Recipients(&[&recipient])).unwrap();
+    let scratch = vault.dir().join("bench-scratch.age");
+    let write = time(ROUNDS, || store::write_atomic(&scratch, &sealed).unwrap());
+    let _ = std::fs::remove_file(&scratch);
+    let drop_owned = time(ROUNDS, || drop(black_box(view.to_vault())))
+        .saturating_sub(to_vault);
+    let open = time(ROUNDS, || {
+        let opened = VaultDir::open(vault.dir()).unwrap();
+        black_box(opened.read(key).unwrap());
+    });
+    println!("in-process phases (median of {ROUNDS}):");
+    for (what, d) in [
+        ("read vault.age", read),
+        ("age decrypt (whole file)", decrypt),
+        ("parse payload (VaultView)", parse),
+        ("trust check (team + record)", trust),
+        ("look up one secret", lookup),
+        ("copy to owned Vault", to_vault),
+        ("drop (wipe) owned Vault", drop_owned),
+        ("encode payload", encode),
+        ("age encrypt (whole payload)", seal),
+        ("atomic write + fsyncs", write),
+        ("VaultDir::open + read", open),
+    ] {
+        println!("  {what:<30} {:>9.3} ms", ms(d));
+    }
 }

@@ -5,6 +5,7 @@ use crate::cli::GetArgs;
 use crate::effective::{self, Lookup, Resolved, Source};
 use crate::error::{Error, Result};
 use crate::output::{self, Output, Render};
+use crate::scope::ScopeKey;
 use crate::secret::SecretValue;
 use crate::session::Context;
 use serde::Serialize;
@@ -49,7 +50,6 @@ pub fn run(cx: &Context, out: &Output, args: GetArgs) -> Result<()> {
     let scope = cx.scope(&args.target.scope)?;
     crate::session::check_name(name)?;
     let vault = cx.vault()?;
-    let view = vault.view()?;
     let lookup = if args.effective {
         cx.lookup(scope.clone())?
     } else {
@@ -58,6 +58,13 @@ pub fn run(cx: &Context, out: &Output, args: GetArgs) -> Result<()> {
             fallback: None,
         }
     };
+    // Only the blocks that can hold the name are decrypted.
+    let wanted: Vec<(&ScopeKey, &str)> = std::iter::once(&scope)
+        .chain(&lookup.fallback)
+        .map(|s| (s, name.as_str()))
+        .collect();
+    let part = vault.part(&wanted, &[])?;
+    let view = part.view()?;
     let not_found = || Error::SecretNotFound {
         scope: scope.clone(),
         name: name.clone(),

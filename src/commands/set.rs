@@ -52,7 +52,8 @@ pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
     // Ask about overwriting before the value is typed, not after.
     if exists && cx.config.interactive && !args.yes {
         let vault = cx.vault()?;
-        if vault.view()?.get(&scope, &args.name).is_some()
+        let part = vault.part(&[(&scope, &args.name)], &[])?;
+        if part.view()?.get(&scope, &args.name).is_some()
             && !prompt::confirm(
                 &format!("{} already exists in {scope}. Overwrite it?", args.name),
                 false,
@@ -77,7 +78,7 @@ pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
         |v: &mut crate::vault::Vault| Ok(v.set(&scope, &args.name, value, crate::vault::now()));
     let created = if exists {
         let vault = cx.vault()?;
-        vault.dir.update(vault.key, store)?
+        vault.dir.update_secret(vault.key, &scope, &args.name, store)?
     } else {
         let question = format!("No vault at {}. Create one?", cx.config.vault_dir.display());
         if !prompt::confirm(&question, true)? {

@@ -1,11 +1,12 @@
 //! The vault payload: the plaintext that age encrypts. Pure code, no I/O.
 //!
-//! A compact, versioned binary layout, chosen over JSON so that reading one secret out of a
-//! 10,000-secret vault costs little more than decrypting it: [`VaultView`] parses without
-//! copying, and only the owned [`Vault`] (used to change the vault) allocates per secret.
+//! A compact, versioned binary layout. From format 3 the payload is indexed (see
+//! [`super::layout`]): a head with the team section and an index of blocks, then the secrets
+//! in blocks, so one secret is read by decrypting the head and one block. This module holds
+//! the records (team, secret) and reads the earlier, unindexed formats:
 //!
 //! ```text
-//! payload  = MAGIC version:u16 [team] scope_count:u32 scope*  (team: version 2 and later)
+//! payload  = MAGIC version:u16 [team] scope_count:u32 scope*  (formats 1 and 2; team from 2)
 //! team     = token_count:u8 token:[u8;32]* member_count:u16 member*
 //!            notice_count:u32 notice* conflict_count:u32 conflict*
 //!            tombstone_count:u32 tombstone*
@@ -29,10 +30,10 @@ use crate::secret::SecretValue;
 use std::collections::BTreeMap;
 use zeroize::Zeroizing;
 
-const MAGIC: &[u8; 8] = b"AMPSVLT\n";
-/// The payload version this build writes. Version 1 (no team section) is still read, and
-/// upgraded on the next write.
-pub const FORMAT_VERSION: u16 = 2;
+pub(super) const MAGIC: &[u8; 8] = b"AMPSVLT\n";
+/// The payload version this build writes. Versions 1 (no team section) and 2 (no index)
+/// are still read, and upgraded on the next write.
+pub const FORMAT_VERSION: u16 = 3;
 const DIGEST_LEN: usize = 32;
 /// Length of a membership token.
 pub const TOKEN_LEN: usize = 32;
@@ -95,7 +96,7 @@ pub struct Team {
 }
 
 impl Team {
-    fn encoded_len(&self) -> usize {
+    pub(super) fn encoded_len(&self) -> usize {
         1 + self.tokens.len() * TOKEN_LEN
             + 2
             + self
@@ -139,7 +140,7 @@ impl Team {
                 .sum::<usize>()
     }
 
-    fn encode(&self, out: &mut Vec<u8>) {
+    pub(super) fn encode(&self, out: &mut Vec<u8>) {
         out.push(u8::try_from(self.tokens.len()).expect("a handful of tokens"));
         for token in &self.tokens {
             out.extend_from_slice(&token[..]);
@@ -180,7 +181,7 @@ impl Team {
         }
     }
 
-    fn parse(r: &mut Reader<'_>) -> Result<Team, FormatError> {
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<Team, FormatError> {
         let mut team = Team::default();
         for _ in 0..r.u8()? {
             team.tokens.push(Zeroizing::new(r.array()?));
@@ -264,7 +265,7 @@ pub struct Entry {
 /// The whole vault, owned, for changing it.
 #[derive(Debug, Clone, Default)]
 pub struct Vault {
-    scopes: BTreeMap<ScopeKey, BTreeMap<String, Entry>>,
+    pub(super) scopes: BTreeMap<ScopeKey, BTreeMap<String, Entry>>,
     pub team: Team,
 }
 
@@ -374,52 +375,47 @@ impl Vault {
         self.scopes.get(scope)
     }
 
-    /// Serialises the vault. The buffer is sized exactly up front so that no reallocation
-    /// leaves an unwiped copy of the plaintext behind.
+    /// Serialises the vault in the current format (see [`super::layout`]).
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len()));
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        self.team.encode(&mut out);
-        put_u32(&mut out, self.scopes.len());
-        for (key, secrets) in &self.scopes {
-            put_scope(&mut out, key);
-            put_u32(&mut out, secrets.len());
-            for (name, entry) in secrets {
-                put_str16(&mut out, name);
-                put_u32(&mut out, entry.value.len());
-                out.extend_from_slice(entry.value.expose().as_bytes());
-                out.extend_from_slice(&entry.created.to_le_bytes());
-                out.extend_from_slice(&entry.updated.to_le_bytes());
-                match &entry.sync {
-                    None => out.push(0),
-                    Some(sync) => {
-                        out.push(1);
-                        put_str16(&mut out, &sync.parameter);
-                        out.extend_from_slice(&sync.version.to_le_bytes());
-                        out.extend_from_slice(&sync.digest);
-                        out.extend_from_slice(&sync.synced_at.to_le_bytes());
-                    }
-                }
-            }
-        }
-        debug_assert_eq!(out.len(), out.capacity());
-        out
+        super::layout::encode(self)
     }
+}
 
-    fn encoded_len(&self) -> usize {
-        let mut len = MAGIC.len() + 2 + self.team.encoded_len() + 4;
-        for (key, secrets) in &self.scopes {
-            len += 1 + 2 + scope_parts(key).1.len() + 4;
-            for (name, entry) in secrets {
-                len += 2 + name.len() + 4 + entry.value.len() + 8 + 8 + 1;
-                if let Some(sync) = &entry.sync {
-                    len += 2 + sync.parameter.len() + 8 + DIGEST_LEN + 8;
-                }
-            }
+/// Bytes a secret takes in a payload.
+pub(super) fn entry_len(name: &str, entry: &Entry) -> usize {
+    2 + name.len()
+        + 4
+        + entry.value.len()
+        + 8
+        + 8
+        + 1
+        + entry
+            .sync
+            .as_ref()
+            .map_or(0, |sync| 2 + sync.parameter.len() + 8 + DIGEST_LEN + 8)
+}
+
+pub(super) fn put_entry(out: &mut Vec<u8>, name: &str, entry: &Entry) {
+    put_str16(out, name);
+    put_u32(out, entry.value.len());
+    out.extend_from_slice(entry.value.expose().as_bytes());
+    out.extend_from_slice(&entry.created.to_le_bytes());
+    out.extend_from_slice(&entry.updated.to_le_bytes());
+    match &entry.sync {
+        None => out.push(0),
+        Some(sync) => {
+            out.push(1);
+            put_str16(out, &sync.parameter);
+            out.extend_from_slice(&sync.version.to_le_bytes());
+            out.extend_from_slice(&sync.digest);
+            out.extend_from_slice(&sync.synced_at.to_le_bytes());
         }
-        len
     }
+}
+
+/// Bytes a scope key takes in a payload.
+pub(super) fn scope_len(key: &ScopeKey) -> usize {
+    3 + scope_parts(key).1.len()
 }
 
 fn scope_parts(key: &ScopeKey) -> (u8, &str) {
@@ -432,7 +428,7 @@ fn scope_parts(key: &ScopeKey) -> (u8, &str) {
     }
 }
 
-fn put_scope(out: &mut Vec<u8>, key: &ScopeKey) {
+pub(super) fn put_scope(out: &mut Vec<u8>, key: &ScopeKey) {
     let (kind, scope_name) = scope_parts(key);
     out.push(kind);
     put_str16(out, scope_name);
@@ -440,13 +436,13 @@ fn put_scope(out: &mut Vec<u8>, key: &ScopeKey) {
 
 /// Lengths are bounded by construction: names are checked before they reach the vault, and
 /// values by [`SecretValue::validate`]; a longer one is a bug, not input.
-fn put_str16(out: &mut Vec<u8>, s: &str) {
+pub(super) fn put_str16(out: &mut Vec<u8>, s: &str) {
     let len = u16::try_from(s.len()).expect("vault names are checked to be short");
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(s.as_bytes());
 }
 
-fn put_u32(out: &mut Vec<u8>, n: usize) {
+pub(super) fn put_u32(out: &mut Vec<u8>, n: usize) {
     let n = u32::try_from(n).expect("vault counts and values fit in u32");
     out.extend_from_slice(&n.to_le_bytes());
 }
@@ -487,7 +483,7 @@ impl EntryView<'_> {
         SecretValue::new(self.value.to_owned())
     }
 
-    fn to_entry(&self) -> Entry {
+    pub(super) fn to_entry(&self) -> Entry {
         Entry {
             value: self.value(),
             created: self.created,
@@ -503,10 +499,21 @@ impl EntryView<'_> {
 }
 
 impl<'a> VaultView<'a> {
-    /// Parses and checks a whole payload.
+    /// Parses and checks a whole payload, of any format this build reads.
     pub fn parse(bytes: &'a [u8]) -> Result<VaultView<'a>, FormatError> {
         let mut r = Reader { rest: bytes };
-        let team = Self::header(&mut r)?;
+        match Self::version(&mut r)? {
+            1 => Self::parse_unindexed(r, Team::default()),
+            2 => {
+                let team = Team::parse(&mut r)?;
+                Self::parse_unindexed(r, team)
+            }
+            _ => super::layout::parse(bytes),
+        }
+    }
+
+    /// The scopes of a format 1 or 2 payload, after its team section.
+    fn parse_unindexed(mut r: Reader<'a>, team: Team) -> Result<VaultView<'a>, FormatError> {
         let scope_count = r.u32()?;
         let mut scopes: Vec<ScopeView<'a>> = Vec::with_capacity(scope_count.min(1024));
         for _ in 0..scope_count {
@@ -515,38 +522,7 @@ impl<'a> VaultView<'a> {
                 return Err(FormatError::Unordered);
             }
             let secret_count = r.u32()?;
-            // Each secret takes at least 23 bytes; a count beyond that is damage, not a
-            // reason to allocate.
-            let mut secrets: Vec<EntryView<'a>> =
-                Vec::with_capacity(secret_count.min(r.rest.len() / 23));
-            for _ in 0..secret_count {
-                let name = r.str16()?;
-                if secrets.last().is_some_and(|prev| prev.name >= name) {
-                    return Err(FormatError::Unordered);
-                }
-                let value_len = r.u32()?;
-                let value = std::str::from_utf8(r.take(value_len)?)
-                    .map_err(|_| FormatError::InvalidUtf8)?;
-                let created = r.u64()?;
-                let updated = r.u64()?;
-                let sync = match r.u8()? {
-                    0 => None,
-                    1 => Some(SyncView {
-                        parameter: r.str16()?,
-                        version: i64::from_le_bytes(r.array()?),
-                        digest: r.array()?,
-                        synced_at: r.u64()?,
-                    }),
-                    _ => return Err(FormatError::UnknownTag),
-                };
-                secrets.push(EntryView {
-                    name,
-                    value,
-                    created,
-                    updated,
-                    sync,
-                });
-            }
+            let secrets = r.entries(secret_count)?;
             scopes.push(ScopeView { key, secrets });
         }
         if !r.rest.is_empty() {
@@ -555,21 +531,26 @@ impl<'a> VaultView<'a> {
         Ok(VaultView { team, scopes })
     }
 
-    /// The team section alone (membership checks need no secret parsed).
+    /// The team section alone (membership checks need no secret parsed): of a whole payload
+    /// of format 1 or 2, or of the head of a format 3 one.
     pub fn parse_team(bytes: &[u8]) -> Result<Team, FormatError> {
-        Self::header(&mut Reader { rest: bytes })
+        let mut r = Reader { rest: bytes };
+        match Self::version(&mut r)? {
+            1 => Ok(Team::default()),
+            2 => Team::parse(&mut r),
+            _ => Ok(super::layout::Head::parse(bytes)?.team),
+        }
     }
 
-    /// Magic, version and (from version 2) the team section.
-    fn header(r: &mut Reader<'_>) -> Result<Team, FormatError> {
+    /// Checks the magic and returns the format version, refusing one from the future.
+    pub(super) fn version(r: &mut Reader<'_>) -> Result<u16, FormatError> {
         if r.take(MAGIC.len())? != MAGIC {
             return Err(FormatError::BadMagic);
         }
         match u16::from_le_bytes(r.array()?) {
-            1 => Ok(Team::default()),
-            FORMAT_VERSION => Team::parse(r),
-            // Version 0 never existed; anything else is from the future.
+            // Version 0 never existed.
             0 => Err(FormatError::UnknownTag),
+            version @ 1..=FORMAT_VERSION => Ok(version),
             newer => Err(FormatError::NewerVersion(newer)),
         }
     }
@@ -610,12 +591,53 @@ impl<'a> VaultView<'a> {
     }
 }
 
-struct Reader<'a> {
-    rest: &'a [u8],
+pub(super) struct Reader<'a> {
+    pub(super) rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], FormatError> {
+    /// `count` secrets, strictly ascending by name.
+    pub(super) fn entries(&mut self, count: usize) -> Result<Vec<EntryView<'a>>, FormatError> {
+        // Each secret takes at least 23 bytes; a count beyond that is damage, not a reason to
+        // allocate.
+        let mut secrets: Vec<EntryView<'a>> = Vec::with_capacity(count.min(self.rest.len() / 23));
+        for _ in 0..count {
+            let entry = self.entry()?;
+            if secrets.last().is_some_and(|prev| prev.name >= entry.name) {
+                return Err(FormatError::Unordered);
+            }
+            secrets.push(entry);
+        }
+        Ok(secrets)
+    }
+
+    fn entry(&mut self) -> Result<EntryView<'a>, FormatError> {
+        let name = self.str16()?;
+        let value_len = self.u32()?;
+        let value =
+            std::str::from_utf8(self.take(value_len)?).map_err(|_| FormatError::InvalidUtf8)?;
+        let created = self.u64()?;
+        let updated = self.u64()?;
+        let sync = match self.u8()? {
+            0 => None,
+            1 => Some(SyncView {
+                parameter: self.str16()?,
+                version: i64::from_le_bytes(self.array()?),
+                digest: self.array()?,
+                synced_at: self.u64()?,
+            }),
+            _ => return Err(FormatError::UnknownTag),
+        };
+        Ok(EntryView {
+            name,
+            value,
+            created,
+            updated,
+            sync,
+        })
+    }
+
+    pub(super) fn take(&mut self, n: usize) -> Result<&'a [u8], FormatError> {
         if self.rest.len() < n {
             return Err(FormatError::Truncated);
         }
@@ -624,28 +646,28 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], FormatError> {
+    pub(super) fn array<const N: usize>(&mut self) -> Result<[u8; N], FormatError> {
         Ok(self.take(N)?.try_into().expect("take returned N bytes"))
     }
 
-    fn u8(&mut self) -> Result<u8, FormatError> {
+    pub(super) fn u8(&mut self) -> Result<u8, FormatError> {
         Ok(self.array::<1>()?[0])
     }
 
-    fn u32(&mut self) -> Result<usize, FormatError> {
+    pub(super) fn u32(&mut self) -> Result<usize, FormatError> {
         Ok(u32::from_le_bytes(self.array()?) as usize)
     }
 
-    fn u64(&mut self) -> Result<u64, FormatError> {
+    pub(super) fn u64(&mut self) -> Result<u64, FormatError> {
         Ok(u64::from_le_bytes(self.array()?))
     }
 
-    fn str16(&mut self) -> Result<&'a str, FormatError> {
+    pub(super) fn str16(&mut self) -> Result<&'a str, FormatError> {
         let len = u16::from_le_bytes(self.array()?) as usize;
         std::str::from_utf8(self.take(len)?).map_err(|_| FormatError::InvalidUtf8)
     }
 
-    fn scope(&mut self) -> Result<ScopeKey, FormatError> {
+    pub(super) fn scope(&mut self) -> Result<ScopeKey, FormatError> {
         let kind = self.u8()?;
         Ok(match (kind, self.str16()?) {
             (0, "") => ScopeKey::Shared,
@@ -779,6 +801,32 @@ mod tests {
     }
 
     #[test]
+    fn a_version_2_payload_is_read_and_written_as_the_current_format() {
+        let mut v2 = MAGIC.to_vec();
+        v2.extend_from_slice(&2u16.to_le_bytes());
+        sample().team.encode(&mut v2);
+        v2.extend_from_slice(&1u32.to_le_bytes());
+        put_scope(&mut v2, &ScopeKey::Branch("main".into()));
+        v2.extend_from_slice(&1u32.to_le_bytes());
+        let entry = Entry {
+            value: SecretValue::new("v".into()),
+            created: 5,
+            updated: 6,
+            sync: None,
+        };
+        put_entry(&mut v2, "K", &entry);
+        let view = VaultView::parse(&v2).unwrap();
+        assert_eq!(view.team.members, sample().team.members);
+        assert_eq!(VaultView::parse_team(&v2).unwrap().members, sample().team.members);
+        let main = ScopeKey::Branch("main".into());
+        assert_eq!(view.get(&main, "K").unwrap().value().expose(), "v");
+        let upgraded = view.to_vault().encode();
+        assert_eq!(&upgraded[8..10], &FORMAT_VERSION.to_le_bytes());
+        let back = VaultView::parse(&upgraded).unwrap();
+        assert_eq!(back.get(&main, "K").unwrap().updated, 6);
+    }
+
+    #[test]
     fn round_trip() {
         let vault = sample();
         let bytes = vault.encode();
@@ -845,10 +893,10 @@ mod tests {
             FormatError::TrailingBytes
         );
         let mut newer = bytes.clone();
-        newer[8] = 3;
+        newer[8] = 4;
         assert_eq!(
             VaultView::parse(&newer).unwrap_err(),
-            FormatError::NewerVersion(3)
+            FormatError::NewerVersion(4)
         );
         let mut magic = bytes.clone();
         magic[0] = b'X';

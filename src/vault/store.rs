@@ -34,6 +34,18 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
 /// new file: write a 0600 temporary file beside it, fsync it, rename it over, fsync the
 /// directory. `bytes` must already be ciphertext or non-secret.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |file| {
+        file.write_all(bytes)
+            .map_err(|e| Error::io("cannot write", path)(e))
+    })
+}
+
+/// [`write_atomic`], with the new content streamed into the temporary file by `write`
+/// (ciphertext or non-secret only). Nothing replaces `path` if `write` fails.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> Result<()>,
+) -> Result<()> {
     // A bare file name (git hands its merge driver those) lives in the current directory.
     let dir = path
         .parent()
@@ -45,8 +57,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
         .map_err(Error::io("cannot create a temporary file in", dir))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
+    write(temp.as_file_mut())?;
+    temp.as_file()
+        .sync_all()
         .map_err(Error::io("cannot write", temp.path()))?;
     temp.persist(path)
         .map_err(|e| Error::io("cannot replace", path)(e.error))?;

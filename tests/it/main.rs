@@ -22,3 +22,4 @@ mod support;
 mod sync;
 mod team;
 mod vault;
+mod vault_scale;

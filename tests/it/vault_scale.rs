@@ -1,0 +1,132 @@
+//! The vault at the size the benchmark measures (100,000 secrets, about 8 MB): the crash and
+//! concurrency guarantees hold there too, `get` finds one secret by decrypting part of the
+//! file, and a cut file is refused. Also: a vault written by the release before the indexed
+//! layout (format 2) opens and is upgraded on its next write.
+
+use crate::safety;
+use crate::support::{APP_ID, Project};
+use ampsecret::vault::{crypto, layout::Head};
+use std::fs;
+use std::path::Path;
+
+const SECRETS: usize = 100_000;
+
+/// A project whose vault holds 100,000 secrets in branch `main`, written in one go through
+/// the library.
+fn big_vault() -> Project {
+    let p = Project::initialized();
+    p.bulk_set((0..SECRETS).map(|i| (format!("BULK_{i:06}"), format!("value-{i:0>60}"))));
+    p
+}
+
+fn decrypt(p: &Project, file: &Path) -> Vec<u8> {
+    let ampsecret::vault::Key::Identities(ids) = p.key() else {
+        unreachable!("tests use X25519 keys")
+    };
+    let sealed = fs::read(file).unwrap();
+    crypto::unseal(&sealed, crypto::Unseal::Identities(&ids))
+        .unwrap()
+        .to_vec()
+}
+
+#[test]
+fn writers_killed_on_a_hundred_thousand_secrets_leave_the_old_or_the_new_vault() {
+    let p = big_vault();
+    assert_eq!(p.get("BULK_054321", &[]), format!("value-{:0>60}", 54321));
+    safety::writers_killed_at_any_moment_leave_the_old_or_the_new_vault(&p, SECRETS);
+    // The many blocks written since are all still in order and complete.
+    let plaintext = decrypt(&p, &p.vault_dir().join("vault.age"));
+    let view = ampsecret::vault::VaultView::parse(&plaintext).unwrap();
+    assert!(view.scopes[0].secrets.len() > SECRETS);
+}
+
+#[test]
+fn sixteen_concurrent_writers_on_a_hundred_thousand_secrets_keep_all() {
+    safety::sixteen_concurrent_writers_keep_all(&big_vault(), SECRETS);
+}
+
+#[test]
+fn a_vault_cut_at_a_chunk_boundary_is_refused_and_left_as_it_is() {
+    let p = big_vault();
+    let file = p.vault_dir().join("vault.age");
+    let whole = fs::read(&file).unwrap();
+    // age's payload: a header, then chunks of 64 KiB + a 16-byte tag. Cut after 10 chunks:
+    // every chunk left is authentic, only the end is missing.
+    let chunk = 64 * 1024 + 16;
+    let header_len = {
+        // The payload starts after the header's "--- <mac>\n" line and a 16-byte nonce.
+        let end = whole.windows(4).position(|w| w == b"\n---").unwrap() + 1;
+        end + whole[end..].iter().position(|&b| b == b'\n').unwrap() + 1 + 16
+    };
+    let cut = &whole[..header_len + 10 * chunk];
+    fs::write(&file, cut).unwrap();
+    for args in [&["get", "BULK_000001"][..], &["set", "X", "--stdin"]] {
+        p.cmd(args)
+            .stdin("v")
+            .stdout("")
+            .stderr_has("truncated")
+            .fails(4);
+        assert_eq!(fs::read(&file).unwrap(), cut, "{args:?} changed the file");
+    }
+}
+
+/// The fixture: a vault written by ampsecret before the indexed layout (format 2), with the
+/// key that opens it: ONE and TWO in branch:main, SHARED_ONE in shared, SANDBOXED in
+/// sandbox:alice.
+fn format_2_fixture() -> Project {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vault-format-2");
+    let p = Project::new();
+    let dir = p.vault_dir();
+    fs::create_dir_all(&dir).unwrap();
+    let private = |path: &Path| {
+        fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap()
+    };
+    fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    for name in ["config.toml", "vault.age"] {
+        fs::copy(fixture.join(name), dir.join(name)).unwrap();
+        private(&dir.join(name));
+    }
+    let ids = p.temp().join("config/ampsecret/identities");
+    fs::create_dir_all(&ids).unwrap();
+    let key_file = ids.join("26bb76e811f818e9f30b9852.txt");
+    fs::copy(fixture.join("identity.txt"), &key_file).unwrap();
+    private(&key_file);
+    p
+}
+
+#[test]
+fn a_format_2_vault_opens_and_is_upgraded_on_its_next_write() {
+    let p = format_2_fixture();
+    let file = p.vault_dir().join("vault.age");
+    let before = fs::read(&file).unwrap();
+    assert_eq!(&decrypt(&p, &file)[8..10], &2u16.to_le_bytes());
+    assert_eq!(p.get("ONE", &[]), "main-one");
+    assert_eq!(p.get("TWO", &[]), "two\nlines ✓");
+    assert_eq!(p.get("SHARED_ONE", &["--shared"]), "shared-value");
+    assert_eq!(p.get("SANDBOXED", &["--sandbox=alice"]), "alice-value");
+    let listed = p.cmd(&["list", "--all", "--json"]).stdout_json().success().json();
+    assert_eq!(listed.as_array().unwrap().len(), 4);
+    assert_eq!(fs::read(&file).unwrap(), before, "reading does not rewrite");
+
+    p.set("THREE", "main-three", &[]);
+    let upgraded = decrypt(&p, &file);
+    assert_eq!(
+        &upgraded[8..10],
+        &ampsecret::vault::format::FORMAT_VERSION.to_le_bytes()
+    );
+    let head = Head::parse(&upgraded).unwrap();
+    assert_eq!(head.payload_len(), upgraded.len() as u64);
+    assert_eq!(head.team.members.len(), 1, "the member list is kept");
+    for (name, args, value) in [
+        ("ONE", &[][..], "main-one"),
+        ("TWO", &[], "two\nlines ✓"),
+        ("THREE", &[], "main-three"),
+        ("SHARED_ONE", &["--shared"], "shared-value"),
+        ("SANDBOXED", &["--sandbox=alice"], "alice-value"),
+    ] {
+        assert_eq!(p.get(name, args), value, "{name}");
+    }
+    // The app id and the rest of config.toml are as they were.
+    let config = fs::read_to_string(p.vault_dir().join("config.toml")).unwrap();
+    assert!(config.contains(&format!("app_id = \"{APP_ID}\"")), "{config}");
+}
