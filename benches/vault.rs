@@ -18,7 +18,7 @@ use ampsecret::secret::SecretValue;
 use ampsecret::vault::{Config, Encryption, Key, VaultDir, VaultView, config::CONFIG_FORMAT};
 use ampsecret::vault::{crypto, store};
 use std::hint::black_box;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -31,6 +31,9 @@ const ROUNDS: usize = 7;
 const TARGET_SCOPE: usize = 7;
 
 fn main() {
+    if let Ok(report) = std::env::var("BENCH_REPORT") {
+        return measure(Path::new(&report));
+    }
     if let Ok(mode) = std::env::var("BENCH_AGE") {
         return bare_age(&mode);
     }
@@ -76,6 +79,52 @@ fn bare_age(mode: &str) {
         other => panic!("unknown BENCH_AGE mode {other}"),
     }
     stdout.flush().unwrap();
+}
+
+/// Runs the command in its arguments with this process's stdio and writes its start and end
+/// (monotonic nanoseconds) and peak RSS to `report`.
+///
+/// Measured commands are started through this small process: a child's `ru_maxrss` starts at
+/// the peak of the memory it was spawned from (spawning shares or copies it until exec), and
+/// the bench itself holds a whole vault in memory.
+fn measure(report: &Path) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let start = monotonic_ns();
+    let child = Command::new(&args[0])
+        .args(&args[1..])
+        .env_remove("BENCH_REPORT")
+        .spawn()
+        .expect("run the measured command");
+    let rss = reap(child);
+    let end = monotonic_ns();
+    std::fs::write(report, format!("{start} {end} {rss}")).unwrap();
+}
+
+fn monotonic_ns() -> u64 {
+    // SAFETY: clock_gettime writes the timespec it is given.
+    let mut now: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
+}
+
+/// `program` with `args`, to be started through [`measure`]: set its stdio, spawn it, and
+/// read what it did with [`finish`].
+fn measured(program: &Path, args: &[&std::ffi::OsStr]) -> (Command, tempfile::NamedTempFile) {
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .env("BENCH_REPORT", report.path())
+        .arg(program)
+        .args(args);
+    (command, report)
+}
+
+/// Waits for a command started through [`measure`]: its (start, end, peak RSS in KiB).
+fn finish(wrapper: Child, report: tempfile::NamedTempFile) -> (u64, u64, i64) {
+    reap(wrapper);
+    let text = std::fs::read_to_string(report.path()).unwrap();
+    let fields: Vec<i64> = text.split(' ').map(|f| f.parse().unwrap()).collect();
+    (fields[0] as u64, fields[1] as u64, fields[2])
 }
 
 fn scopes() -> Vec<ScopeKey> {
@@ -133,15 +182,15 @@ struct Run {
 }
 
 fn ampsecret(project: &Path, identity_file: &Path, args: &[&str], stdin: Option<&str>) -> Run {
-    let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ampsecret"))
-        .args(args)
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    let (mut command, report) = measured(Path::new(env!("CARGO_BIN_EXE_ampsecret")), &args);
+    let mut child = command
         .current_dir(project)
         .env("AMPSECRET_IDENTITY_FILE", identity_file)
         .env("AMPSECRET_NO_KEYRING", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::null())
         .spawn()
         .expect("run ampsecret");
     {
@@ -150,55 +199,58 @@ fn ampsecret(project: &Path, identity_file: &Path, args: &[&str], stdin: Option<
             pipe.write_all(input.as_bytes()).unwrap();
         }
     }
-    let rss = reap(child);
+    let (start, end, rss) = finish(child, report);
     Run {
-        wall: started.elapsed(),
+        wall: Duration::from_nanos(end - start),
         rss,
     }
 }
 
-fn bare(mode: &str, args: &[&Path], stdin: Stdio, stdout: Stdio) -> Child {
-    Command::new(std::env::current_exe().unwrap())
+/// This executable as a bare age CLI (`mode` decrypt or encrypt), measured.
+fn bare(mode: &str, args: &[&Path], stdin: Stdio, stdout: Stdio) -> (Child, tempfile::NamedTempFile) {
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let (mut command, report) = measured(&std::env::current_exe().unwrap(), &args);
+    let child = command
         .env("BENCH_AGE", mode)
-        .args(args)
         .stdin(stdin)
         .stdout(stdout)
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("run the bare age helper")
+        .expect("run the bare age helper");
+    (child, report)
 }
 
 /// `age -d FILE > /dev/null`.
 fn age_decrypt(identity_file: &Path, vault: &Path) -> Run {
-    let started = Instant::now();
-    let child = bare(
+    let (child, report) = bare(
         "decrypt",
         &[identity_file, vault],
         Stdio::null(),
         Stdio::null(),
     );
-    let rss = reap(child);
+    let (start, end, rss) = finish(child, report);
     Run {
-        wall: started.elapsed(),
+        wall: Duration::from_nanos(end - start),
         rss,
     }
 }
 
-/// `age -d FILE | age -e -r RECIPIENT > /dev/null`: both ends run at once.
+/// `age -d FILE | age -e -r RECIPIENT > /dev/null`: both ends run at once; from the first
+/// start to the last end.
 fn age_reencrypt(identity_file: &Path, vault: &Path, recipient: &Path) -> Run {
-    let started = Instant::now();
-    let mut decrypt = bare(
+    let (mut decrypt, decrypt_report) = bare(
         "decrypt",
         &[identity_file, vault],
         Stdio::null(),
         Stdio::piped(),
     );
     let pipe = decrypt.stdout.take().unwrap();
-    let encrypt = bare("encrypt", &[recipient], Stdio::from(pipe), Stdio::null());
-    let rss = reap(decrypt).max(reap(encrypt));
+    let (encrypt, encrypt_report) = bare("encrypt", &[recipient], Stdio::from(pipe), Stdio::null());
+    let (start_d, end_d, rss_d) = finish(decrypt, decrypt_report);
+    let (start_e, end_e, rss_e) = finish(encrypt, encrypt_report);
     Run {
-        wall: started.elapsed(),
-        rss,
+        wall: Duration::from_nanos(end_d.max(end_e) - start_d.min(start_e)),
+        rss: rss_d.max(rss_e),
     }
 }
 
@@ -411,6 +463,22 @@ fn phases(vault: &VaultDir, key: &Key, identity: &age::x25519::Identity, scope: 
         let opened = VaultDir::open(vault.dir()).unwrap();
         black_box(opened.read(key).unwrap());
     });
+    let get = time(ROUNDS, || {
+        let opened = VaultDir::open(vault.dir()).unwrap();
+        let payload = opened.read(key).unwrap();
+        let part = payload.part(&[(scope, probe)], &[]).unwrap();
+        black_box(part.view().unwrap().get(scope, probe).unwrap().value());
+    });
+    let mut round = 0;
+    let set = time(ROUNDS, || {
+        round += 1;
+        let value = SecretValue::new(format!("in-process-{round}"));
+        vault
+            .update_secret(key, scope, probe, |v| {
+                Ok(v.set(scope, probe, value, 1_800_000_000))
+            })
+            .unwrap();
+    });
     println!("in-process phases (median of {ROUNDS}):");
     for (what, d) in [
         ("read vault.age", read),
@@ -423,7 +491,9 @@ fn phases(vault: &VaultDir, key: &Key, identity: &age::x25519::Identity, scope: 
         ("encode payload", encode),
         ("age encrypt (whole payload)", seal),
         ("atomic write + fsyncs", write),
-        ("VaultDir::open + read", open),
+        ("open: head + trust check", open),
+        ("get: open + one block", get),
+        ("set: update_secret", set),
     ] {
         println!("  {what:<30} {:>9.3} ms", ms(d));
     }
