@@ -88,7 +88,14 @@ fn format_2_fixture() -> Project {
     }
     let ids = p.temp().join("config/ampsecret/identities");
     fs::create_dir_all(&ids).unwrap();
-    let key_file = ids.join("26bb76e811f818e9f30b9852.txt");
+    // The identity file is named after the vault id config.toml holds.
+    let config = fs::read_to_string(fixture.join("config.toml")).unwrap();
+    let vault_id = config
+        .lines()
+        .find_map(|l| l.strip_prefix("vault_id = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap();
+    let key_file = ids.join(format!("{vault_id}.txt"));
     fs::copy(fixture.join("identity.txt"), &key_file).unwrap();
     private(&key_file);
     p
