@@ -8,7 +8,7 @@
 use age::secrecy::ExposeSecret;
 use ampsecret::scope::ScopeKey;
 use ampsecret::secret::SecretValue;
-use ampsecret::vault::{Config, Encryption, Key, VaultDir, config::CONFIG_FORMAT};
+use ampsecret::vault::{Config, Encryption, Key, Stamp, VaultDir};
 use ampsecret_testkit::fault_proxy::{FaultConfig, FaultProxy, ProxyStats};
 use ampsecret_testkit::moto::MotoServer;
 use ampsecret_testkit::ssm::client_env;
@@ -52,13 +52,12 @@ impl Project {
         )
         .unwrap();
         let (vault, key, ()) = VaultDir::create(&root.join(".ampsecret"), |vault_id| {
-            let config = Config {
-                format: CONFIG_FORMAT,
+            let config = Config::new(
                 vault_id,
-                app_id: Some(app.into()),
-                encryption: Encryption::X25519,
-                recipients: vec![identity.to_public().to_string()],
-            };
+                Some(app.into()),
+                Encryption::X25519,
+                vec![identity.to_public().to_string()],
+            );
             Ok((config, Key::Identities(vec![identity]), ()))
         })
         .unwrap();
@@ -67,7 +66,11 @@ impl Project {
                 for scope in scopes {
                     for i in 0..count {
                         let value = SecretValue::new(format!("value {i} ✓ {}", "x".repeat(40)));
-                        v.set(scope, &format!("SECRET_{i:04}"), value, 1);
+                        let stamp = Stamp {
+                            at: 1,
+                            by: "bench".into(),
+                        };
+                        v.set(scope, &format!("SECRET_{i:04}"), value, &stamp);
                     }
                 }
                 Ok(())

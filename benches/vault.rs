@@ -15,8 +15,7 @@
 use age::secrecy::ExposeSecret;
 use ampsecret::scope::ScopeKey;
 use ampsecret::secret::SecretValue;
-use ampsecret::vault::{Config, Encryption, Key, VaultDir, VaultView, config::CONFIG_FORMAT};
-use ampsecret::vault::{crypto, store};
+use ampsecret::vault::{Config, Encryption, Key, Stamp, VaultDir, VaultView, crypto, store};
 use std::hint::black_box;
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -301,15 +300,12 @@ fn bench(secrets: usize, baseline: i64) {
     .unwrap();
     let recipient: PathBuf = identity.to_public().to_string().into();
     let (vault, key, ()) = VaultDir::create(&project.join(".ampsecret"), |vault_id| {
-        let config = Config {
-            format: CONFIG_FORMAT,
+        let config = Config::new(
             vault_id,
-            app_id: Some("d1a2b3c4d5e6f7".into()),
-            encryption: Encryption::X25519,
-            recipients: vec![identity.to_public().to_string()],
-            history: ampsecret::vault::config::DEFAULT_HISTORY,
-            tags: Default::default(),
-        };
+            Some("d1a2b3c4d5e6f7".into()),
+            Encryption::X25519,
+            vec![identity.to_public().to_string()],
+        );
         Ok((config, Key::Identities(vec![identity.clone()]), ()))
     })
     .unwrap();
@@ -322,7 +318,10 @@ fn bench(secrets: usize, baseline: i64) {
                     &scopes[i % SCOPES],
                     &format!("SECRET_NUMBER_{i:06}"),
                     value,
-                    1_700_000_000,
+                    &Stamp {
+                        at: 1_700_000_000,
+                        by: "bench".into(),
+                    },
                 );
             }
             Ok(())
@@ -475,7 +474,7 @@ fn phases(vault: &VaultDir, key: &Key, identity: &age::x25519::Identity, scope: 
         let value = SecretValue::new(format!("in-process-{round}"));
         vault
             .update_secret(key, scope, probe, |v| {
-                Ok(v.set(scope, probe, value, 1_800_000_000))
+                Ok(v.set(scope, probe, value, &Stamp::new(1_800_000_000, "bench")))
             })
             .unwrap();
     });

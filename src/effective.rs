@@ -152,7 +152,12 @@ mod tests {
         let mut v = Vault::default();
         let main = ScopeKey::Branch("main".into());
         let set = |v: &mut Vault, scope: &ScopeKey, name: &str, value: &str| {
-            v.set(scope, name, SecretValue::new(value.into()), 1);
+            v.set(
+                scope,
+                name,
+                SecretValue::new(value.into()),
+                &crate::vault::Stamp::new(1, "alice"),
+            );
         };
         set(&mut v, &main, "A", "main-a");
         set(&mut v, &main, "C", "main-c");

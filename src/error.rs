@@ -93,13 +93,15 @@ pub enum Error {
     NotFound(String),
     #[error("no vault at {}: run 'ampsecret init' first (or pass --vault)", dir.display())]
     NoVault { dir: PathBuf },
-    #[error("no secret {name} in {scope}{}; 'ampsecret list --all' shows what the vault holds",
+    #[error("no secret {name} in {scope}{}; {hint}",
         .fallback.as_ref().map_or_else(String::new, |f| format!(" nor in {f}")))]
     SecretNotFound {
         scope: ScopeKey,
         name: String,
         /// The shared scope that was looked in too.
         fallback: Option<ScopeKey>,
+        /// The next step (see [`Error::secret_not_found`]).
+        hint: String,
     },
     #[error("secret name '{name}': {error}")]
     SecretName { name: String, error: NameError },
@@ -170,6 +172,24 @@ impl Error {
         }
     }
 
+    /// `name` is not in `scope` (nor in `fallback`): the hint offers the closest name the
+    /// scopes looked in hold, else the other scopes that hold it (`elsewhere`), else how to
+    /// see what the vault holds.
+    pub fn secret_not_found(
+        scope: ScopeKey,
+        name: &str,
+        fallback: Option<ScopeKey>,
+        elsewhere: &[ScopeKey],
+        closest: Option<&str>,
+    ) -> Error {
+        Error::SecretNotFound {
+            hint: not_found_hint(elsewhere, fallback.as_ref(), closest),
+            scope,
+            name: name.to_owned(),
+            fallback,
+        }
+    }
+
     /// Wraps an I/O error with what was being done and to which path.
     pub fn io(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Error {
         let path = path.to_path_buf();
@@ -208,6 +228,31 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The next step after a secret was not found: the closest name, else where the name is,
+/// else how to see what the vault holds.
+fn not_found_hint(
+    elsewhere: &[ScopeKey],
+    fallback: Option<&ScopeKey>,
+    closest: Option<&str>,
+) -> String {
+    if let Some(closest) = closest {
+        return format!("did you mean {}?", crate::text::escape(closest));
+    }
+    let Some(first) = elsewhere.first() else {
+        return "'ampsecret list --all' shows what the vault holds".to_owned();
+    };
+    let scopes: Vec<String> = elsewhere.iter().map(ToString::to_string).collect();
+    let mut hint = format!("it is in {}: pass {}", scopes.join(", "), first.flag());
+    // Without --effective a deployment's own scope is read alone; with it, the shared
+    // scope it falls back to is read too.
+    if fallback.is_none() && elsewhere.iter().any(|s| s.is_shared()) {
+        hint.push_str(
+            ", or --effective for what a deployment reads (its own value, else the shared one)",
+        );
+    }
+    hint
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,16 +280,29 @@ mod tests {
 
     #[test]
     fn typed_messages() {
-        let missing = Error::SecretNotFound {
-            scope: ScopeKey::Branch("main".into()),
-            name: "K".into(),
-            fallback: Some(ScopeKey::Shared),
-        };
+        let missing = Error::secret_not_found(
+            ScopeKey::Branch("main".into()),
+            "K",
+            Some(ScopeKey::Shared),
+            &[],
+            None,
+        );
         assert_eq!(
             missing.to_string(),
             "no secret K in branch:main nor in shared; 'ampsecret list --all' shows what the vault holds"
         );
         assert_eq!(missing.exit_code(), exit::NOT_FOUND);
+        let elsewhere = Error::secret_not_found(
+            ScopeKey::Branch("main".into()),
+            "K",
+            None,
+            &[ScopeKey::Shared, ScopeKey::Sandbox("bob".into())],
+            None,
+        );
+        assert_eq!(
+            elsewhere.to_string(),
+            "no secret K in branch:main; it is in shared, sandbox:bob: pass --shared, or --effective for what a deployment reads (its own value, else the shared one)"
+        );
         let yes = Error::NeedsYes {
             command: "import",
             preview: true,

@@ -176,14 +176,38 @@ fn find_identity(vault_id: &str) -> Result<(Vec<x25519::Identity>, KeyLocation)>
     )))
 }
 
+/// Why a new key went to the identity file rather than the keyring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyringFallback {
+    /// `AMPSECRET_NO_KEYRING` turned the keyring off.
+    Disabled,
+    /// No usable keyring (no Secret Service, no D-Bus session, a keyring that did not keep
+    /// the key). The raw reason is a diagnostic (`-v`), not something a user can act on.
+    Unavailable,
+}
+
+impl KeyringFallback {
+    /// The one line a user reads about where their new key is.
+    pub fn note(&self, location: &KeyLocation) -> String {
+        let why = match self {
+            KeyringFallback::Disabled => format!("The OS keyring is off ({NO_KEYRING_ENV})"),
+            KeyringFallback::Unavailable => "No OS keyring here".to_owned(),
+        };
+        format!(
+            "{why}; the key is in {} (only you can read it). Back it up: without it the vault cannot be opened.",
+            location.describe()
+        )
+    }
+}
+
 /// Stores a new vault's key in the keyring, or in a private identity file when no keyring is
 /// usable. Returns where it went and, for the fallback, why.
 pub fn store_identity(
     vault_id: &str,
     identity: &x25519::Identity,
-) -> Result<(KeyLocation, Option<String>)> {
+) -> Result<(KeyLocation, Option<KeyringFallback>)> {
     let secret = identity.to_string();
-    let reason = if keyring_enabled() {
+    let fallback = if keyring_enabled() {
         let stored = keyring_call(
             vault_id,
             KeyringOp::Set(Zeroizing::new(secret.expose_secret().to_owned())),
@@ -194,15 +218,16 @@ pub fn store_identity(
             Ok(Some(text)) if *text == *secret.expose_secret() => {
                 return Ok((KeyLocation::Keyring, None));
             }
-            Ok(_) => "the keyring did not keep the key".to_owned(),
-            Err(reason) => reason,
+            Ok(_) => tracing::info!("the keyring did not keep the key; using the identity file"),
+            Err(reason) => tracing::info!("no usable keyring ({reason}); using the identity file"),
         }
+        KeyringFallback::Unavailable
     } else {
-        format!("{NO_KEYRING_ENV} is set")
+        KeyringFallback::Disabled
     };
     let path = identity_file_path(vault_id)?;
     write_identity_file(&path, &secret, &identity.to_public())?;
-    Ok((KeyLocation::IdentityFile(path), Some(reason)))
+    Ok((KeyLocation::IdentityFile(path), Some(fallback)))
 }
 
 /// The passphrase from `AMPSECRET_PASSPHRASE`, if set.

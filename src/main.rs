@@ -21,69 +21,60 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         // The reader of our output stopped reading (`| head`): that is its choice.
         Err(Error::StdoutClosed) => ExitCode::SUCCESS,
-        Err(error) => {
-            // One line, always: scripts and people read the first line only. Anything a
-            // terminal would act on (a name holding escape sequences) is shown escaped.
-            let message = error
-                .to_string()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let message = ampsecret::text::escape(&message);
-            if json {
-                let doc = serde_json::json!({
-                    "error": { "kind": error.kind(), "code": error.exit_code(), "message": message }
-                });
-                eprintln!("{doc}");
-            } else {
-                eprintln!("error: {message}");
-            }
-            ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1))
+        Err(error) => fail(&error, json),
+    }
+}
+
+/// Reports `error` on stderr and turns it into the exit code.
+fn fail(error: &Error, json: bool) -> ExitCode {
+    // One line, always: scripts and people read the first line only. Anything a terminal
+    // would act on (a name holding escape sequences) is shown escaped.
+    let message = error
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let message = ampsecret::text::escape(&message);
+    if json {
+        let doc = serde_json::json!({
+            "error": { "kind": error.kind(), "code": error.exit_code(), "message": message }
+        });
+        eprintln!("{doc}");
+    } else if matches!(error, Error::Cancelled) {
+        // "n" at a prompt is an answer, not a failure: said quietly (exit 130).
+        eprintln!("Cancelled; nothing was changed.");
+    } else {
+        eprintln!(
+            "{}",
+            ampsecret::output::styled_prefix(&format!("error: {message}"))
+        );
+    }
+    ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1))
+}
+
+/// Prints clap's error as one line that says what to do next, or help and version as they
+/// are.
+fn usage_error(error: clap::Error) -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match ampsecret::cli::usage::message(&error, &args) {
+        Some(text) => {
+            // `--json` anywhere before `--` asks for the JSON error too.
+            let json = args
+                .iter()
+                .take_while(|a| *a != "--")
+                .any(|a| a == "--json");
+            fail(&Error::Usage(text), json)
+        }
+        None => {
+            let _ = error.print();
+            ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
         }
     }
 }
 
-/// Prints clap's error as one line (keeping its "tip"), or help and version as they are.
-fn usage_error(error: clap::Error) -> ExitCode {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    if matches!(
-        error.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
-        let _ = error.print();
-        return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
-    }
-    // A stray word on the command line may be a value pasted where none is taken: never
-    // repeat it (it would land in logs and scrollback).
-    if error.kind() == ErrorKind::UnknownArgument
-        && let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg)
-        && !arg.starts_with('-')
-    {
-        eprintln!(
-            "error: unexpected argument (not shown); values are never taken from the command line: use the hidden prompt, --stdin or --file (see 'ampsecret help')"
-        );
-        return ExitCode::from(2);
-    }
-    // clap's message runs until the "Usage:" block; keep it and any tips on one line.
-    let text = error.render().to_string();
-    let message: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .take_while(|l| !l.starts_with("Usage:"))
-        .filter(|l| !l.is_empty())
-        .collect();
-    let message = message.join(" ");
-    eprintln!(
-        "{} (see 'ampsecret --help')",
-        ampsecret::text::escape(&message)
-    );
-    ExitCode::from(2)
-}
-
 /// Diagnostics go to stderr and come from ampsecret's own code only: dependencies (the AWS
-/// SDK, keyring) may log request contents at high verbosity, so they stay at warnings.
+/// SDK, keyring) may log request contents at high verbosity, so they stay at warnings (errors
+/// without -v).
 fn init_diagnostics(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -91,14 +82,14 @@ fn init_diagnostics(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::new(format!("warn,ampsecret={level}"));
+    // Without -v, a dependency's warning (the AWS SDK trying a credential source that is
+    // not there) is noise before ampsecret's own one-line error; -v shows it.
+    let dependencies = if verbose == 0 { "error" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::new(format!("{dependencies},ampsecret={level}"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(
-            std::env::var_os("NO_COLOR").is_none()
-                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        )
+        .with_ansi(ampsecret::output::colour(ampsecret::output::Stream::Err))
         .without_time()
         .init();
 }

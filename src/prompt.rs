@@ -23,19 +23,62 @@ fn prompt_error(error: io::Error) -> Error {
 const PASTE_START: &str = "\x1b[200~";
 const PASTE_END: &str = "\x1b[201~";
 
-/// Asks for a hidden value, typed twice. SIGINT during the prompt ends the process with the
+/// How many times the hidden prompt asks before giving up.
+const TRIES: usize = 3;
+
+/// Asks for a hidden value, typed twice. An empty value is refused at once and a mismatch
+/// asks again, up to [`TRIES`] times. SIGINT during the prompt ends the process with the
 /// terminal restored (see [`guard_terminal`]); nothing has been written by then.
 pub fn hidden_value(label: &str) -> Result<SecretValue> {
     let _restore = guard_terminal();
     let _paste = PasteGuard::start();
-    let first = read_hidden(&format!("Value for {label}: "))?;
-    let second = read_hidden(&format!("Repeat the value for {label}: "))?;
-    if *first != *second {
-        return Err(Error::Invalid(
-            "the two values typed differ; nothing was stored".into(),
-        ));
+    for attempt in 1..=TRIES {
+        let left = TRIES - attempt;
+        let first = read_hidden(&format!("Value for {label}: "))?;
+        if first.is_empty() {
+            say(&format!("The value is empty{}.", tries_left(left)));
+            continue;
+        }
+        let second = read_hidden(&format!("Repeat the value for {label}: "))?;
+        if *first == *second {
+            return Ok(SecretValue::new(first.to_string()));
+        }
+        say(&format!("The two values differ{}.", tries_left(left)));
     }
-    Ok(SecretValue::new(first.to_string()))
+    Err(Error::Invalid(format!(
+        "no value for {label} after {TRIES} tries (empty, or typed differently twice); nothing was stored"
+    )))
+}
+
+/// "; try again (2 tries left)", or nothing when none are left.
+fn tries_left(left: usize) -> String {
+    if left == 0 {
+        String::new()
+    } else {
+        let tries = if left == 1 { "try" } else { "tries" };
+        format!("; try again ({left} {tries} left)")
+    }
+}
+
+/// One line for the person at the terminal (between prompts).
+fn say(line: &str) {
+    let _ = io::Write::write_all(&mut io::stderr(), format!("{line}\n").as_bytes());
+}
+
+/// Reads the rest of standard input at a terminal: says what it is waiting for and does not
+/// echo what is typed. Returns `None` when standard input is not a terminal (the caller
+/// reads the pipe as it is).
+pub fn announce_terminal_stdin(label: &str) -> Option<(impl Drop, impl Drop)> {
+    if !io::stdin().is_terminal() {
+        return None;
+    }
+    say(&format!(
+        "Reading the value for {label} from the terminal (not shown as you type); end it with Enter, then Ctrl-D."
+    ));
+    // The interrupt guard saves the terminal's mode first, so Ctrl-C restores the echo.
+    let restore = guard_terminal();
+    let quiet = crate::sys::echo_off();
+    Some((quiet, restore))
 }
 
 /// Asks for a passphrase (twice when `confirm`).

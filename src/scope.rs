@@ -182,6 +182,18 @@ impl ScopeKey {
         }
     }
 
+    /// The flag that names this scope on the command line (`--branch main`, `--sandbox=bob`).
+    pub fn flag(&self) -> String {
+        use crate::text::escape;
+        match self {
+            ScopeKey::Shared => "--shared".to_owned(),
+            ScopeKey::Branch(name) => format!("--branch {}", escape(name)),
+            ScopeKey::Sandbox(id) => format!("--sandbox={}", escape(id)),
+            ScopeKey::Standalone(id) => format!("--standalone={}", escape(id)),
+            ScopeKey::SharedNamespace(ns) => format!("--shared={}", escape(ns)),
+        }
+    }
+
     /// Whether this is a shared scope (the app id's or another namespace).
     pub fn is_shared(&self) -> bool {
         matches!(self, ScopeKey::Shared | ScopeKey::SharedNamespace(_))
@@ -260,7 +272,7 @@ impl AppIdentity {
     fn require_app_id(&self, scope: &ScopeKey) -> Result<&str> {
         self.app_id.as_deref().ok_or_else(|| {
             Error::Usage(format!(
-                "no Amplify app id for the {scope} scope: pass --app-id, set AWS_APP_ID, or run 'ampsecret init --app-id ID'"
+                "no Amplify app id for the {scope} scope: pass --app-id, set AWS_APP_ID, or run 'ampsecret config set app_id ID'"
             ))
         })
     }

@@ -80,9 +80,24 @@ impl Context {
 
     /// The vault directory; a missing vault is an error that says how to create one.
     pub fn require_vault_dir(&self) -> Result<&VaultDir> {
-        self.vault_dir()?.ok_or_else(|| Error::NoVault {
-            dir: self.config.vault_dir.clone(),
-        })
+        self.vault_dir()?.ok_or_else(|| self.no_vault())
+    }
+
+    /// Why there is no vault. Outside any project (no vault, backend, package.json or .git
+    /// here or above) `init` is not the answer: it would make a vault in this folder, which
+    /// may be the home directory.
+    pub fn no_vault(&self) -> Error {
+        let config = &self.config;
+        let default_location = config.vault_dir == config.cwd.join(crate::project::VAULT_DIR);
+        if config.project_root.is_none() && default_location {
+            return Error::NotFound(format!(
+                "no ampsecret project here: neither {} nor a folder above it has a .ampsecret vault, an amplify/ backend, a package.json or a .git; run ampsecret from your app's folder ('ampsecret init' there creates the vault), or pass --vault DIR",
+                config.cwd.display()
+            ));
+        }
+        Error::NoVault {
+            dir: config.vault_dir.clone(),
+        }
     }
 
     /// The unlocked, decrypted vault.
@@ -147,6 +162,8 @@ impl Context {
     /// (on a terminal) one the user picks from the vault's scopes.
     pub fn scope(&self, args: &ScopeArgs) -> Result<ScopeKey> {
         let key = match scope::resolve(args.requested().as_ref(), &self.config.scope_defaults) {
+            // No vault is the first thing to fix, before which scope to use.
+            Err(Error::NoScope { .. }) if self.vault_dir()?.is_none() => Err(self.no_vault()),
             Err(Error::NoScope { why }) if self.config.interactive => {
                 self.pick_scope()?.ok_or(Error::NoScope { why })
             }
@@ -249,6 +266,36 @@ pub fn checked_parameter(parameter_scope: &ParameterScope, name: &str) -> Result
     parameter_scope
         .checked_parameter_name(name)
         .map_err(|e| Error::parameter(name, e))
+}
+
+/// `name` is not in `scope` (nor in `fallback`, when that was looked in too): the error
+/// names the vault's other scopes that hold it, else the closest name the scopes looked in
+/// hold.
+pub fn secret_not_found(
+    view: &VaultView<'_>,
+    scope: &ScopeKey,
+    name: &str,
+    fallback: Option<&ScopeKey>,
+) -> Error {
+    let looked_in = |key: &ScopeKey| key == scope || Some(key) == fallback;
+    let elsewhere: Vec<ScopeKey> = view
+        .scopes
+        .iter()
+        .filter(|s| !looked_in(&s.key) && s.secrets.iter().any(|e| e.name == name))
+        .map(|s| s.key.clone())
+        .collect();
+    let nearby = view
+        .scopes
+        .iter()
+        .filter(|s| looked_in(&s.key))
+        .flat_map(|s| s.secrets.iter().map(|e| e.name));
+    Error::secret_not_found(
+        scope.clone(),
+        name,
+        fallback.cloned(),
+        &elsewhere,
+        crate::text::closest(name, nearby),
+    )
 }
 
 /// Checks a secret name against Amplify's rule `^[A-Za-z0-9_.-]+$`.

@@ -57,7 +57,7 @@ pub fn restore_terminal_on_interrupt(exit_code: i32) -> impl Drop {
             }
             // Show the cursor again (dialoguer's select hides it) and end bracketed paste;
             // stderr is a terminal here.
-            let msg = b"\x1b[?25h\x1b[?2004l\nerror: cancelled; nothing was changed\n";
+            let msg = b"\x1b[?25h\x1b[?2004l\nCancelled; nothing was changed.\n";
             libc::write(libc::STDERR_FILENO, msg.as_ptr().cast(), msg.len());
             // What was typed after the interrupt must not reach the shell either.
             libc::tcflush(libc::STDIN_FILENO, libc::TCIFLUSH);
@@ -290,6 +290,39 @@ pub fn pending_terminal_input() -> usize {
         }
     }
     0
+}
+
+/// While the returned guard lives, what is typed on the terminal at standard input is not
+/// echoed (a value read with `--stdin` at a terminal). Does nothing when standard input is
+/// not a terminal.
+#[cfg(unix)]
+pub fn echo_off() -> impl Drop {
+    struct Restore(Option<libc::termios>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(saved) = &self.0 {
+                // SAFETY: tcsetattr reads the termios it is given.
+                unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, saved) };
+            }
+        }
+    }
+    let mut saved = std::mem::MaybeUninit::<libc::termios>::uninit();
+    // SAFETY: tcgetattr fills the termios on success, which is checked before it is read.
+    let saved = unsafe {
+        (libc::tcgetattr(libc::STDIN_FILENO, saved.as_mut_ptr()) == 0).then(|| saved.assume_init())
+    };
+    if let Some(current) = saved {
+        let mut quiet = current;
+        quiet.c_lflag &= !(libc::ECHO | libc::ECHONL);
+        // SAFETY: as above.
+        unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &quiet) };
+    }
+    Restore(saved)
+}
+
+#[cfg(not(unix))]
+pub fn echo_off() -> impl Drop {
+    restore_terminal_on_interrupt(0)
 }
 
 /// Discards whatever is left in the terminal's input queue on standard input, so nothing

@@ -15,8 +15,10 @@ use crate::session::Context;
 use crate::vault::{Encryption, VaultView};
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use clap_complete::CompletionCandidate;
+use clap_complete::engine::{PathCompleter, ValueCompleter};
 use clap_complete::env::{self, EnvCompleter};
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::ffi::OsString;
 
 /// The variable the registration scripts set to ask for candidates. Namespaced, because a
@@ -101,6 +103,9 @@ pub fn branch_names() -> Vec<CompletionCandidate> {
 
 /// Sandbox ids for `--sandbox=`: the sandbox scopes in the vault and your account name.
 pub fn sandbox_ids() -> Vec<CompletionCandidate> {
+    if !completing_value_of("--sandbox") {
+        return Vec::new();
+    }
     let mut ids = with_vault(|_, _, view| {
         scope_names(view, |key| match key {
             ScopeKey::Sandbox(id) => Some(id.clone()),
@@ -168,6 +173,88 @@ pub fn shared_namespaces() -> Vec<CompletionCandidate> {
             .map(|(ns, help)| CompletionCandidate::new(ns).help(Some(help.into())))
             .collect()
     })
+}
+
+/// The command `exec` runs, after `--`: a command on PATH (or a path) first, then files, as
+/// a shell completes a command line.
+pub struct CommandLine;
+
+impl ValueCompleter for CommandLine {
+    fn complete(&self, current: &OsStr) -> Vec<CompletionCandidate> {
+        let mut candidates = Vec::new();
+        let path_like = current.to_string_lossy().contains('/');
+        if words_after_escape() == 0 && !path_like {
+            candidates.extend(commands_on_path(&current.to_string_lossy()));
+        }
+        candidates.extend(PathCompleter::any().complete(current));
+        candidates
+    }
+}
+
+/// How many words of the command line come between `exec`'s `--` and the word being
+/// completed (the last argument of this request).
+fn words_after_escape() -> usize {
+    let words: Vec<OsString> = std::env::args_os()
+        .skip_while(|a| a != "--")
+        .skip(1)
+        .collect();
+    let Some(exec) = words.iter().position(|w| w == "exec") else {
+        return 0;
+    };
+    let after_exec = &words[exec..words.len().saturating_sub(1)];
+    after_exec
+        .iter()
+        .position(|w| w == "--")
+        .map_or(0, |escape| after_exec.len() - escape - 1)
+}
+
+/// Executables on PATH whose names start with `prefix`, each once, sorted.
+fn commands_on_path(prefix: &str) -> Vec<CompletionCandidate> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut names = std::collections::BTreeSet::new();
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let executable = entry
+                .metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+            if executable && name.starts_with(prefix) && !name.chars().any(crate::text::is_unusual)
+            {
+                names.insert(name);
+            }
+        }
+    }
+    names.into_iter().map(CompletionCandidate::new).collect()
+}
+
+/// Keys for `config get/set/unset`: the settings, and the vault's tags by name (read from
+/// config.toml; nothing is decrypted).
+pub fn config_keys() -> Vec<CompletionCandidate> {
+    let mut keys: Vec<CompletionCandidate> = [
+        ("app_id", "the Amplify app id"),
+        ("history", "versions kept per secret"),
+        ("tags.", "a tag push puts on every parameter: tags.NAME"),
+    ]
+    .into_iter()
+    .map(|(key, help)| CompletionCandidate::new(key).help(Some(help.into())))
+    .collect();
+    let vault = words_so_far()
+        .and_then(|(global, _)| Config::new(&global).ok())
+        .and_then(|config| crate::vault::VaultDir::open(&config.vault_dir).ok());
+    if let Some(vault) = vault {
+        keys.extend(
+            vault
+                .config
+                .tags
+                .keys()
+                .filter(|tag| !tag.chars().any(crate::text::is_unusual))
+                .map(|tag| CompletionCandidate::new(format!("tags.{tag}"))),
+        );
+    }
+    keys
 }
 
 /// Scopes for `copy --from/--to`: the vault's, as `list` shows them.

@@ -54,14 +54,22 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "another endpoint for SSM only (an emulator, a VPC endpoint)",
     ),
     ("AWS_ENDPOINT_URL", "another endpoint for every AWS service"),
-    ("NO_COLOR", "no colour"),
+    (
+        "NO_COLOR",
+        "no colour, even on a terminal (wins over CLICOLOR_FORCE)",
+    ),
+    (
+        "CLICOLOR_FORCE",
+        "colour even when output is not a terminal (not 0)",
+    ),
 ];
 
 /// The files ampsecret reads and writes.
 pub const FILES: &[(&str, &str)] = &[
     (
         ".ampsecret/config.toml",
-        "the vault's settings: format, vault id, app id, recipients (plain text; commit it)",
+        "the vault's settings: format, vault id, app id, recipients, history, tags (plain text; \
+         commit it; change them with 'ampsecret config set')",
     ),
     (
         ".ampsecret/vault.age",
@@ -96,6 +104,18 @@ pub const COMMANDS: &[CommandDoc] = &[
         examples: &[
             "ampsecret init --app-id d1a2b3c4d5e6f7",
             "AMPSECRET_PASSPHRASE=… ampsecret init --passphrase --app-id d1a2b3c4d5e6f7",
+        ],
+    },
+    CommandDoc {
+        name: "config",
+        prose: "The settings live in .ampsecret/config.toml, which is committed: every change is checked (an app id as Amplify writes it, a history of 1 to 100 versions, tags as SSM takes them) and written under the vault's lock, so the file never needs editing by hand. Recipients are the vault's members: change them with 'ampsecret recipients'.",
+        examples: &[
+            "ampsecret config list",
+            "ampsecret config set app_id d1a2b3c4d5e6f7",
+            "ampsecret config get app_id",
+            "ampsecret config set history 20",
+            "ampsecret config set tags.team web",
+            "ampsecret config unset tags.team",
         ],
     },
     CommandDoc {

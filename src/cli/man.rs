@@ -58,6 +58,7 @@ fn page(
     let name = man.get_filename();
     let mut out = Vec::new();
     man.render(&mut out).expect("writing to a Vec cannot fail");
+    let mut out = synopsis_with_values(cmd, &String::from_utf8_lossy(&out)).into_bytes();
 
     let mut roff = Roff::new();
     let exit_codes: Vec<(String, &str)> = EXIT_CODES
@@ -96,6 +97,53 @@ fn page(
     // quotes in examples copyable.
     out.extend_from_slice(roff.to_roff().replace('\'', r"\*(Aq").as_bytes());
     (name, ascii_roff(&out))
+}
+
+/// clap_mangen's SYNOPSIS names options without what they take (`[--branch]`): add it
+/// (`[--branch NAME]`, `[--sandbox[=ID]]`, `[--names NAME...]`), as `--help` shows it.
+fn synopsis_with_values(cmd: &clap::Command, page: &str) -> String {
+    let Some(start) = page.find(".SH SYNOPSIS\n") else {
+        return page.to_owned();
+    };
+    let end = page[start + 1..]
+        .find("\n.SH ")
+        .map_or(page.len(), |i| start + 1 + i);
+    let mut synopsis = page[start..end].to_owned();
+    for arg in cmd.get_arguments() {
+        let (Some(long), Some(names)) = (arg.get_long(), arg.get_value_names()) else {
+            continue;
+        };
+        if !arg.get_action().takes_values() {
+            continue;
+        }
+        let flag = format!("\\fB{}\\fR]", roff_dashes(&format!("--{long}")));
+        let value = format!("\\fI{}\\fR", names.join(" "));
+        let range = arg.get_num_args().unwrap_or_default();
+        let many = if range.max_values() > 1 { "..." } else { "" };
+        let shown = if arg.is_require_equals_set() && range.min_values() == 0 {
+            format!("[={value}]")
+        } else if arg.is_require_equals_set() {
+            format!("={value}{many}")
+        } else {
+            format!(" {value}{many}")
+        };
+        synopsis = synopsis.replace(&flag, &flag.replace("\\fR]", &format!("\\fR{shown}]")));
+    }
+    // A command after `--` (exec's) is written as it is typed.
+    for arg in cmd.get_positionals().filter(|a| a.is_last_set()) {
+        for name in arg.get_value_names().unwrap_or_default() {
+            synopsis = synopsis.replace(
+                &format!("<\\fI{name}\\fR>"),
+                &format!("\\fB\\-\\-\\fR \\fI{name}\\fR [\\fIARG\\fR]..."),
+            );
+        }
+    }
+    format!("{}{synopsis}{}", &page[..start], &page[end..])
+}
+
+/// Dashes as roff writes them in a name (`\-\-branch`).
+fn roff_dashes(text: &str) -> String {
+    text.replace('-', "\\-")
 }
 
 /// `.TP` entries: each term in bold, its description below.

@@ -4,6 +4,7 @@
 pub mod complete;
 pub mod docs;
 pub mod man;
+pub mod usage;
 
 use crate::scope::Requested;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -110,6 +111,10 @@ pub enum Command {
         after_long_help = docs::after_long_help("init")
     )]
     Init(InitArgs),
+
+    /// Show or change the vault's settings: app id, history depth, default tags
+    #[command(subcommand, after_long_help = docs::after_long_help("config"))]
+    Config(ConfigCommand),
 
     /// Store a secret (hidden prompt, --stdin or --file; never from the command line)
     #[command(
@@ -227,6 +232,35 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Every setting with its value
+    List,
+    /// Print one setting's value
+    Get(ConfigKeyArgs),
+    /// Change a setting (checked; written under the vault's lock)
+    Set(ConfigSetArgs),
+    /// Put a setting back to its default (a tag: remove it)
+    Unset(ConfigKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigKeyArgs {
+    /// app_id, history or tags.NAME
+    #[arg(value_name = "KEY", add = ArgValueCandidates::new(complete::config_keys))]
+    pub key: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigSetArgs {
+    /// app_id, history or tags.NAME
+    #[arg(value_name = "KEY", add = ArgValueCandidates::new(complete::config_keys))]
+    pub key: String,
+    /// The new value (settings are not secret)
+    #[arg(value_name = "VALUE")]
+    pub value: String,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum RecipientsCommand {
     /// Every member: name and public key
     List,
@@ -312,9 +346,12 @@ pub struct SetArgs {
     /// Read the value from standard input (to EOF; one trailing newline is dropped)
     #[arg(long, conflicts_with = "file")]
     pub stdin: bool,
-    /// Read the value from a file, exactly
+    /// Read the value from a file, exactly (see --strip-newline)
     #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub file: Option<PathBuf>,
+    /// With --file: drop one trailing newline (what 'echo value > file' adds)
+    #[arg(long)]
+    pub strip_newline: bool,
     /// Overwrite an existing secret without asking
     #[arg(short, long)]
     pub yes: bool,
@@ -412,7 +449,7 @@ pub struct ExecArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
     /// The command to run and its arguments, after '--'
-    #[arg(value_name = "COMMAND", required = true, last = true, value_hint = clap::ValueHint::CommandWithArguments)]
+    #[arg(value_name = "COMMAND", required = true, last = true, value_hint = clap::ValueHint::CommandWithArguments, add = clap_complete::ArgValueCompleter::new(complete::CommandLine))]
     pub command: Vec<std::ffi::OsString>,
 }
 
@@ -531,6 +568,9 @@ pub struct ManArgs {
     /// Write every page (ampsecret.1, ampsecret-set.1, …) into DIR, creating it
     #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub dir: Option<PathBuf>,
+    /// Install every page into your own manual folder ($XDG_DATA_HOME/man/man1, by default ~/.local/share/man/man1) and say whether man looks there
+    #[arg(long, conflicts_with = "dir")]
+    pub install: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

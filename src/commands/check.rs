@@ -95,9 +95,10 @@ pub fn run(cx: &Context, out: &Output, args: CheckArgs) -> Result<()> {
         ""
     };
     Err(Error::NotFound(format!(
-        "{} of {} secrets used by the backend have no value in {scope}{fallback}{where_}: {}",
+        "{} of {} used by the backend {} no value in {scope}{fallback}{where_}: {}",
         missing.len(),
-        uses.len(),
+        crate::output::count(uses.len(), "secret"),
+        crate::output::agree(missing.len(), "has", "have"),
         missing.join(", ")
     )))
 }
@@ -182,11 +183,14 @@ impl Render for Report<'_> {
             }
         }
         if self.missing.is_empty() {
+            let n = self.uses.len();
             writeln!(
                 err,
-                "All {} secrets used by the backend ({} files) have a value in {scope}.",
-                self.uses.len(),
-                self.scan.files
+                "{} {} used by the backend (in {}) {} a value in {scope}.",
+                if n == 1 { "The" } else { "All" },
+                crate::output::count(n, "secret"),
+                crate::output::count(self.scan.files, "file"),
+                crate::output::agree(n, "has", "have"),
             )?;
         }
         Ok(())

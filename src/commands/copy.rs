@@ -196,9 +196,9 @@ pub fn run(cx: &Context, out: &Output, args: CopyArgs) -> Result<()> {
         count(report.pending(), "secret")
     );
     cx.confirm(args.yes, "copy", true, &question)?;
-    let now = crate::vault::now();
     let mut changed_meanwhile = Vec::new();
     vault.dir.update(vault.key, |v| {
+        let stamp = v.stamp(vault.key);
         for (name, source_digest, dest_digest) in &planned {
             let value = v.get(&from, name).map(|e| e.value.clone());
             let current_dest = v.get(&to, name).map(|e| e.value.digest());
@@ -206,7 +206,7 @@ pub fn run(cx: &Context, out: &Output, args: CopyArgs) -> Result<()> {
                 Some(value)
                     if Some(value.digest()) == *source_digest && current_dest == *dest_digest =>
                 {
-                    v.set(&to, name, value, now);
+                    v.set(&to, name, value, &stamp);
                 }
                 _ => changed_meanwhile.push(name.clone()),
             }

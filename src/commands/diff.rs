@@ -2,7 +2,7 @@
 
 use crate::cli::DiffArgs;
 use crate::error::{Result, exit};
-use crate::output::{Output, Render};
+use crate::output::{Output, Plan, Render, Stream, Style};
 use crate::session::Context;
 use crate::ssm::plan::Status;
 use crate::ssm::remote::LazyRemote;
@@ -35,28 +35,28 @@ fn status_name<S: serde::Serializer>(status: &Status, s: S) -> Result<S::Ok, S::
 
 impl Render for Differences {
     fn render(&self, out: &mut dyn Write, _: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "{} ({})", self.prefix, self.scope)?;
-        if self.secrets.is_empty() {
-            writeln!(out, "  (no secrets on either side)")?;
-        }
+        let mut lines = Plan::new(format!("{} ({})", self.prefix, self.scope));
         for secret in &self.secrets {
-            let mark = match secret.status {
-                Status::Unchanged => "=",
-                Status::AddedHere | Status::DeletedRemote => "+",
-                Status::OnlyRemote => "-",
-                Status::ChangedHere => "~",
-                Status::ChangedThere => "<",
-                Status::Conflict | Status::RemovedHereChangedThere => "!",
-                Status::RemovedHere => "x",
-                Status::Gone => "=",
+            let (mark, style) = match secret.status {
+                Status::Unchanged | Status::Gone => ("=", Style::Quiet),
+                Status::AddedHere | Status::DeletedRemote => ("+", Style::Added),
+                Status::OnlyRemote => ("-", Style::Removed),
+                Status::ChangedHere => ("~", Style::Changed),
+                Status::ChangedThere => ("<", Style::Changed),
+                Status::Conflict | Status::RemovedHereChangedThere => ("!", Style::Problem),
+                Status::RemovedHere => ("x", Style::Removed),
             };
             let note = if secret.to_rotate { "; to rotate" } else { "" };
-            writeln!(
-                out,
-                "  {mark} {}  {}{note}",
-                secret.name,
-                secret.status.describe()
-            )?;
+            lines.marked(
+                mark,
+                style,
+                &secret.name,
+                format!("{}{note}", secret.status.describe()),
+            );
+        }
+        lines.write_on(out, Stream::Out)?;
+        if self.secrets.is_empty() {
+            writeln!(out, "  (no secrets on either side)")?;
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 
 use crate::cli::GetArgs;
 use crate::effective::{self, Lookup, Resolved, Source};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::{self, Output, Render};
 use crate::scope::ScopeKey;
 use crate::secret::SecretValue;
@@ -48,6 +48,9 @@ impl Render for Got<'_> {
 pub fn run(cx: &Context, out: &Output, args: GetArgs) -> Result<()> {
     let name = &args.target.name;
     let scope = cx.scope(&args.target.scope)?;
+    if let Some(note) = crate::cli::usage::bare_scope_flag_note(name) {
+        out.message(format_args!("{note}"));
+    }
     crate::session::check_name(name)?;
     let vault = cx.vault()?;
     let lookup = if args.effective {
@@ -65,10 +68,12 @@ pub fn run(cx: &Context, out: &Output, args: GetArgs) -> Result<()> {
         .collect();
     let part = vault.part(&wanted, &[])?;
     let view = part.view()?;
-    let not_found = || Error::SecretNotFound {
-        scope: scope.clone(),
-        name: name.clone(),
-        fallback: lookup.fallback.clone(),
+    // Not found: the hint looks through the whole vault.
+    let not_found = || match vault.view() {
+        Ok(whole) => {
+            crate::session::secret_not_found(&whole, &scope, name, lookup.fallback.as_ref())
+        }
+        Err(e) => e,
     };
     let resolved = if args.effective {
         effective::resolve(&view, &lookup, name).ok_or_else(not_found)?

@@ -305,6 +305,7 @@ pub fn resolve(cx: &Context, out: &Output, args: ResolveArgs) -> Result<()> {
     let kept = if args.theirs { "theirs" } else { "ours" };
     let (resolved, remaining) = vault.dir.update(vault.key, |v| {
         let mut conflicts = std::mem::take(&mut v.team.conflicts);
+        let stamp = v.stamp(vault.key);
         let chosen = |name: &str| args.names.is_empty() || args.names.iter().any(|n| n == name);
         if !args.names.is_empty() && !conflicts.iter().any(|c| chosen(&c.name)) {
             return Err(Error::NotFound(format!(
@@ -329,7 +330,7 @@ pub fn resolve(cx: &Context, out: &Output, args: ResolveArgs) -> Result<()> {
             if args.theirs {
                 match &c.theirs {
                     Some(value) => {
-                        v.set(&c.scope, &c.name, value.clone(), crate::vault::now());
+                        v.set(&c.scope, &c.name, value.clone(), &stamp);
                     }
                     None => {
                         v.remove(&c.scope, &c.name);

@@ -5,7 +5,7 @@
 use crate::cli::{ImportArgs, ImportFormat};
 use crate::error::{Error, Result};
 use crate::formats::{self, Entry, Problem, dotenv, json, python_dotenv};
-use crate::output::{Output, Render};
+use crate::output::{self, Output, Plan, Render, Tally};
 use crate::scope::ScopeKey;
 use crate::secret::{advanced_tier_warning, needs_advanced_tier};
 use crate::session::{self, Context, OpenVault};
@@ -72,8 +72,8 @@ pub fn run(cx: &Context, out: &Output, args: ImportArgs) -> Result<()> {
         out.print(&PlanView(&report))?;
     }
     let question = format!(
-        "Import {} into {}?",
-        crate::output::count(pending, "secret"),
+        "Apply {} to {}?",
+        crate::output::count(pending, "change"),
         report.scope
     );
     cx.confirm(args.yes, "import", true, &question)?;
@@ -86,11 +86,11 @@ pub fn run(cx: &Context, out: &Output, args: ImportArgs) -> Result<()> {
             advanced_tier_warning(&entry.name, entry.value.len())
         ));
     }
-    let now = crate::vault::now();
     vault.dir.update(vault.key, |v| {
+        let stamp = v.stamp(vault.key);
         for (entry, (_, change)) in entries.iter().zip(&plan) {
             if *change != Change::Unchanged {
-                v.set(&report.scope, &entry.name, entry.value.clone(), now);
+                v.set(&report.scope, &entry.name, entry.value.clone(), &stamp);
             }
         }
         Ok(())
@@ -184,13 +184,24 @@ struct Imported {
 }
 
 impl Imported {
-    fn counts(&self) -> String {
-        format!(
-            "{} new, {} changed, {} unchanged",
-            self.added.len(),
-            self.changed.len(),
-            self.unchanged.len()
-        )
+    /// Counted in the one vocabulary: a new name is created, a changed one updated.
+    fn tally(&self) -> Tally {
+        let mut tally = Tally::default();
+        self.added
+            .iter()
+            .for_each(|_| tally.add(output::Change::Create));
+        self.changed
+            .iter()
+            .for_each(|_| tally.add(output::Change::Update));
+        tally
+    }
+
+    /// "; 3 unchanged", when some are.
+    fn unchanged_note(&self) -> String {
+        match self.unchanged.len() {
+            0 => String::new(),
+            n => format!(" ({n} unchanged)"),
+        }
     }
 }
 
@@ -200,31 +211,43 @@ struct PlanView<'a>(&'a Imported);
 impl Render for PlanView<'_> {
     fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
         let report = self.0;
-        writeln!(err, "Import into {} from {}:", report.scope, report.file)?;
+        let mut plan = Plan::new(format!("Plan for {} from {}:", report.scope, report.file));
         let rows = [
-            ('+', "new", &report.added),
-            ('~', "changed", &report.changed),
-            ('=', "unchanged", &report.unchanged),
+            (output::Change::Create, "create (new)", &report.added),
+            (output::Change::Update, "update (changed)", &report.changed),
+            (output::Change::Keep, "unchanged", &report.unchanged),
         ];
-        for (mark, what, names) in rows {
+        for (change, what, names) in rows {
             for name in names {
-                writeln!(err, "  {mark} {name} ({what})")?;
+                plan.line(change, name, what.to_owned());
             }
         }
-        Ok(())
+        plan.write(err)
     }
 }
 
 impl Render for Imported {
     fn render(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
-        let counts = self.counts();
-        if self.applied {
-            writeln!(err, "Imported into {}: {counts}.", self.scope)
-        } else if self.added.is_empty() && self.changed.is_empty() {
-            writeln!(err, "Nothing to import into {}: {counts}.", self.scope)
-        } else {
+        let tally = self.tally();
+        let dry_run = !self.applied && tally.changes() > 0;
+        if dry_run {
             PlanView(self).render(out, err)?;
-            writeln!(err, "Dry run: {counts}; nothing was changed.")
+        }
+        let nothing = format!(
+            "Nothing to import: {} already holds {}.",
+            self.scope,
+            match self.unchanged.len() {
+                1 => "this value".to_owned(),
+                n => format!("these {n} values"),
+            }
+        );
+        let target = format!("{} from {}", self.scope, self.file);
+        let summary = tally.summary(dry_run, 0, &target, &nothing);
+        match summary.strip_suffix('.') {
+            Some(line) if tally.changes() > 0 && !dry_run => {
+                writeln!(err, "{line}{}.", self.unchanged_note())
+            }
+            _ => writeln!(err, "{summary}"),
         }
     }
 }

@@ -56,7 +56,10 @@ pub fn run(cx: &Context, out: &Output, args: JoinArgs) -> Result<()> {
     let (key, location, existing) = match keystore::find_key(&dir.config.vault_id) {
         Ok((key, location)) => (key, location, true),
         Err(Error::Key(_)) => {
-            let (identity, location) = super::init::new_identity(out, &dir.config.vault_id)?;
+            let (identity, location, note) = super::init::new_identity(&dir.config.vault_id)?;
+            if let Some(note) = note {
+                out.message(format_args!("{note}"));
+            }
             (
                 crate::vault::Key::Identities(vec![identity]),
                 location,

@@ -4,7 +4,7 @@
 use crate::cli::ListArgs;
 use crate::effective;
 use crate::error::Result;
-use crate::output::{self, Output, Render};
+use crate::output::{self, Output, Render, Stream, Style, Table};
 use crate::scope::ScopeKey;
 use crate::session::Context;
 use serde::Serialize;
@@ -44,6 +44,9 @@ struct Listing<'a> {
     rows: Vec<Row<'a>>,
     #[serde(skip)]
     only: Option<&'a ScopeKey>,
+    /// Secrets the vault holds in scopes other than `only`.
+    #[serde(skip)]
+    elsewhere: usize,
 }
 
 #[derive(Serialize)]
@@ -60,7 +63,14 @@ impl Render for Listing<'_> {
             return match self.only {
                 Some(scope) => writeln!(
                     err,
-                    "No secrets in {scope}. Add one with 'ampsecret set NAME'."
+                    "No secrets in {scope}{}. Add one with 'ampsecret set NAME'.",
+                    match self.elsewhere {
+                        0 => String::new(),
+                        n => format!(
+                            " (the vault has {} in other scopes: 'ampsecret list --all')",
+                            output::count(n, "secret")
+                        ),
+                    }
                 ),
                 None => writeln!(
                     err,
@@ -68,29 +78,33 @@ impl Render for Listing<'_> {
                 ),
             };
         }
-        let name_width = width(self.rows.iter().map(|r| r.name), "NAME");
-        let scope_width = width(self.rows.iter().map(|r| r.scope), "SCOPE");
-        // A NOTE column only when a row has a note; RFC 3339 times are 20 characters.
-        let updated_heading = if self.rows.iter().any(|r| r.to_rotate) {
-            format!("{:20}  NOTE", "UPDATED")
-        } else {
-            "UPDATED".to_owned()
-        };
-        writeln!(
-            out,
-            "{:name_width$}  {:scope_width$}  {updated_heading}",
-            "NAME", "SCOPE"
-        )?;
+        // SYNCED: whether SSM has had this value (a push or pull since its last change).
+        let mut table = Table::new();
+        // A NOTE column only when a row has a note.
+        let noted = self.rows.iter().any(|r| r.to_rotate);
+        table.heading(&[
+            "NAME",
+            "SCOPE",
+            "UPDATED",
+            "SYNCED",
+            if noted { "NOTE" } else { "" },
+        ]);
         for row in &self.rows {
-            let updated = output::timestamp(row.updated);
-            let note = if row.to_rotate { "  to rotate" } else { "" };
-            writeln!(
-                out,
-                "{:name_width$}  {:scope_width$}  {updated}{note}",
-                row.name, row.scope
-            )?;
+            let (synced, style) = if row.synced {
+                ("yes", None)
+            } else {
+                ("no", Some(Style::Changed))
+            };
+            let note = if row.to_rotate { "to rotate" } else { "" };
+            table.styled_row(vec![
+                (row.name.to_owned(), None),
+                (row.scope.to_owned(), None),
+                (output::timestamp(row.updated), None),
+                (synced.to_owned(), style),
+                (note.to_owned(), row.to_rotate.then_some(Style::Problem)),
+            ]);
         }
-        Ok(())
+        table.write(out, Stream::Out)
     }
 }
 
@@ -107,32 +121,18 @@ impl Render for EffectiveListing<'_> {
                 self.lookup.scope
             );
         }
-        let name_width = width(self.rows.iter().map(|r| r.name), "NAME");
-        let source_width = width(self.rows.iter().map(|r| r.source.as_str()), "SOURCE");
-        writeln!(
-            out,
-            "{:name_width$}  {:source_width$}  NOTE",
-            "NAME", "SOURCE"
-        )?;
+        let mut table = Table::new();
+        table.heading(&["NAME", "SOURCE", "NOTE"]);
         for row in &self.rows {
             let note = if row.shadows_shared {
                 "shadows shared"
             } else {
                 ""
             };
-            let line = format!(
-                "{:name_width$}  {:source_width$}  {note}",
-                row.name, row.source
-            );
-            writeln!(out, "{}", line.trim_end())?;
+            table.row([row.name, row.source.as_str(), note]);
         }
-        Ok(())
+        table.write(out, Stream::Out)
     }
-}
-
-/// The width of a column: its longest cell or its heading.
-fn width<'a>(cells: impl Iterator<Item = &'a str>, heading: &str) -> usize {
-    cells.map(str::len).max().unwrap_or(0).max(heading.len())
 }
 
 pub fn run(cx: &Context, out: &Output, args: ListArgs) -> Result<()> {
@@ -199,6 +199,12 @@ pub fn run(cx: &Context, out: &Output, args: ListArgs) -> Result<()> {
         .collect();
     out.emit(&Listing {
         rows,
+        elsewhere: view
+            .scopes
+            .iter()
+            .filter(|s| only.as_ref().is_some_and(|key| *key != s.key))
+            .map(|s| s.secrets.len())
+            .sum(),
         only: only.as_ref(),
     })
 }

@@ -3,6 +3,7 @@
 
 mod check;
 mod completions;
+mod config;
 mod copy;
 mod diff;
 mod exec;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     };
     match cli.command {
         Command::Init(args) => init::run(&cx, &out, args),
+        Command::Config(command) => config::run(&cx, &out, command),
         Command::Set(args) => set::run(&cx, &out, args),
         Command::Get(args) => get::run(&cx, &out, args),
         Command::List(args) => list::run(&cx, &out, args),

@@ -3,7 +3,7 @@
 use super::{ApiCalls, ScopeReport, emit_per_scope};
 use crate::cli::PullArgs;
 use crate::error::{Error, Result};
-use crate::output::{Output, Render, count};
+use crate::output::{Change, Output, Plan, Render, Tally, count};
 use crate::session::Context;
 use crate::ssm::engine::Outcome;
 use crate::ssm::execute::{WriteOptions, execute};
@@ -33,8 +33,8 @@ pub fn run(cx: &Context, out: &Output, args: PullArgs) -> Result<()> {
         cx.require_consent(args.sync.yes, "pull", true)?;
     }
     if !out.json {
-        for (_, steps, _) in &plans {
-            out.print(&PlanView(steps))?;
+        for (session, steps, _) in &plans {
+            out.print(&PlanView { session, steps })?;
         }
     }
     if needs_confirmation {
@@ -171,7 +171,21 @@ fn pull_scope(
     }
     written.sort();
     failed.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut tally = Tally::default();
+    let by_name = |name: &str| {
+        steps
+            .iter()
+            .find(|s| s.name == name)
+            .map_or(Change::Keep, change_of)
+    };
+    if dry_run {
+        changes(steps).for_each(|step| tally.add(change_of(step)));
+    } else {
+        let landed = done.stored.iter().chain(&done.removed).chain(&written);
+        landed.for_each(|name| tally.add(by_name(name)));
+    }
     Ok(Pulled {
+        tally,
         scope: session.scope.to_string(),
         prefix: session.prefix.clone(),
         dry_run,
@@ -195,34 +209,52 @@ fn pull_scope(
 }
 
 /// What a pull will do, one line per name it stores or keeps.
-struct PlanView<'a>(&'a [Step]);
+struct PlanView<'a> {
+    session: &'a SyncSession<'a>,
+    steps: &'a [Step],
+}
+
+/// A pull's step in the one vocabulary of reports (the vault is what changes, except when
+/// the vault's value is kept and written to SSM).
+fn change_of(step: &Step) -> Change {
+    match (step.action, step.status) {
+        (Action::Store, Status::OnlyRemote | Status::RemovedHere) => Change::Create,
+        (Action::Store, _) => Change::Update,
+        (Action::RemoveLocal | Action::Delete, _) => Change::Delete,
+        (Action::Put, _) => Change::Write,
+        _ => Change::Keep,
+    }
+}
 
 impl Render for PlanView<'_> {
     fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
-        for step in self.0 {
+        let session = self.session;
+        let mut plan = Plan::new(format!(
+            "Plan for {} from {}:",
+            session.scope, session.prefix
+        ));
+        for step in self.steps {
             let name = &step.name;
             let status = step.status.describe();
-            match (step.action, step.status) {
-                (Action::Store, _) => writeln!(err, "  < {name}  {status}")?,
-                (Action::RemoveLocal, _) => {
-                    writeln!(err, "  - {name}  {status}: remove it from the vault")?
+            let change = change_of(step);
+            let what = match (step.action, step.status) {
+                (Action::Store, Status::OnlyRemote) => "create (new in SSM)".to_owned(),
+                (Action::Store, _) => format!("{} ({status})", change.verb()),
+                (Action::RemoveLocal, _) => format!("delete from the vault ({status})"),
+                (Action::Put, _) => {
+                    format!("keep the vault's value: write it to SSM ({status})")
                 }
-                (Action::Put, _) => writeln!(
-                    err,
-                    "  > {name}  {status}: keep the vault's value and write it to SSM"
-                )?,
-                (Action::Delete, _) => {
-                    writeln!(err, "  x {name}  {status}: delete it from SSM too")?
+                (Action::Delete, _) => format!("delete from SSM too ({status})"),
+                (Action::Skip, Status::RemovedHere) => {
+                    "kept removed here (--keep-remote brings it back; push deletes it from SSM)"
+                        .to_owned()
                 }
-                (Action::Skip, Status::RemovedHere) => writeln!(
-                    err,
-                    "  = {name}  removed here; not brought back (--keep-remote brings it back; push deletes it from SSM)"
-                )?,
-                (Action::Skip, _) => writeln!(err, "  = {name}  kept: {status}")?,
-                _ => {}
-            }
+                (Action::Skip, _) => format!("kept ({status})"),
+                _ => continue,
+            };
+            plan.line(change, name, what);
         }
-        Ok(())
+        plan.write(err)
     }
 }
 
@@ -246,6 +278,9 @@ struct Pulled {
     /// Per scope for one scope; for `--all`, once for the whole run.
     #[serde(skip_serializing_if = "Option::is_none")]
     api_calls: Option<ApiCalls>,
+    /// What was planned (a dry run) or done, counted for the last line.
+    #[serde(skip)]
+    tally: Tally,
 }
 
 impl ScopeReport for Pulled {
@@ -274,49 +309,37 @@ struct Skipped {
 
 impl Render for Pulled {
     fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        let mut problems = Plan::new(String::new());
         for refused in &self.refused {
-            writeln!(err, "  ! {}  not stored: {}", refused.name, refused.reason)?;
+            problems.problem(&refused.name, format!("not stored: {}", refused.reason));
         }
         for failed in &self.failed {
-            writeln!(
-                err,
-                "  ! {}  writing to SSM failed: {}",
-                failed.name, failed.error
-            )?;
-        }
-        if !self.written.is_empty() {
-            writeln!(
-                err,
-                "Wrote the vault's value of {} to {}.",
-                self.written.join(", "),
-                self.prefix
-            )?;
-        }
-        if !self.removed.is_empty() {
-            writeln!(
-                err,
-                "Removed {} from {} (removed in SSM).",
-                self.removed.join(", "),
-                self.scope
-            )?;
+            problems.problem(
+                &failed.name,
+                format!("writing to SSM failed: {}", failed.error),
+            );
         }
         for name in &self.changed_meanwhile {
-            writeln!(
-                err,
-                "  ! {name}  changed in the vault during the pull; kept"
-            )?;
+            problems.problem(
+                name,
+                "changed in the vault during the pull; kept".to_owned(),
+            );
         }
-        let verb = if self.dry_run {
-            "Would store"
+        problems.write_lines(err)?;
+        let target = format!("{} from {}", self.scope, self.prefix);
+        let nothing = format!(
+            "Nothing to pull: the vault's {} matches {}.",
+            self.scope, self.prefix
+        );
+        let summary = if self.tally.changes() == 0 && !self.refused.is_empty() {
+            format!(
+                "Applied no change to {target}; {} not stored.",
+                count(self.refused.len(), "value")
+            )
         } else {
-            "Stored"
+            self.tally
+                .summary(self.dry_run, self.failed.len(), &target, &nothing)
         };
-        writeln!(
-            err,
-            "{verb} {} from {} in {}.",
-            count(self.planned.len(), "secret"),
-            self.prefix,
-            self.scope
-        )
+        writeln!(err, "{summary}")
     }
 }

@@ -3,7 +3,7 @@
 use super::{ApiCalls, ScopeReport, emit_per_scope};
 use crate::cli::{PushArgs, Tier};
 use crate::error::{Error, Result};
-use crate::output::{Output, Render, count};
+use crate::output::{Change, Output, Plan, Render, Tally, count};
 use crate::secret::needs_advanced_tier;
 use crate::session::Context;
 use crate::ssm::engine::Outcome;
@@ -98,52 +98,51 @@ impl Render for PlanView<'_> {
         if changes.is_empty() {
             return writeln!(
                 err,
-                "SSM {} matches the vault's {}; nothing to push.",
+                "Nothing to push: {} matches the vault's {}.",
                 session.prefix, session.scope
             );
         }
-        writeln!(err, "Plan for {} ({}):", session.prefix, session.scope)?;
+        let mut plan = Plan::new(format!("Plan for {} ({}):", session.prefix, session.scope));
         for step in changes {
-            let (mark, what) = match (step.action, step.status) {
-                (Action::Delete, Status::OnlyRemote) => ("-", "delete (only in SSM)".to_owned()),
-                (Action::Delete, _) => ("-", "delete (removed here)".to_owned()),
-                (Action::Store, status) => (
-                    "<",
-                    format!(
-                        "keep SSM's value: store it in the vault ({})",
-                        status.describe()
-                    ),
+            let change = change_of(step);
+            let what = match (step.action, step.status) {
+                (Action::Delete, Status::OnlyRemote) => "delete (only in SSM)".to_owned(),
+                (Action::Delete, _) => "delete (removed here)".to_owned(),
+                (Action::Store, status) => format!(
+                    "keep SSM's value: store it in the vault ({})",
+                    status.describe()
                 ),
-                (_, Status::AddedHere) => ("+", "create".to_owned()),
-                (_, Status::DeletedRemote) => (
-                    "+",
-                    "re-create (deleted in SSM since the last sync)".to_owned(),
-                ),
-                (_, status) => ("~", format!("update ({})", status.describe())),
+                (_, Status::AddedHere) => "create (new)".to_owned(),
+                (_, status) => format!("{} ({})", change.verb(), status.describe()),
             };
             let advanced = session
                 .local
                 .get(&step.name)
                 .is_some_and(|(v, _)| needs_advanced_tier(v.len()));
             let note = if advanced && self.tier.is_none() {
-                ", Advanced tier: value over 4 KB"
+                "; Advanced tier: value over 4 KB"
             } else {
                 ""
             };
-            writeln!(err, "  {mark} {}  {what}{note}", step.name)?;
+            plan.line(change, &step.name, format!("{what}{note}"));
         }
-        Ok(())
+        plan.write(err)
+    }
+}
+
+/// A planned change in the one vocabulary of reports.
+fn change_of(step: &Step) -> Change {
+    match (step.action, step.status) {
+        (Action::Delete, _) => Change::Delete,
+        (Action::Store, _) => Change::Store,
+        (_, Status::AddedHere | Status::DeletedRemote) => Change::Create,
+        _ => Change::Update,
     }
 }
 
 /// What a planned change does to SSM, as the plan and the report name it.
 fn action_label(step: &Step) -> &'static str {
-    match (step.action, step.status) {
-        (Action::Delete, _) => "delete",
-        (Action::Store, _) => "store",
-        (_, Status::AddedHere | Status::DeletedRemote) => "create",
-        _ => "update",
-    }
+    change_of(step).verb()
 }
 
 /// `--json`: what was planned, applied, skipped and failed, and the API calls made.
@@ -204,34 +203,39 @@ struct Failed {
 
 impl Render for Pushed {
     fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        let mut problems = Plan::new(String::new());
         for failed in &self.failed {
-            writeln!(err, "  ! {}  failed: {}", failed.name, failed.error)?;
+            problems.problem(
+                &failed.name,
+                format!("{} failed: {}", failed.action, failed.error),
+            );
         }
         for name in &self.changed_meanwhile {
-            writeln!(
-                err,
-                "  ! {name}  changed in the vault during the push; kept"
-            )?;
+            problems.problem(
+                name,
+                "changed in the vault during the push; kept".to_owned(),
+            );
         }
-        if !self.stored.is_empty() {
-            writeln!(
-                err,
-                "Stored SSM's value of {} in the vault's {}.",
-                self.stored.join(", "),
-                self.scope
-            )?;
+        problems.write_lines(err)?;
+        let mut tally = Tally::default();
+        let planned = if self.dry_run {
+            self.planned.iter().map(|p| p.action).collect::<Vec<_>>()
+        } else {
+            self.applied
+                .iter()
+                .map(|a| a.action)
+                .chain(self.stored.iter().map(|_| "store"))
+                .collect()
+        };
+        for action in planned {
+            tally.add(Change::from_verb(action));
         }
-        let attempted = self.applied.len() + self.failed.len();
-        if attempted > 0 {
-            writeln!(
-                err,
-                "Applied {} to {}; {} failed.",
-                count(self.applied.len(), "change"),
-                self.prefix,
-                self.failed.len()
-            )?;
+        // A push with nothing planned already said so in its plan.
+        if self.planned.is_empty() && self.failed.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let summary = tally.summary(self.dry_run, self.failed.len(), &self.prefix, "");
+        writeln!(err, "{summary}")
     }
 }
 

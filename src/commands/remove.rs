@@ -37,14 +37,12 @@ pub fn run(cx: &Context, out: &Output, args: RemoveArgs) -> Result<()> {
     let scope = cx.scope(&args.scope)?;
     session::check_name(&args.name)?;
     let vault = cx.vault()?;
-    let not_found = || Error::SecretNotFound {
-        scope: scope.clone(),
-        name: args.name.clone(),
-        fallback: None,
-    };
-    if vault.view()?.get(&scope, &args.name).is_none() {
-        return Err(not_found());
+    let not_found = || Error::NotFound(format!("{} is no longer in {scope}", args.name));
+    let view = vault.view()?;
+    if view.get(&scope, &args.name).is_none() {
+        return Err(session::secret_not_found(&view, &scope, &args.name, None));
     }
+    drop(view);
     let question = format!("Remove {} from {scope}?", args.name);
     cx.confirm(args.yes, "remove", false, &question)?;
     let me = vault.member_name().unwrap_or_else(|| "unknown".into());

@@ -31,12 +31,41 @@ impl Render for Stored {
 pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
     let scope = cx.scope(&args.scope)?;
     session::check_name(&args.name)?;
-    let exists = cx.vault_dir()?.is_some();
-    if !exists && !cx.config.interactive {
-        return Err(Error::NoVault {
-            dir: cx.config.vault_dir.clone(),
-        });
+    if let Some(note) = crate::cli::usage::bare_scope_flag_note(&args.name) {
+        out.message(format_args!("{note}"));
     }
+    let exists = cx.vault_dir()?.is_some();
+    // A script is told the command; a person is offered the vault below, inside a project
+    // only (outside one, a vault here could land in the home directory).
+    if !exists && (!cx.config.interactive || cx.config.project_root.is_none()) {
+        return Err(cx.no_vault());
+    }
+    if args.strip_newline && args.file.is_none() {
+        return Err(Error::Usage(
+            "--strip-newline goes with --file (--stdin already drops one trailing newline)".into(),
+        ));
+    }
+    // Offered before the value is typed: a "no" wastes nothing.
+    let created = if exists {
+        None
+    } else {
+        let question = format!(
+            "This project has no vault yet. Create one at {} (as 'ampsecret init' does)?",
+            cx.config.vault_dir.display()
+        );
+        if !prompt::confirm(&question, true)? {
+            return Err(Error::Cancelled);
+        }
+        let (dir, key, _, note) = super::init::create(cx, false)?;
+        out.message(format_args!(
+            "Created the vault at {}.",
+            dir.dir().display()
+        ));
+        if let Some(note) = note {
+            out.message(format_args!("{note}"));
+        }
+        Some((dir, key))
+    };
     // The full SSM name is checked when the app's identity is known; a vault without an
     // app id still stores secrets (push names what is missing).
     let path = match cx.parameter(&scope, &args.name) {
@@ -63,7 +92,7 @@ pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
         }
     }
 
-    let value = read_value(cx, &args)?;
+    let value = read_value(cx, out, &args)?;
     let advanced = value
         .validate()
         .map_err(|e| Error::Invalid(format!("value for {}: {e}", args.name)))?;
@@ -74,18 +103,19 @@ pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
         ));
     }
 
-    let store =
-        |v: &mut crate::vault::Vault| Ok(v.set(&scope, &args.name, value, crate::vault::now()));
-    let created = if exists {
-        let vault = cx.vault()?;
-        vault.dir.update_secret(vault.key, &scope, &args.name, store)?
-    } else {
-        let question = format!("No vault at {}. Create one?", cx.config.vault_dir.display());
-        if !prompt::confirm(&question, true)? {
-            return Err(Error::Cancelled);
+    // Only the block that holds the name is decoded and encoded again.
+    let store = |dir: &crate::vault::VaultDir, key: &crate::vault::Key| {
+        dir.update_secret(key, &scope, &args.name, |v| {
+            let stamp = v.stamp(key);
+            Ok(v.set(&scope, &args.name, value, &stamp))
+        })
+    };
+    let created = match &created {
+        Some((dir, key)) => store(dir, key)?,
+        None => {
+            let vault = cx.vault()?;
+            store(vault.dir, vault.key)?
         }
-        let (dir, key, _) = super::init::create(cx, out, false)?;
-        dir.update(&key, store)?
     };
     out.emit(&Stored {
         name: args.name,
@@ -96,21 +126,27 @@ pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
 }
 
 /// The value, from `--stdin`, `--file` or a hidden prompt; never from argv.
-fn read_value(cx: &Context, args: &SetArgs) -> Result<SecretValue> {
-    let bytes = if args.stdin {
+fn read_value(cx: &Context, out: &Output, args: &SetArgs) -> Result<SecretValue> {
+    let mut bytes = if args.stdin {
+        let _hidden = prompt::announce_terminal_stdin(&args.name);
         let mut bytes = read_capped(std::io::stdin().lock(), "standard input")?;
-        let newline = if bytes.ends_with(b"\r\n") {
-            2
-        } else {
-            usize::from(bytes.ends_with(b"\n"))
-        };
-        let len = bytes.len() - newline;
-        bytes.truncate(len);
+        strip_one_newline(&mut bytes);
         bytes
     } else if let Some(path) = &args.file {
         let file = std::fs::File::open(path)
             .map_err(|e| Error::NotFound(format!("cannot open --file {}: {e}", path.display())))?;
-        read_capped(file, &path.display().to_string())?
+        let mut bytes = read_capped(file, &path.display().to_string())?;
+        if args.strip_newline {
+            strip_one_newline(&mut bytes);
+        } else if bytes.iter().position(|b| *b == b'\n') == Some(bytes.len() - 1) {
+            // One line and its newline is what `echo value > file` writes; a multi-line
+            // value (a PEM key) ends with one on purpose.
+            out.message(format_args!(
+                "note: {} ends with a newline, kept as part of the value; pass --strip-newline to drop it",
+                path.display()
+            ));
+        }
+        bytes
     } else if cx.config.interactive {
         return prompt::hidden_value(&args.name);
     } else {
@@ -118,9 +154,18 @@ fn read_value(cx: &Context, args: &SetArgs) -> Result<SecretValue> {
             "no value given and no terminal to ask on: pipe it with --stdin or use --file PATH (values are never taken from the command line)".into(),
         ));
     };
-    let mut bytes = bytes;
     SecretValue::from_utf8(std::mem::take(&mut *bytes))
         .map_err(|e| Error::Invalid(format!("value for {}: {e}", args.name)))
+}
+
+/// Drops one trailing newline (`\n` or `\r\n`), as a shell's `$(…)` does.
+fn strip_one_newline(bytes: &mut Vec<u8>) {
+    let newline = if bytes.ends_with(b"\r\n") {
+        2
+    } else {
+        usize::from(bytes.ends_with(b"\n"))
+    };
+    bytes.truncate(bytes.len() - newline);
 }
 
 /// Reads at most a little more than SSM's limit into a buffer that never regrows, so no

@@ -142,7 +142,7 @@ fn update_vault(session: &SyncSession<'_>, steps: &[Step], done: &mut Done) -> R
     let mut removed = Vec::new();
     let mut changed_meanwhile = Vec::new();
     vault.dir.update(vault.key, |v| {
-        let now = crate::vault::now();
+        let stamp = v.stamp(vault.key);
         for step in touching {
             // The plan saw the vault as it was when the command started.
             let planned = session.local.get(&step.name).map(|(_, l)| l.digest);
@@ -155,7 +155,7 @@ fn update_vault(session: &SyncSession<'_>, steps: &[Step], done: &mut Done) -> R
                         continue;
                     }
                     let remote = &session.parameters[&step.name];
-                    v.set(scope, &step.name, remote.value.clone(), now);
+                    v.set(scope, &step.name, remote.value.clone(), &stamp);
                     let record =
                         session.sync_state(&step.name, remote.value.digest(), remote.version);
                     v.set_sync(scope, &step.name, Some(record));

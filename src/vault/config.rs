@@ -14,6 +14,42 @@ pub const DEFAULT_HISTORY: u16 = 10;
 /// every write.
 pub const MAX_HISTORY: u16 = 100;
 
+/// The most tags SSM puts on one parameter.
+pub const MAX_TAGS: usize = 50;
+
+/// Checks a tag as SSM's `PutParameter` and `AddTagsToResource` take it: a key of 1 to 128
+/// and a value of up to 256 letters, digits, spaces and `_ . : / = + - @`, and no key in
+/// AWS's reserved `aws:` prefix. `Err` says which rule was broken.
+pub fn check_tag(key: &str, value: &str) -> std::result::Result<(), String> {
+    // Spaces (Unicode's separators), never a control character such as a newline or tab.
+    let allowed = |c: char| {
+        c.is_alphanumeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c)
+    };
+    let (key_len, value_len) = (key.chars().count(), value.chars().count());
+    if !(1..=128).contains(&key_len) {
+        return Err(format!(
+            "a tag key has 1 to 128 characters, '{key}' has {key_len}"
+        ));
+    }
+    if value_len > 256 {
+        return Err(format!(
+            "a tag value has at most 256 characters, not {value_len}"
+        ));
+    }
+    if key.to_ascii_lowercase().starts_with("aws:") {
+        return Err(format!(
+            "tag key '{key}': the aws: prefix is reserved by AWS"
+        ));
+    }
+    if let Some(c) = key.chars().chain(value.chars()).find(|c| !allowed(*c)) {
+        return Err(format!(
+            "tag {key}: '{}' is not allowed (SSM takes letters, digits, spaces and _ . : / = + - @)",
+            c.escape_default()
+        ));
+    }
+    Ok(())
+}
+
 /// Length in hex digits of the vault id `init` writes (12 random bytes).
 const VAULT_ID_LEN: usize = 24;
 
@@ -53,7 +89,10 @@ pub struct Config {
     pub recipients: Vec<String>,
     /// Versions of each secret kept in the vault, the current one included (1 keeps none
     /// before it).
-    #[serde(default = "default_history", skip_serializing_if = "is_default_history")]
+    #[serde(
+        default = "default_history",
+        skip_serializing_if = "is_default_history"
+    )]
     pub history: u16,
     /// Tags `push` puts on every parameter it writes (`push --tag` adds to them).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -69,6 +108,24 @@ fn is_default_history(depth: &u16) -> bool {
 }
 
 impl Config {
+    /// A new vault's settings: the defaults for everything not given.
+    pub fn new(
+        vault_id: String,
+        app_id: Option<String>,
+        encryption: Encryption,
+        recipients: Vec<String>,
+    ) -> Config {
+        Config {
+            format: CONFIG_FORMAT,
+            vault_id,
+            app_id,
+            encryption,
+            recipients,
+            history: DEFAULT_HISTORY,
+            tags: BTreeMap::new(),
+        }
+    }
+
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         // Check the format before the rest, so a newer layout is reported as such.
         #[derive(Deserialize)]
@@ -137,11 +194,18 @@ mod tests {
         let err = Config::parse(&newer, Path::new("c")).unwrap_err();
         assert!(err.to_string().contains("upgrade"), "{err}");
         assert!(Config::parse("garbage = ", Path::new("c")).is_err());
-        assert!(!text.contains("history"), "the default depth is not written: {text}");
+        assert!(
+            !text.contains("history"),
+            "the default depth is not written: {text}"
+        );
         for bad in ["0", "101"] {
             let deep = format!("{text}history = {bad}\n");
             let err = Config::parse(&deep, Path::new("c")).unwrap_err();
             assert!(err.to_string().contains("history is"), "{bad}: {err}");
+        }
+        assert!(check_tag("team", "web platform").is_ok());
+        for (key, value) in [("aws:x", "v"), ("", "v"), ("team", "a\nb"), ("t", "{{x}}")] {
+            assert!(check_tag(key, value).is_err(), "{key:?} {value:?}");
         }
         let tagged = format!("{text}history = 3\n[tags]\nteam = \"web\"\n");
         let back = Config::parse(&tagged, Path::new("c")).unwrap();

@@ -1,12 +1,15 @@
 //! The vault payload: the plaintext that age encrypts. Pure code, no I/O.
 //!
-//! A compact, versioned binary layout. From format 3 the payload is indexed (see
-//! [`super::layout`]): a head with the team section and an index of blocks, then the secrets
-//! in blocks, so one secret is read by decrypting the head and one block. This module holds
-//! the records (team, secret) and reads the earlier, unindexed formats:
+//! A compact, versioned binary layout: [`VaultView`] parses without copying, and only the
+//! owned [`Vault`] (used to change the vault) allocates per secret. From format 4 the
+//! payload is indexed (see [`super::layout`]): a head with the team section and an index of
+//! blocks, then the secrets and their history in blocks, so that one secret is read by
+//! decrypting the head and one block. This module holds the records (team, secret, history
+//! item) and reads the earlier, unindexed formats:
 //!
 //! ```text
-//! payload  = MAGIC version:u16 [team] scope_count:u32 scope*  (formats 1 and 2; team from 2)
+//! payload  = MAGIC version:u16 [team] scope_count:u32 scope* [history]
+//!            (formats 1 to 3; team: 2 and later; history: 3)
 //! team     = token_count:u8 token:[u8;32]* member_count:u16 member*
 //!            notice_count:u32 notice* conflict_count:u32 conflict*
 //!            tombstone_count:u32 tombstone*
@@ -18,12 +21,18 @@
 //! scope_key = kind:u8 name:str16
 //!            (kind 0 shared: an empty name is the app id's, else the namespace; 1 branch,
 //!             2 sandbox, 3 standalone)
-//! secret   = name:str16 value:str32 created:u64 updated:u64 sync_flag:u8 [sync]
+//! secret   = name:str16 value:str32 created:u64 updated:u64 [version:u32 by:str16]
+//!            sync_flag:u8 [sync]                    (version, by: format 3 and later)
 //! sync     = parameter:str16 version:i64 digest:[u8;32] synced_at:u64
+//! history  = item_count:u32 item*
+//! item     = scope_key past                                 (format 4: in a scope's block)
+//! past     = name:str16 past_count:u16 version*            (a secret's earlier values)
+//! version  = version:u32 value:str32 updated:u64 by:str16   (newest first)
 //! str16    = len:u16 utf8-bytes            str32 = len:u32 utf8-bytes
 //! ```
 //! Integers are little-endian; times are Unix seconds. Scopes and secret names are strictly
-//! ascending and so unique; the parser rejects anything else, and any byte left over.
+//! ascending and so unique (history items too, and their versions strictly descending); the
+//! parser rejects anything else, and any byte left over.
 
 use crate::scope::ScopeKey;
 use crate::secret::SecretValue;
@@ -31,9 +40,11 @@ use std::collections::BTreeMap;
 use zeroize::Zeroizing;
 
 pub(super) const MAGIC: &[u8; 8] = b"AMPSVLT\n";
-/// The payload version this build writes. Versions 1 (no team section) and 2 (no index)
-/// are still read, and upgraded on the next write.
-pub const FORMAT_VERSION: u16 = 3;
+/// The payload version this build writes. Versions 1 (no team section), 2 (no history) and
+/// 3 (no index) are still read, and upgraded on the next write.
+pub const FORMAT_VERSION: u16 = 4;
+/// The first format with an index (see [`super::layout`]).
+pub const INDEXED: u16 = 4;
 const DIGEST_LEN: usize = 32;
 /// Length of a membership token.
 pub const TOKEN_LEN: usize = 32;
@@ -259,14 +270,60 @@ pub struct Entry {
     pub value: SecretValue,
     pub created: u64,
     pub updated: u64,
+    /// 1 when first stored, one more at each change of value.
+    pub version: u32,
+    /// The member who stored this value (empty when a vault older than history stored it).
+    pub by: String,
     pub sync: Option<SyncState>,
 }
 
+/// An earlier value of a secret, kept so that a bad change can be rolled back.
+#[derive(Debug, Clone)]
+pub struct PastValue {
+    pub version: u32,
+    pub value: SecretValue,
+    /// When this value was stored.
+    pub updated: u64,
+    pub by: String,
+}
+
+/// When a change is made, and by which member: what the vault records with a new value.
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    pub at: u64,
+    pub by: String,
+}
+
+impl Stamp {
+    pub fn new(at: u64, by: &str) -> Stamp {
+        Stamp {
+            at,
+            by: by.to_owned(),
+        }
+    }
+}
+
 /// The whole vault, owned, for changing it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Vault {
     pub(super) scopes: BTreeMap<ScopeKey, BTreeMap<String, Entry>>,
+    /// Earlier values per secret, newest first.
+    pub(super) history: BTreeMap<ScopeKey, BTreeMap<String, Vec<PastValue>>>,
+    /// How many versions of a secret to keep, the current one included (config.toml's
+    /// `history`); not stored in the payload.
+    keep: usize,
     pub team: Team,
+}
+
+impl Default for Vault {
+    fn default() -> Vault {
+        Vault {
+            scopes: BTreeMap::new(),
+            history: BTreeMap::new(),
+            keep: usize::from(super::config::DEFAULT_HISTORY),
+            team: Team::default(),
+        }
+    }
 }
 
 /// What went wrong reading a payload.
@@ -293,15 +350,33 @@ impl Vault {
         self.scopes.get(scope)?.get(name)
     }
 
-    /// Stores `value` under `scope`/`name` at time `now`; returns whether the name is new.
-    /// Sync metadata is kept: it records what SSM holds, which a local edit does not change.
-    pub fn set(&mut self, scope: &ScopeKey, name: &str, value: SecretValue, now: u64) -> bool {
+    /// Stores `value` under `scope`/`name`; returns whether the name is new. A changed value
+    /// becomes a new version and the one it replaces joins the history. Sync metadata is
+    /// kept: it records what SSM holds, which a local edit does not change.
+    pub fn set(&mut self, scope: &ScopeKey, name: &str, value: SecretValue, stamp: &Stamp) -> bool {
         let secrets = self.scopes.entry(scope.clone()).or_default();
         match secrets.get_mut(name) {
             Some(entry) => {
                 if entry.value != value {
-                    entry.value = value;
-                    entry.updated = now;
+                    let past = PastValue {
+                        version: entry.version,
+                        value: std::mem::replace(&mut entry.value, value),
+                        updated: entry.updated,
+                        by: std::mem::replace(&mut entry.by, stamp.by.clone()),
+                    };
+                    entry.updated = stamp.at;
+                    entry.version += 1;
+                    let history = self
+                        .history
+                        .entry(scope.clone())
+                        .or_default()
+                        .entry(name.to_owned())
+                        .or_default();
+                    history.insert(0, past);
+                    history.truncate(self.keep.saturating_sub(1));
+                    if history.is_empty() {
+                        self.drop_history(scope, name);
+                    }
                     // A new value is the rotation a removed member's notice asked for.
                     self.team
                         .to_rotate
@@ -318,8 +393,10 @@ impl Vault {
                     name.to_owned(),
                     Entry {
                         value,
-                        created: now,
-                        updated: now,
+                        created: stamp.at,
+                        updated: stamp.at,
+                        version: 1,
+                        by: stamp.by.clone(),
                         sync: None,
                     },
                 );
@@ -357,11 +434,61 @@ impl Vault {
             .insert(name.to_owned(), entry);
     }
 
-    /// Removes a secret, and its scope once empty.
+    /// The earlier values of a secret, newest first.
+    pub fn history(&self, scope: &ScopeKey, name: &str) -> &[PastValue] {
+        self.history
+            .get(scope)
+            .and_then(|names| names.get(name))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Replaces the earlier values of a secret (newest first), as merges do; trimmed to the
+    /// vault's depth.
+    pub fn set_history(&mut self, scope: &ScopeKey, name: &str, mut past: Vec<PastValue>) {
+        past.truncate(self.keep.saturating_sub(1));
+        if past.is_empty() {
+            self.drop_history(scope, name);
+        } else {
+            self.history
+                .entry(scope.clone())
+                .or_default()
+                .insert(name.to_owned(), past);
+        }
+    }
+
+    /// Keeps at most `versions` versions of each secret (the current one included) from now
+    /// on, and drops any beyond that now.
+    pub fn keep_versions(&mut self, versions: usize) {
+        self.keep = versions.max(1);
+        for names in self.history.values_mut() {
+            for past in names.values_mut() {
+                past.truncate(self.keep - 1);
+            }
+            names.retain(|_, past| !past.is_empty());
+        }
+        self.history.retain(|_, names| !names.is_empty());
+    }
+
+    /// How many versions of a secret this vault keeps.
+    pub fn kept_versions(&self) -> usize {
+        self.keep
+    }
+
+    fn drop_history(&mut self, scope: &ScopeKey, name: &str) {
+        if let Some(names) = self.history.get_mut(scope) {
+            names.remove(name);
+            if names.is_empty() {
+                self.history.remove(scope);
+            }
+        }
+    }
+
+    /// Removes a secret (its history too), and its scope once empty.
     pub fn remove(&mut self, scope: &ScopeKey, name: &str) -> Option<Entry> {
         self.team
             .to_rotate
             .retain(|n| !(n.scope == *scope && n.name == name));
+        self.drop_history(scope, name);
         let secrets = self.scopes.get_mut(scope)?;
         let removed = secrets.remove(name);
         if secrets.is_empty() {
@@ -388,6 +515,9 @@ pub(super) fn entry_len(name: &str, entry: &Entry) -> usize {
         + entry.value.len()
         + 8
         + 8
+        + 4
+        + 2
+        + entry.by.len()
         + 1
         + entry
             .sync
@@ -401,6 +531,8 @@ pub(super) fn put_entry(out: &mut Vec<u8>, name: &str, entry: &Entry) {
     out.extend_from_slice(entry.value.expose().as_bytes());
     out.extend_from_slice(&entry.created.to_le_bytes());
     out.extend_from_slice(&entry.updated.to_le_bytes());
+    out.extend_from_slice(&entry.version.to_le_bytes());
+    put_str16(out, &entry.by);
     match &entry.sync {
         None => out.push(0),
         Some(sync) => {
@@ -410,6 +542,29 @@ pub(super) fn put_entry(out: &mut Vec<u8>, name: &str, entry: &Entry) {
             out.extend_from_slice(&sync.digest);
             out.extend_from_slice(&sync.synced_at.to_le_bytes());
         }
+    }
+}
+
+/// Bytes a secret's earlier values take in a payload (without their scope).
+pub(super) fn past_len(name: &str, past: &[PastValue]) -> usize {
+    2 + name.len()
+        + 2
+        + past
+            .iter()
+            .map(|v| 4 + 4 + v.value.len() + 8 + 2 + v.by.len())
+            .sum::<usize>()
+}
+
+pub(super) fn put_past(out: &mut Vec<u8>, name: &str, past: &[PastValue]) {
+    put_str16(out, name);
+    let count = u16::try_from(past.len()).expect("history depth is at most 100");
+    out.extend_from_slice(&count.to_le_bytes());
+    for version in past {
+        out.extend_from_slice(&version.version.to_le_bytes());
+        put_u32(out, version.value.len());
+        out.extend_from_slice(version.value.expose().as_bytes());
+        out.extend_from_slice(&version.updated.to_le_bytes());
+        put_str16(out, &version.by);
     }
 }
 
@@ -452,6 +607,23 @@ pub(super) fn put_u32(out: &mut Vec<u8>, n: usize) {
 pub struct VaultView<'a> {
     pub team: Team,
     pub scopes: Vec<ScopeView<'a>>,
+    pub(super) history: Vec<HistoryView<'a>>,
+}
+
+/// One secret's earlier values, borrowed.
+#[derive(Debug)]
+pub(super) struct HistoryView<'a> {
+    pub(super) scope: ScopeKey,
+    pub(super) name: &'a str,
+    pub(super) past: Vec<PastView<'a>>,
+}
+
+#[derive(Debug)]
+pub(super) struct PastView<'a> {
+    version: u32,
+    value: &'a str,
+    updated: u64,
+    by: &'a str,
 }
 
 #[derive(Debug)]
@@ -466,6 +638,8 @@ pub struct EntryView<'a> {
     value: &'a str,
     pub created: u64,
     pub updated: u64,
+    pub version: u32,
+    pub by: &'a str,
     pub sync: Option<SyncView<'a>>,
 }
 
@@ -488,6 +662,8 @@ impl EntryView<'_> {
             value: self.value(),
             created: self.created,
             updated: self.updated,
+            version: self.version,
+            by: self.by.to_owned(),
             sync: self.sync.as_ref().map(|s| SyncState {
                 parameter: s.parameter.to_owned(),
                 version: s.version,
@@ -502,18 +678,15 @@ impl<'a> VaultView<'a> {
     /// Parses and checks a whole payload, of any format this build reads.
     pub fn parse(bytes: &'a [u8]) -> Result<VaultView<'a>, FormatError> {
         let mut r = Reader { rest: bytes };
-        match Self::version(&mut r)? {
-            1 => Self::parse_unindexed(r, Team::default()),
-            2 => {
-                let team = Team::parse(&mut r)?;
-                Self::parse_unindexed(r, team)
-            }
-            _ => super::layout::parse(bytes),
+        let version = Self::version(&mut r)?;
+        if version >= INDEXED {
+            return super::layout::parse(bytes);
         }
-    }
-
-    /// The scopes of a format 1 or 2 payload, after its team section.
-    fn parse_unindexed(mut r: Reader<'a>, team: Team) -> Result<VaultView<'a>, FormatError> {
+        let team = if version >= 2 {
+            Team::parse(&mut r)?
+        } else {
+            Team::default()
+        };
         let scope_count = r.u32()?;
         let mut scopes: Vec<ScopeView<'a>> = Vec::with_capacity(scope_count.min(1024));
         for _ in 0..scope_count {
@@ -522,23 +695,45 @@ impl<'a> VaultView<'a> {
                 return Err(FormatError::Unordered);
             }
             let secret_count = r.u32()?;
-            let secrets = r.entries(secret_count)?;
+            let secrets = r.entries(secret_count, version)?;
             scopes.push(ScopeView { key, secrets });
         }
+        let history = if version >= 3 {
+            let count = r.u32()?;
+            let mut items: Vec<HistoryView<'a>> = Vec::with_capacity(count.min(r.rest.len() / 9));
+            for _ in 0..count {
+                let scope = r.scope()?;
+                let item = r.past(scope)?;
+                if items
+                    .last()
+                    .is_some_and(|prev| (&prev.scope, prev.name) >= (&item.scope, item.name))
+                {
+                    return Err(FormatError::Unordered);
+                }
+                items.push(item);
+            }
+            items
+        } else {
+            Vec::new()
+        };
         if !r.rest.is_empty() {
             return Err(FormatError::TrailingBytes);
         }
-        Ok(VaultView { team, scopes })
+        Ok(VaultView {
+            team,
+            scopes,
+            history,
+        })
     }
 
     /// The team section alone (membership checks need no secret parsed): of a whole payload
-    /// of format 1 or 2, or of the head of a format 3 one.
+    /// of an unindexed format, or of the head of an indexed one.
     pub fn parse_team(bytes: &[u8]) -> Result<Team, FormatError> {
         let mut r = Reader { rest: bytes };
         match Self::version(&mut r)? {
             1 => Ok(Team::default()),
-            2 => Team::parse(&mut r),
-            _ => Ok(super::layout::Head::parse(bytes)?.team),
+            version if version >= INDEXED => Ok(super::layout::Head::parse(bytes)?.team),
+            _ => Team::parse(&mut r),
         }
     }
 
@@ -553,6 +748,15 @@ impl<'a> VaultView<'a> {
             version @ 1..=FORMAT_VERSION => Ok(version),
             newer => Err(FormatError::NewerVersion(newer)),
         }
+    }
+
+    /// The earlier values of a secret, newest first, copied out into wiped-on-drop memory.
+    pub fn history_of(&self, scope: &ScopeKey, name: &str) -> Vec<PastValue> {
+        self.history
+            .binary_search_by(|h| (&h.scope, h.name).cmp(&(scope, name)))
+            .ok()
+            .map(|i| self.history[i].past.iter().map(PastView::to_past).collect())
+            .unwrap_or_default()
     }
 
     pub fn scope(&self, key: &ScopeKey) -> Option<&ScopeView<'a>> {
@@ -584,9 +788,29 @@ impl<'a> VaultView<'a> {
                 (s.key.clone(), secrets)
             })
             .collect();
+        let mut history: BTreeMap<ScopeKey, BTreeMap<String, Vec<PastValue>>> = BTreeMap::new();
+        for item in &self.history {
+            history.entry(item.scope.clone()).or_default().insert(
+                item.name.to_owned(),
+                item.past.iter().map(PastView::to_past).collect(),
+            );
+        }
         Vault {
             scopes,
+            history,
             team: self.team.clone(),
+            ..Vault::default()
+        }
+    }
+}
+
+impl PastView<'_> {
+    pub(super) fn to_past(&self) -> PastValue {
+        PastValue {
+            version: self.version,
+            value: SecretValue::new(self.value.to_owned()),
+            updated: self.updated,
+            by: self.by.to_owned(),
         }
     }
 }
@@ -596,13 +820,17 @@ pub(super) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    /// `count` secrets, strictly ascending by name.
-    pub(super) fn entries(&mut self, count: usize) -> Result<Vec<EntryView<'a>>, FormatError> {
+    /// `count` secrets (as format `version` writes them), strictly ascending by name.
+    pub(super) fn entries(
+        &mut self,
+        count: usize,
+        version: u16,
+    ) -> Result<Vec<EntryView<'a>>, FormatError> {
         // Each secret takes at least 23 bytes; a count beyond that is damage, not a reason to
         // allocate.
         let mut secrets: Vec<EntryView<'a>> = Vec::with_capacity(count.min(self.rest.len() / 23));
         for _ in 0..count {
-            let entry = self.entry()?;
+            let entry = self.entry(version)?;
             if secrets.last().is_some_and(|prev| prev.name >= entry.name) {
                 return Err(FormatError::Unordered);
             }
@@ -611,13 +839,18 @@ impl<'a> Reader<'a> {
         Ok(secrets)
     }
 
-    fn entry(&mut self) -> Result<EntryView<'a>, FormatError> {
+    fn entry(&mut self, version: u16) -> Result<EntryView<'a>, FormatError> {
         let name = self.str16()?;
         let value_len = self.u32()?;
         let value =
             std::str::from_utf8(self.take(value_len)?).map_err(|_| FormatError::InvalidUtf8)?;
         let created = self.u64()?;
         let updated = self.u64()?;
+        let (version, by) = if version >= 3 {
+            (u32::from_le_bytes(self.array()?), self.str16()?)
+        } else {
+            (1, "")
+        };
         let sync = match self.u8()? {
             0 => None,
             1 => Some(SyncView {
@@ -633,8 +866,36 @@ impl<'a> Reader<'a> {
             value,
             created,
             updated,
+            version,
+            by,
             sync,
         })
+    }
+
+    /// One secret's earlier values, in `scope`: at least one, versions strictly descending.
+    pub(super) fn past(&mut self, scope: ScopeKey) -> Result<HistoryView<'a>, FormatError> {
+        let name = self.str16()?;
+        let past_count = u16::from_le_bytes(self.array()?);
+        let mut past: Vec<PastView<'a>> = Vec::with_capacity(past_count.into());
+        for _ in 0..past_count {
+            let version = u32::from_le_bytes(self.array()?);
+            if past.last().is_some_and(|newer| newer.version <= version) {
+                return Err(FormatError::Unordered);
+            }
+            let value_len = self.u32()?;
+            let value =
+                std::str::from_utf8(self.take(value_len)?).map_err(|_| FormatError::InvalidUtf8)?;
+            past.push(PastView {
+                version,
+                value,
+                updated: self.u64()?,
+                by: self.str16()?,
+            });
+        }
+        if past.is_empty() {
+            return Err(FormatError::UnknownTag);
+        }
+        Ok(HistoryView { scope, name, past })
     }
 
     pub(super) fn take(&mut self, n: usize) -> Result<&'a [u8], FormatError> {
@@ -684,17 +945,31 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
+    fn at(time: u64) -> Stamp {
+        Stamp::new(time, "alice")
+    }
+
     fn sample() -> Vault {
         let mut vault = Vault::default();
         let main = ScopeKey::Branch("main".into());
-        vault.set(&main, "B_KEY", SecretValue::new("two\nlines ✓".into()), 10);
-        vault.set(&main, "A_KEY", SecretValue::new("one".into()), 11);
-        vault.set(&ScopeKey::Shared, "S", SecretValue::new("s".into()), 12);
+        vault.set(
+            &main,
+            "B_KEY",
+            SecretValue::new("two\nlines ✓".into()),
+            &at(10),
+        );
+        vault.set(&main, "A_KEY", SecretValue::new("one".into()), &at(11));
+        vault.set(
+            &ScopeKey::Shared,
+            "S",
+            SecretValue::new("s".into()),
+            &at(12),
+        );
         vault.set(
             &ScopeKey::Sandbox("alice".into()),
             "X",
             SecretValue::new("x".into()),
-            13,
+            &at(13),
         );
         vault.set_sync(
             &main,
@@ -765,13 +1040,18 @@ mod tests {
         assert!(team.conflicts[1].theirs.is_none());
         assert_eq!(team.tombstones, vault.team.tombstones);
         let main = ScopeKey::Branch("main".into());
-        vault.set(&main, "B_KEY", SecretValue::new("two\nlines ✓".into()), 20);
+        vault.set(
+            &main,
+            "B_KEY",
+            SecretValue::new("two\nlines ✓".into()),
+            &at(20),
+        );
         assert_eq!(
             vault.team.to_rotate.len(),
             1,
             "the same value is no rotation"
         );
-        vault.set(&main, "B_KEY", SecretValue::new("rotated".into()), 21);
+        vault.set(&main, "B_KEY", SecretValue::new("rotated".into()), &at(21));
         assert!(vault.team.to_rotate.is_empty());
     }
 
@@ -798,32 +1078,6 @@ mod tests {
         // Written again, it is version 2.
         let upgraded = view.to_vault().encode();
         assert_eq!(&upgraded[8..10], &FORMAT_VERSION.to_le_bytes());
-    }
-
-    #[test]
-    fn a_version_2_payload_is_read_and_written_as_the_current_format() {
-        let mut v2 = MAGIC.to_vec();
-        v2.extend_from_slice(&2u16.to_le_bytes());
-        sample().team.encode(&mut v2);
-        v2.extend_from_slice(&1u32.to_le_bytes());
-        put_scope(&mut v2, &ScopeKey::Branch("main".into()));
-        v2.extend_from_slice(&1u32.to_le_bytes());
-        let entry = Entry {
-            value: SecretValue::new("v".into()),
-            created: 5,
-            updated: 6,
-            sync: None,
-        };
-        put_entry(&mut v2, "K", &entry);
-        let view = VaultView::parse(&v2).unwrap();
-        assert_eq!(view.team.members, sample().team.members);
-        assert_eq!(VaultView::parse_team(&v2).unwrap().members, sample().team.members);
-        let main = ScopeKey::Branch("main".into());
-        assert_eq!(view.get(&main, "K").unwrap().value().expose(), "v");
-        let upgraded = view.to_vault().encode();
-        assert_eq!(&upgraded[8..10], &FORMAT_VERSION.to_le_bytes());
-        let back = VaultView::parse(&upgraded).unwrap();
-        assert_eq!(back.get(&main, "K").unwrap().updated, 6);
     }
 
     #[test]
@@ -855,15 +1109,106 @@ mod tests {
     fn set_keeps_created_and_only_bumps_updated_on_change() {
         let mut vault = sample();
         let main = ScopeKey::Branch("main".into());
-        assert!(!vault.set(&main, "A_KEY", SecretValue::new("one".into()), 50));
+        assert!(!vault.set(&main, "A_KEY", SecretValue::new("one".into()), &at(50)));
         assert_eq!(vault.get(&main, "A_KEY").unwrap().updated, 11);
-        vault.set(&main, "A_KEY", SecretValue::new("new".into()), 60);
+        vault.set(&main, "A_KEY", SecretValue::new("new".into()), &at(60));
         let entry = vault.get(&main, "A_KEY").unwrap();
         assert_eq!((entry.created, entry.updated), (11, 60));
         assert!(
             entry.sync.is_some(),
             "a local edit keeps what SSM was last seen to hold"
         );
+    }
+
+    #[test]
+    fn a_changed_value_keeps_its_predecessors_up_to_the_depth() {
+        let mut vault = Vault::default();
+        vault.keep_versions(3);
+        let key = ScopeKey::Shared;
+        let bob = Stamp {
+            at: 5,
+            by: "bob".into(),
+        };
+        vault.set(&key, "K", SecretValue::new("v1".into()), &at(1));
+        assert!(vault.history(&key, "K").is_empty());
+        vault.set(&key, "K", SecretValue::new("v1".into()), &at(2));
+        assert_eq!(
+            vault.get(&key, "K").unwrap().version,
+            1,
+            "same value, same version"
+        );
+        vault.set(&key, "K", SecretValue::new("v2".into()), &bob);
+        for (i, value) in ["v3", "v4"].iter().enumerate() {
+            vault.set(
+                &key,
+                "K",
+                SecretValue::new((*value).into()),
+                &at(10 + i as u64),
+            );
+        }
+        let entry = vault.get(&key, "K").unwrap();
+        assert_eq!(
+            (entry.version, entry.value.expose(), entry.by.as_str()),
+            (4, "v4", "alice")
+        );
+        let past: Vec<(u32, &str, u64, &str)> = vault
+            .history(&key, "K")
+            .iter()
+            .map(|p| (p.version, p.value.expose(), p.updated, p.by.as_str()))
+            .collect();
+        assert_eq!(past, [(3, "v3", 10, "alice"), (2, "v2", 5, "bob")]);
+
+        let bytes = vault.encode();
+        let view = VaultView::parse(&bytes).unwrap();
+        assert_eq!(view.get(&key, "K").unwrap().version, 4);
+        assert_eq!(view.history_of(&key, "K").len(), 2);
+        let mut back = view.to_vault();
+        assert_eq!(*back.encode(), *bytes);
+        back.keep_versions(1);
+        assert!(
+            back.history(&key, "K").is_empty(),
+            "a lower depth drops old versions"
+        );
+        assert!(back.remove(&key, "K").is_some());
+        vault.remove(&key, "K");
+        assert_eq!(vault.encode().len(), Vault::default().encode().len());
+    }
+
+    #[test]
+    fn a_version_2_payload_is_read_with_version_1_entries_and_no_history() {
+        let mut vault = sample();
+        vault.set(
+            &ScopeKey::Shared,
+            "S",
+            SecretValue::new("s2".into()),
+            &at(30),
+        );
+        let v3 = vault.encode();
+        // Version 2 is version 3 without an entry's version and author and without the
+        // history section: rebuild one by hand from the sample's secrets.
+        let mut v2 = MAGIC.to_vec();
+        v2.extend_from_slice(&2u16.to_le_bytes());
+        vault.team.encode(&mut v2);
+        put_u32(&mut v2, vault.scopes.len());
+        for (key, secrets) in &vault.scopes {
+            put_scope(&mut v2, key);
+            put_u32(&mut v2, secrets.len());
+            for (name, entry) in secrets {
+                put_str16(&mut v2, name);
+                put_u32(&mut v2, entry.value.len());
+                v2.extend_from_slice(entry.value.expose().as_bytes());
+                v2.extend_from_slice(&entry.created.to_le_bytes());
+                v2.extend_from_slice(&entry.updated.to_le_bytes());
+                v2.push(0);
+            }
+        }
+        let view = VaultView::parse(&v2).unwrap();
+        let s = view.get(&ScopeKey::Shared, "S").unwrap();
+        assert_eq!((s.version, s.by, s.value().expose()), (1, "", "s2"));
+        assert!(view.history_of(&ScopeKey::Shared, "S").is_empty());
+        let upgraded = view.to_vault().encode();
+        assert_eq!(&upgraded[8..10], &FORMAT_VERSION.to_le_bytes());
+        assert!(upgraded.len() < v3.len(), "no history came from version 2");
     }
 
     #[test]
@@ -893,10 +1238,10 @@ mod tests {
             FormatError::TrailingBytes
         );
         let mut newer = bytes.clone();
-        newer[8] = 4;
+        newer[8] = 5;
         assert_eq!(
             VaultView::parse(&newer).unwrap_err(),
-            FormatError::NewerVersion(4)
+            FormatError::NewerVersion(5)
         );
         let mut magic = bytes.clone();
         magic[0] = b'X';
@@ -906,8 +1251,18 @@ mod tests {
     #[test]
     fn unordered_names_are_rejected() {
         let mut vault = Vault::default();
-        vault.set(&ScopeKey::Shared, "N1", SecretValue::new("1".into()), 1);
-        vault.set(&ScopeKey::Shared, "N2", SecretValue::new("2".into()), 1);
+        vault.set(
+            &ScopeKey::Shared,
+            "N1",
+            SecretValue::new("1".into()),
+            &at(1),
+        );
+        vault.set(
+            &ScopeKey::Shared,
+            "N2",
+            SecretValue::new("2".into()),
+            &at(1),
+        );
         let mut bytes = vault.encode().to_vec();
         // Swap the names' last letters in place: "N1" then "N2" becomes "N2" then "N1".
         let find = |needle: &[u8]| bytes.windows(2).position(|w| w == needle).unwrap() + 1;

@@ -22,20 +22,23 @@ pub fn merge(base: &Vault, ours: &Vault, theirs: &Vault) -> Vault {
             ours.get(&scope, &name),
             theirs.get(&scope, &name),
         );
-        let chosen = if same(o, t) || same(t, b) {
-            o
+        let (chosen, side) = if same(o, t) || same(t, b) {
+            (o, ours)
         } else if same(o, b) {
-            t
+            (t, theirs)
         } else {
             conflicts.push(Conflict {
                 scope: scope.clone(),
                 name: name.clone(),
                 theirs: t.map(|e| e.value.clone()),
             });
-            o
+            (o, ours)
         };
         if let Some(entry) = chosen {
             merged.insert(&scope, &name, entry.clone());
+            // The history that led to the value kept; the other side's, if it differs,
+            // ended in a value the merge did not keep.
+            merged.set_history(&scope, &name, side.history(&scope, &name).to_vec());
         }
     }
     merged.team = merge_team(&base.team, &ours.team, &theirs.team, ours, theirs);
@@ -141,6 +144,10 @@ mod tests {
     use super::*;
     use crate::secret::SecretValue;
 
+    fn stamp(at: u64) -> crate::vault::Stamp {
+        crate::vault::Stamp::new(at, "alice")
+    }
+
     fn vault(pairs: &[(&str, &str)]) -> Vault {
         let mut v = Vault::default();
         for (name, value) in pairs {
@@ -148,7 +155,7 @@ mod tests {
                 &ScopeKey::Shared,
                 name,
                 SecretValue::new((*value).into()),
-                1,
+                &stamp(1),
             );
         }
         v
@@ -178,7 +185,12 @@ mod tests {
             ("S", "z"),
         ]);
         let mut ours = ours;
-        ours.set(&ScopeKey::Shared, "S", SecretValue::new("z".into()), 2);
+        ours.set(
+            &ScopeKey::Shared,
+            "S",
+            SecretValue::new("z".into()),
+            &stamp(2),
+        );
         let merged = merge(&base, &ours, &theirs);
         assert_eq!(
             values(&merged),
@@ -241,5 +253,42 @@ mod tests {
         // No removal on either side: the token stays.
         let again = merge(&base, &ours, &base);
         assert_eq!(again.team.tokens.len(), 1);
+    }
+
+    #[test]
+    fn the_kept_value_brings_its_history() {
+        let base = vault(&[("A", "1"), ("B", "1")]);
+        let mut ours = base.clone();
+        ours.set(
+            &ScopeKey::Shared,
+            "A",
+            SecretValue::new("2".into()),
+            &stamp(3),
+        );
+        let mut theirs = base.clone();
+        theirs.set(
+            &ScopeKey::Shared,
+            "B",
+            SecretValue::new("2".into()),
+            &stamp(4),
+        );
+        theirs.set(
+            &ScopeKey::Shared,
+            "B",
+            SecretValue::new("3".into()),
+            &stamp(5),
+        );
+        let merged = merge(&base, &ours, &theirs);
+        let versions = |name: &str| -> Vec<(u32, String)> {
+            merged
+                .history(&ScopeKey::Shared, name)
+                .iter()
+                .map(|p| (p.version, p.value.expose().to_owned()))
+                .collect()
+        };
+        assert_eq!(versions("A"), [(1, "1".to_owned())]);
+        assert_eq!(versions("B"), [(2, "2".to_owned()), (1, "1".to_owned())]);
+        assert_eq!(merged.get(&ScopeKey::Shared, "B").unwrap().version, 3);
+        merged.encode();
     }
 }

@@ -11,14 +11,14 @@ pub mod store;
 pub mod trust;
 
 pub use config::{Config, Encryption};
-pub use format::{Entry, Member, SyncState, Team, Vault, VaultView};
+pub use format::{Entry, Member, PastValue, Stamp, SyncState, Team, Vault, VaultView};
 
 use crate::error::{Error, Result};
 use crate::scope::ScopeKey;
 use age::secrecy::SecretString;
 use age::x25519;
 use crypto::{CryptoError, PlainReader, Seal, Unseal};
-use layout::{Head, Slot};
+use layout::{Head, Section, Slot};
 use std::cell::{OnceCell, RefCell};
 use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Write};
@@ -120,7 +120,8 @@ impl Part<'_> {
         match self {
             Part::Whole(plaintext) => plaintext.view(),
             Part::Blocks { head, blocks } => {
-                layout::view(head, blocks.iter().map(|(i, b)| (*i, &b[..]))).map_err(unreadable)
+                layout::view(head, blocks.iter().map(|(i, b)| (*i, &b[..])), [])
+                    .map_err(unreadable)
             }
         }
     }
@@ -154,7 +155,7 @@ impl Payload {
         };
         let mut wanted: Vec<usize> = secrets
             .iter()
-            .filter_map(|(scope, name)| match head.slot(scope, name) {
+            .filter_map(|(scope, name)| match head.slot(Section::Secrets, scope, name) {
                 Slot::Block(i) => Some(i),
                 Slot::Before(_) => None,
             })
@@ -164,7 +165,7 @@ impl Payload {
         wanted.dedup();
         let blocks = wanted
             .into_iter()
-            .map(|i| Ok((i, self.read_range(head.block_range(i))?)))
+            .map(|i| Ok((i, self.read_range(head.block_range(Section::Secrets, i))?)))
             .collect::<Result<_>>()?;
         Ok(Part::Blocks { head, blocks })
     }
@@ -238,6 +239,24 @@ pub fn members_from_config(recipients: &[String], first: Option<&str>) -> Vec<Me
 }
 
 impl Vault {
+    /// A change made now by the member holding `key`: what history records. A passphrase
+    /// vault has no members; its changes are the OS account's.
+    pub fn stamp(&self, key: &Key) -> Stamp {
+        let mine = key.public_keys();
+        let member = self
+            .team
+            .members
+            .iter()
+            .find(|m| mine.contains(&m.recipient))
+            .map(|m| m.name.clone());
+        Stamp {
+            at: now(),
+            by: member
+                .or_else(crate::sys::os_user_name)
+                .unwrap_or_else(|| "unknown".into()),
+        }
+    }
+
     /// A vault written before members were recorded in the payload: its members are the
     /// keys config.toml lists (trusted once, as the previous release did).
     fn adopt_legacy_members(&mut self, config: &Config) {
@@ -434,6 +453,28 @@ impl VaultDir {
         trust::check(&self.config.vault_id, &team, &self.files.vault())
     }
 
+    /// Changes config.toml's settings under the exclusive lock: read again from disk (another
+    /// command may have changed it), changed, checked as opening checks it, and written
+    /// atomically; nothing is written if `change` fails or leaves it as it was.
+    pub fn update_config(&self, change: impl FnOnce(&mut Config) -> Result<()>) -> Result<Config> {
+        store::check_writable_by_owner(&self.files.dir, self.owner)?;
+        let _lock = store::lock(&self.files.dir)?;
+        let path = self.files.config();
+        let text = store::read_optional(&path)?.ok_or_else(|| Error::NoVault {
+            dir: self.files.dir.clone(),
+        })?;
+        let text = String::from_utf8(text)
+            .map_err(|_| Error::Key(format!("{} is not UTF-8 text", path.display())))?;
+        let mut config = Config::parse(&text, &path)?;
+        change(&mut config)?;
+        let written = config.to_toml();
+        let config = Config::parse(&written, &path)?;
+        if written != text {
+            store::write_atomic(&path, written.as_bytes())?;
+        }
+        Ok(config)
+    }
+
     /// Read–modify–write under the exclusive lock. Nothing is written if `change` fails or
     /// leaves the payload as it was.
     pub fn update<R>(&self, key: &Key, change: impl FnOnce(&mut Vault) -> Result<R>) -> Result<R> {
@@ -473,6 +514,7 @@ impl VaultDir {
         let before = payload.whole()?;
         let mut vault = before.view()?.to_vault();
         vault.adopt_legacy_members(&self.config);
+        vault.keep_versions(usize::from(self.config.history));
         let result = change(&mut vault)?;
         self.ensure_token(&mut vault.team);
         if *vault.encode() != *before.0 {
@@ -512,16 +554,19 @@ impl VaultDir {
                 change(vault)
             });
         };
-        let (replaced, before) = match head.slot(scope, name) {
-            Slot::Block(i) => (i..i + 1, payload.read_range(head.block_range(i))?),
-            Slot::Before(i) => (i..i, Zeroizing::new(Vec::new())),
+        let load = |section| -> Result<(Range<usize>, Zeroizing<Vec<u8>>)> {
+            Ok(match head.slot(section, scope, name) {
+                Slot::Block(i) => (i..i + 1, payload.read_range(head.block_range(section, i))?),
+                Slot::Before(i) => (i..i, Zeroizing::new(Vec::new())),
+            })
         };
-        let mut vault = Vault {
-            scopes: Default::default(),
-            team: head.team.clone(),
-        };
-        if let Some(i) = replaced.clone().next() {
-            let secrets = layout::parse_block(&head.blocks[i], &before).map_err(unreadable)?;
+        let (secrets_at, secrets_before) = load(Section::Secrets)?;
+        let (history_at, history_before) = load(Section::History)?;
+        let mut vault = Vault::default();
+        vault.team = head.team.clone();
+        if let Some(i) = secrets_at.clone().next() {
+            let secrets =
+                layout::parse_block(&head.blocks[i], &secrets_before).map_err(unreadable)?;
             vault.scopes.insert(
                 scope.clone(),
                 secrets
@@ -530,37 +575,61 @@ impl VaultDir {
                     .collect(),
             );
         }
+        if let Some(i) = history_at.clone().next() {
+            let items = layout::parse_history_block(&head.history[i], &history_before)
+                .map_err(unreadable)?;
+            vault.history.insert(
+                scope.clone(),
+                items
+                    .iter()
+                    .map(|item| (item.name.to_owned(), item.past.iter().map(|p| p.to_past()).collect()))
+                    .collect(),
+            );
+        }
+        vault.keep_versions(usize::from(self.config.history));
         vault.check_members_mirror(&self.config, &self.files.config())?;
         let result = change(&mut vault)?;
         self.ensure_token(&mut vault.team);
-        debug_assert!(vault.scopes.keys().all(|k| k == scope), "one scope changed");
-        let (blocks, after) = layout::encode_blocks(scope, vault.scopes.get(scope).into_iter().flatten());
-        let team_before = layout::encode_head(&head.team, &[]);
-        let team_after = layout::encode_head(&vault.team, &[]);
-        if *after == *before && *team_after == *team_before {
+        debug_assert!(
+            vault.scopes.keys().chain(vault.history.keys()).all(|k| k == scope),
+            "only the one scope changed"
+        );
+        let (blocks, secrets_after) =
+            layout::encode_blocks(scope, vault.scopes.get(scope).into_iter().flatten());
+        let (history, history_after) =
+            layout::encode_blocks(scope, vault.history.get(scope).into_iter().flatten());
+        let team_before = layout::encode_head(&head.team, &[], &[]);
+        let team_after = layout::encode_head(&vault.team, &[], &[]);
+        if *secrets_after == *secrets_before
+            && *history_after == *history_before
+            && *team_after == *team_before
+        {
             self.write_members_mirror(&vault)?;
             return Ok(result);
         }
-        let index: Vec<_> = head.blocks[..replaced.start]
-            .iter()
-            .cloned()
-            .chain(blocks)
-            .chain(head.blocks[replaced.end..].iter().cloned())
-            .collect();
-        let new_head = layout::encode_head(&vault.team, &index);
-        let kept_before = head.len..head.block_start(replaced.start);
-        let kept_after = head.block_start(replaced.end)..payload.len;
-        self.write_spliced(
-            payload,
-            key,
+        let splice = |old: &[layout::BlockRef], at: &Range<usize>, new: Vec<layout::BlockRef>| {
+            let mut index = old[..at.start].to_vec();
+            index.extend(new);
+            index.extend_from_slice(&old[at.end..]);
+            index
+        };
+        let new_head = layout::encode_head(
             &vault.team,
-            &[
-                Piece::Fresh(&new_head),
-                Piece::Kept(kept_before),
-                Piece::Fresh(&after),
-                Piece::Kept(kept_after),
-            ],
-        )?;
+            &splice(&head.blocks, &secrets_at, blocks),
+            &splice(&head.history, &history_at, history),
+        );
+        let pieces = [
+            Piece::Fresh(&new_head),
+            Piece::Kept(head.len..head.block_start(Section::Secrets, secrets_at.start)),
+            Piece::Fresh(&secrets_after),
+            Piece::Kept(
+                head.block_start(Section::Secrets, secrets_at.end)
+                    ..head.block_start(Section::History, history_at.start),
+            ),
+            Piece::Fresh(&history_after),
+            Piece::Kept(head.block_start(Section::History, history_at.end)..payload.len),
+        ];
+        self.write_spliced(payload, key, &vault.team, &pieces)?;
         self.write_members_mirror(&vault)?;
         Ok(result)
     }

@@ -394,8 +394,18 @@ fn store_in_vault(p: &Project, values: &[(String, String)]) {
     for (i, (name, value)) in values.iter().enumerate() {
         let file = dir.join(i.to_string());
         std::fs::write(&file, value).unwrap();
+        // A one-line value ending in a newline is kept whole, with a note.
+        let note = if value.ends_with('\n') && value.matches('\n').count() == 1 {
+            format!(
+                "note: {} ends with a newline, kept as part of the value; pass \
+                 --strip-newline to drop it\n",
+                file.display()
+            )
+        } else {
+            String::new()
+        };
         p.cmd(&["set", name, "--file", file.to_str().unwrap(), "--sandbox"])
-            .stderr(format!("Stored {name} in sandbox:root.\n"))
+            .stderr(format!("{note}Stored {name} in sandbox:root.\n"))
             .success();
     }
 }
@@ -599,11 +609,11 @@ fn ampsecret_pulls_what_ampx_sets_and_sees_its_changes_and_removals() {
     // ampx's removal comes in too: what ampx removed is removed here.
     p.cmd(&["pull", "--sandbox", "--yes"])
         .stderr(format!(
-            "  < OVERWRITTEN  changed in SSM\n\
-             \x20 - REMOVED  removed in SSM since the last sync: remove it from the vault\n\
-             Removed REMOVED from sandbox:root (removed in SSM).\n\
-             Stored 1 secret from {} in sandbox:root.\n",
-            sandbox.trim_end()
+            "Plan for sandbox:root from {prefix}:\n\
+             \x20 ~ OVERWRITTEN  update (changed in SSM)\n\
+             \x20 - REMOVED      delete from the vault (removed in SSM since the last sync)\n\
+             Applied 2 changes to sandbox:root from {prefix}: 1 updated, 1 deleted.\n",
+            prefix = sandbox.trim_end()
         ))
         .success();
     assert_eq!(p.get("OVERWRITTEN", &["--sandbox"]), "second\n");
@@ -649,17 +659,17 @@ fn branch_and_shared_parameters_have_amplify_names_and_attributes() {
     p.cmd(&["push", "--branch", "feature/login", "--yes"])
         .stderr(format!(
             "Plan for {branch_prefix} (branch:feature/login):\n\
-             \x20 + API_KEY  create\n\
-             \x20 + DATABASE_URL  create\n\
-             Applied 2 changes to {branch_prefix}; 0 failed.\n"
+             \x20 + API_KEY       create (new)\n\
+             \x20 + DATABASE_URL  create (new)\n\
+             Applied 2 changes to {branch_prefix}: 2 created.\n"
         ))
         .success();
     p.cmd(&["push", "--shared", "--yes"])
         .stderr(format!(
             "Plan for /amplify/shared/{app} (shared):\n\
-             \x20 + API_KEY  create\n\
-             \x20 + STRIPE_KEY  create\n\
-             Applied 2 changes to /amplify/shared/{app}; 0 failed.\n"
+             \x20 + API_KEY     create (new)\n\
+             \x20 + STRIPE_KEY  create (new)\n\
+             Applied 2 changes to /amplify/shared/{app}: 2 created.\n"
         ))
         .success();
     if moto.is_owned() {

@@ -9,7 +9,7 @@ const STRIPE_WARNING: &str = "warning: amplify/functions/say-hello/resource.ts:1
     'ampsecret set STRIPE_KEY' and use secret('STRIPE_KEY')\n";
 /// What a check with every secret present prints after the warning.
 const ALL_PRESENT: &str =
-    "All 4 secrets used by the backend (6 files) have a value in branch:main.\n";
+    "All 4 secrets used by the backend (in 6 files) have a value in branch:main.\n";
 
 /// A project holding the fixture's `amplify/` backend.
 fn project() -> Project {
@@ -37,7 +37,7 @@ fn missing_secrets_are_reported_with_file_and_line() {
              nor in shared\n",
         )
         .stderr(format!(
-            "{STRIPE_WARNING}error: 1 of 4 secrets used by the backend have no value in \
+            "{STRIPE_WARNING}error: 1 of 4 secrets used by the backend has no value in \
              branch:main nor in shared: GOOGLE_CLIENT_SECRET\n"
         ))
         .fails(3);
@@ -163,7 +163,7 @@ fn node_modules_are_skipped_and_unparsable_sources_fail() {
     p.cmd(&["check"])
         .stdout("amplify/extra.mts:2: EXTRA has no value in branch:main nor in shared\n")
         .stderr(format!(
-            "{STRIPE_WARNING}error: 1 of 5 secrets used by the backend have no value in \
+            "{STRIPE_WARNING}error: 1 of 5 secrets used by the backend has no value in \
              branch:main nor in shared: EXTRA\n"
         ))
         .fails(3);
@@ -216,7 +216,7 @@ fn remote_check_reads_the_branch_path_then_the_shared_path() {
         .stderr(json_error(
             3,
             "not_found",
-            "1 of 4 secrets used by the backend have no value in branch:main nor in shared \
+            "1 of 4 secrets used by the backend has no value in branch:main nor in shared \
              (in the vault or in SSM): GOOGLE_CLIENT_SECRET",
         ))
         .fails(3);

@@ -267,3 +267,64 @@ fn completion_is_quiet_without_a_key_or_a_vault() {
     p.set("MY_API_KEY", VALUES[0], &[]);
     assert!(complete(&p).lines().all(|l| l.starts_with("--")));
 }
+
+/// After a bare `--sandbox` the next word is the NAME, not an ID (IDs follow `=` only); after
+/// `exec --` a command on PATH comes first, then files.
+#[test]
+fn scope_ids_only_after_equals_and_commands_after_exec_escape() {
+    let p = project();
+    let ids = bash(&p, &["ampsecret", "push", "--sandbox=a"]);
+    assert_eq!(ids, ["--sandbox=alice"]);
+    let after_bare = bash(&p, &["ampsecret", "get", "--sandbox", ""]);
+    assert!(
+        !after_bare.iter().any(|c| c == "alice"),
+        "IDs after a bare --sandbox: {after_bare:?}"
+    );
+    let standalone = bash(&p, &["ampsecret", "list", "--standalone="]);
+    assert!(
+        standalone.iter().all(|c| c.starts_with("--standalone=")),
+        "{standalone:?}"
+    );
+
+    // A command of our own on PATH, found by its prefix.
+    let bin = p.temp().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let tool = bin.join("zz-ampsecret-tool");
+    std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let p = p.env(
+        "PATH",
+        &format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+    );
+    assert_eq!(
+        bash(&p, &["ampsecret", "exec", "--", "zz-ampsecret-t"]),
+        ["zz-ampsecret-tool"]
+    );
+    assert_eq!(
+        bash(
+            &p,
+            &[
+                "ampsecret",
+                "exec",
+                "--shared",
+                "--",
+                "zz-ampsecret-tool",
+                "pack"
+            ]
+        ),
+        ["package.json"]
+    );
+}
+
+#[test]
+fn config_keys_complete_with_the_vaults_tags() {
+    let p = project();
+    p.cmd(&["config", "set", "tags.team", "web"])
+        .stderr_any()
+        .success();
+    let keys = bash(&p, &["ampsecret", "config", "set", ""]);
+    for key in ["app_id", "history", "tags.", "tags.team"] {
+        assert!(keys.iter().any(|k| k == key), "{key} not in {keys:?}");
+    }
+    assert_eq!(bash(&p, &["ampsecret", "config", "get", "hi"]), ["history"]);
+}

@@ -1,6 +1,6 @@
 //! Effective values: what a deployment resolves (the scope's value, else the shared one).
 
-use crate::support::{APP_ID, Project, no_secret};
+use crate::support::{APP_ID, Project};
 
 #[test]
 fn get_effective_falls_back_to_shared() {
@@ -10,8 +10,12 @@ fn get_effective_falls_back_to_shared() {
     p.set("DB_URL", "main-db", &["--branch", "main"]);
 
     // Without --effective a branch holds only its own values.
+    // The error says where the name is and how to read it from there.
     p.cmd(&["get", "API_KEY", "--branch", "main"])
-        .stderr(no_secret("API_KEY", "branch:main"))
+        .stderr(
+            "error: no secret API_KEY in branch:main; it is in shared: pass --shared, or \
+             --effective for what a deployment reads (its own value, else the shared one)\n",
+        )
         .fails(3);
     assert_eq!(
         p.get("API_KEY", &["--effective", "--branch", "main"]),
@@ -59,7 +63,10 @@ fn get_effective_json_shows_the_path_amplify_reads() {
     // A sandbox falls back to the shared namespace named after the package (what Amplify
     // reads: /amplify/shared/my-app), not to the app id's.
     p.cmd(&["get", "API_KEY", "--effective", "--sandbox=alice"])
-        .stderr(no_secret("API_KEY", "sandbox:alice nor in shared:my-app"))
+        .stderr(
+            "error: no secret API_KEY in sandbox:alice nor in shared:my-app; it is in shared: \
+             pass --shared\n",
+        )
         .fails(3);
     p.set("API_KEY", "package-key", &["--shared=my-app"]);
     let doc = p
@@ -191,7 +198,7 @@ fn list_effective_shows_sources_and_shadowing() {
     p.cmd(&["list", "--effective", "--all"])
         .stderr(
             "error: the argument '--effective' cannot be used with '--all' \
-             (see 'ampsecret --help')\n",
+             (see 'ampsecret list --help')\n",
         )
         .fails(2);
 }

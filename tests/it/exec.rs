@@ -63,8 +63,8 @@ fn exit_status_passes_through() {
         .fails(3);
     p.cmd(&["exec"])
         .stderr(
-            "error: the following required arguments were not provided: <COMMAND>... \
-             (see 'ampsecret --help')\n",
+            "error: exec needs the command to run, after '--': ampsecret exec [OPTIONS] -- \
+             COMMAND [ARGS...] (see 'ampsecret exec --help')\n",
         )
         .fails(2);
 }

@@ -217,13 +217,13 @@ fn export_then_import_is_the_identity() {
         // --yes shows the plan too, as push does.
         let plan: String = VALUES
             .iter()
-            .map(|(name, _)| format!("  + {name} (new)\n"))
+            .map(|(name, _)| format!("  + {name:11}  create (new)\n"))
             .collect();
         p.cmd(&["import", path.to_str().unwrap(), &scope, "--yes"])
             .stderr(format!(
-                "Import into sandbox:{format} from {}:\n{plan}\
-                 Imported into sandbox:{format}: 8 new, 0 changed, 0 unchanged.\n",
-                path.display()
+                "Plan for sandbox:{format} from {path}:\n{plan}\
+                 Applied 8 changes to sandbox:{format} from {path}: 8 created.\n",
+                path = path.display()
             ))
             .success();
         for (name, value) in VALUES {
@@ -257,14 +257,15 @@ fn import_shows_a_plan_and_needs_yes_without_a_terminal() {
     assert_eq!(plan["unchanged"], serde_json::json!(["SAME"]));
     assert_eq!(plan["applied"], false);
     let plan = format!(
-        "Import into branch:main from {path}:\n\
-         \x20 + NEW (new)\n\
-         \x20 ~ CHANGED (changed)\n\
-         \x20 = SAME (unchanged)\n"
+        "Plan for branch:main from {path}:\n\
+         \x20 + NEW      create (new)\n\
+         \x20 ~ CHANGED  update (changed)\n\
+         \x20 = SAME     unchanged\n"
     );
     p.cmd(&["import", path, "--dry-run"])
         .stderr(format!(
-            "{plan}Dry run: 1 new, 1 changed, 1 unchanged; nothing was changed.\n"
+            "{plan}Dry run: 2 changes planned for branch:main from {path} (1 to create, 1 to \
+             update); nothing was changed.\n"
         ))
         .success();
     assert_eq!(p.snapshot(), before, "a dry run changes nothing");
@@ -272,7 +273,8 @@ fn import_shows_a_plan_and_needs_yes_without_a_terminal() {
     // With --yes the plan is shown too, then applied.
     p.cmd(&["import", path, "--yes"])
         .stderr(format!(
-            "{plan}Imported into branch:main: 1 new, 1 changed, 1 unchanged.\n"
+            "{plan}Applied 2 changes to branch:main from {path}: 1 created, 1 updated (1 \
+             unchanged).\n"
         ))
         .success();
     assert_eq!(p.get("NEW", &[]), "new-value");
@@ -355,9 +357,9 @@ fn import_reads_standard_input_and_json() {
     p.cmd(&["import", "-", "--format", "json", "--shared", "--yes"])
         .stdin("{\"FROM_STDIN\": \"a\\\"b\"}")
         .stderr(
-            "Import into shared from -:\n\
-             \x20 + FROM_STDIN (new)\n\
-             Imported into shared: 1 new, 0 changed, 0 unchanged.\n",
+            "Plan for shared from -:\n\
+             \x20 + FROM_STDIN  create (new)\n\
+             Applied 1 change to shared from -: 1 created.\n",
         )
         .success();
     assert_eq!(p.get("FROM_STDIN", &["--shared"]), "a\"b");
@@ -391,9 +393,11 @@ fn import_confirms_on_a_terminal() {
 
     let before = p.snapshot();
     let mut s = session(&p);
-    let shown = s.exp_string("Import 2 secrets into branch:main?").unwrap();
+    let shown = s.exp_string("Apply 2 changes to branch:main?").unwrap();
+    // Marks are coloured on a terminal.
     assert!(
-        shown.contains("~ OLD (changed)") && shown.contains("+ NEW (new)"),
+        shown.contains("\x1b[33m~\x1b[0m OLD  update (changed)")
+            && shown.contains("\x1b[32m+\x1b[0m NEW  create (new)"),
         "{shown}"
     );
     assert!(!shown.contains("-value"), "values are never shown: {shown}");
@@ -403,7 +407,7 @@ fn import_confirms_on_a_terminal() {
     assert_eq!(p.snapshot(), before);
 
     let mut s = session(&p);
-    s.exp_string("Import 2 secrets into branch:main?").unwrap();
+    s.exp_string("Apply 2 changes to branch:main?").unwrap();
     s.send("y").unwrap();
     s.flush().unwrap();
     let (code, rest) = finish(s);

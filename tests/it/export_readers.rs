@@ -531,7 +531,7 @@ fn import_reads_hand_written_files_as_node_dotenv_does() {
     let p = Project::initialized();
     let file = env_dir(&p, "import", &files[0]).join(".env");
     p.cmd(&["import", file.to_str().unwrap(), "--yes"])
-        .stderr_has("Imported into branch:main")
+        .stderr_has(&format!("changes to branch:main from {}: ", file.display()))
         .success();
     let theirs = &read[dirs[0].to_str().unwrap()]["dotenv"];
     for (name, value) in theirs.as_object().unwrap() {
@@ -562,7 +562,12 @@ fn export_then_import_in_each_dotenv_format() {
             &scope,
             "--yes",
         ])
-        .stderr_has(&format!("Imported into sandbox:{format}:"))
+        .stderr_has(&format!(
+            "Applied {} changes to sandbox:{format} from {}: {} created.\n",
+            values.len(),
+            file.display(),
+            values.len()
+        ))
         .success();
         for (name, value) in values {
             assert_eq!(p.get(name, &[&scope]), *value, "{format} {name}");

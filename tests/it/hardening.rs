@@ -515,9 +515,9 @@ fn remote_errors_never_echo_a_value() {
         p.cmd(&["push", "--yes"])
             .stderr(format!(
                 "Plan for {prefix} (branch:main):\n\
-                 \x20 + LEAKY  create\n\
-                 \x20 ! LEAKY  failed: {reason}\n\
-                 Applied 0 changes to {prefix}; 1 failed.\n\
+                 \x20 + LEAKY  create (new)\n\
+                 \x20 ! LEAKY  create failed: {reason}\n\
+                 Applied no change to {prefix}; 1 failed.\n\
                  error: no change was applied; 1 failed (LEAKY); fix the cause and re-run\n"
             ))
             .fails(6);
@@ -731,13 +731,13 @@ fn pull_stores_only_what_set_accepts_and_names_what_it_skipped() {
     );
     p.cmd(&["pull", "--yes"])
         .stderr(format!(
-            "  ! HUGE  not stored: the value is 20000 bytes; SSM stores at most 8192 bytes \
+            "  ! HUGE      not stored: the value is 20000 bytes; SSM stores at most 8192 bytes \
              (Advanced tier)\n\
-             \x20 ! REF  not stored: the value contains '{{{{...}}}}', which SSM refuses (parameter \
-             references)\n\
+             \x20 ! REF       not stored: the value contains '{{{{...}}}}', which SSM refuses \
+             (parameter references)\n\
              \x20 ! WITH_NUL  not stored: the value contains a NUL byte, which no environment \
              variable or .env file can hold\n\
-             Stored 0 secrets from {prefix} in branch:main.\n"
+             Applied no change to branch:main from {prefix}; 3 values not stored.\n"
         ))
         .success();
     assert_eq!(names(&p), ["GOOD"]);
@@ -781,15 +781,15 @@ fn control_characters_in_scope_names_are_refused_and_escaped() {
                 &scope,
                 "K",
                 ampsecret::secret::SecretValue::new("v".into()),
-                1,
+                &ampsecret::vault::Stamp::new(1, "test"),
             );
             Ok(())
         })
         .unwrap();
     p.cmd(&["list", "--all"])
         .stdout(
-            "NAME  SCOPE                           UPDATED\n\
-             K     branch:evil\\u{1b}[31mRED\\nFAKE  1970-01-01T00:00:01Z\n",
+            "NAME  SCOPE                           UPDATED               SYNCED\n\
+             K     branch:evil\\u{1b}[31mRED\\nFAKE  1970-01-01T00:00:01Z  no\n",
         )
         .success();
     // Shell completion never offers it (a newline would make two candidates).
@@ -904,7 +904,7 @@ fn check_reports_a_too_deeply_nested_file_instead_of_crashing() {
     .unwrap();
     p.set("K", "v", &[]);
     p.cmd(&["check"])
-        .stderr("All 1 secrets used by the backend (1 files) have a value in branch:main.\n")
+        .stderr("The 1 secret used by the backend (in 1 file) has a value in branch:main.\n")
         .success();
     fs::write(amplify.join("deep.ts"), nested(10_000)).unwrap();
     p.cmd(&["check"])
@@ -936,8 +936,15 @@ fn init_requires_a_passphrase_of_twelve_characters() {
         )
         .fails(5);
     assert!(!p.vault_dir().join("config.toml").exists());
+    // Without --app-id, the first next step is setting it.
     p.cmd(&["init", "--passphrase"])
         .env("AMPSECRET_PASSPHRASE", "twelve chars")
-        .stderr(p.init_passphrase_stderr())
+        .stderr(format!(
+            "Created the vault at {}.\nIt opens with your passphrase.\nNext:\n  \
+             ampsecret config set app_id ID  # your Amplify app id (Amplify console: App \
+             settings); push needs it\n  ampsecret set NAME              # store a secret \
+             (hidden prompt)\n",
+            p.vault_dir().display()
+        ))
         .success();
 }

@@ -20,6 +20,7 @@ mod safety;
 mod scopes;
 mod support;
 mod sync;
+mod teach;
 mod team;
 mod vault;
 mod vault_scale;

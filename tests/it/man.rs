@@ -35,10 +35,76 @@ fn pages_in(dir: &Path) -> BTreeMap<String, String> {
 fn generated() -> BTreeMap<String, String> {
     let p = Project::new();
     let dir = p.temp().join("man1");
+    // man is not told about a temporary folder: the line to add is printed.
     p.cmd(&["man", "--dir", dir.to_str().unwrap()])
-        .stderr(format!("Wrote 21 manual pages to {}.\n", dir.display()))
+        .stderr(format!(
+            "Wrote 22 manual pages to {}.\nman does not look in {root} yet: add this line \
+             to your shell's startup file (~/.bashrc, ~/.zshrc), then open a new shell:\n  \
+             export MANPATH=\"{root}:$MANPATH\"\n",
+            dir.display(),
+            root = p.temp().display()
+        ))
         .success();
     pages_in(&dir)
+}
+
+/// `man --install` writes where man looks when ~/.local/bin is on PATH, says so, and
+/// otherwise prints the MANPATH line that makes `man ampsecret-push` work.
+#[test]
+fn man_install_says_whether_man_finds_the_pages() {
+    let p = Project::new();
+    let home = p.temp().join("home");
+    let root = home.join(".local/share/man");
+    let lost = p
+        .cmd(&["man", "--install"])
+        .stderr_has(&format!(
+            "Wrote 22 manual pages to {}/man1.\nman does not look in {} yet",
+            root.display(),
+            root.display()
+        ))
+        .success();
+    // The printed line, as a shell would run it, makes man find the page.
+    let line = lost.stderr.lines().last().unwrap().trim().to_owned();
+    assert!(line.starts_with("export MANPATH="), "{line}");
+    let found = Command::new("bash")
+        .env_clear()
+        .envs(p.env_map())
+        .args(["-c", &format!("{line}; man -w ampsecret-push")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&found.stdout).trim(),
+        root.join("man1/ampsecret-push.1").display().to_string(),
+        "{}",
+        String::from_utf8_lossy(&found.stderr)
+    );
+    // With ~/.local/bin on PATH, man-db searches ~/.local/share/man already.
+    let bin = home.join(".local/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let path = format!("{}:{}", bin.display(), p.env_map()["PATH"]);
+    p.cmd(&["man", "--install"])
+        .env("PATH", &path)
+        .stderr(format!(
+            "Wrote 22 manual pages to {}/man1.\nman finds them: try 'man ampsecret-push'.\n",
+            root.display()
+        ))
+        .success();
+}
+
+/// SYNOPSIS shows what each option takes, as --help does.
+#[test]
+fn synopsis_shows_option_arguments() {
+    let pages = generated();
+    let exec = &pages["ampsecret-exec.1"];
+    for shown in [
+        r"[\fB\-\-branch\fR \fINAME\fR]",
+        r"[\fB\-\-sandbox\fR[=\fIID\fR]]",
+        r"[\fB\-\-names\fR \fINAME\fR...]",
+        r"\fB\-\-\fR \fICOMMAND\fR [\fIARG\fR]...",
+    ] {
+        assert!(exec.contains(shown), "{shown} not in the SYNOPSIS of exec");
+    }
+    assert!(pages["ampsecret-push.1"].contains(r"[\fB\-\-max\-tps\fR \fIN\fR]"));
 }
 
 /// The visible commands, each of which has a page.
@@ -336,14 +402,14 @@ fn help_shows_examples_and_a_misspelled_command_gets_a_suggestion() {
         .success();
     p.cmd(&["lsit"])
         .stderr(
-            "error: unrecognized subcommand 'lsit' tip: some similar subcommands exist: \
-             'set', 'list' (see 'ampsecret --help')\n",
+            "error: 'lsit' is not a command of ampsecret; did you mean 'list'? \
+             (see 'ampsecret --help')\n",
         )
         .fails(2);
     p.cmd(&["remvoe", "K"])
         .stderr(
-            "error: unrecognized subcommand 'remvoe' tip: some similar subcommands exist: \
-             'rm', 'resolve', 'remove' (see 'ampsecret --help')\n",
+            "error: 'remvoe' is not a command of ampsecret; did you mean 'remove'? \
+             (see 'ampsecret --help')\n",
         )
         .fails(2);
 }

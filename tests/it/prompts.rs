@@ -18,7 +18,7 @@ pub(crate) fn pty(p: &Project, args: &[&str]) -> PtySession {
     pty_env(p, args, &[])
 }
 
-fn pty_env(p: &Project, args: &[&str], env: &[(&str, &str)]) -> PtySession {
+pub(crate) fn pty_env(p: &Project, args: &[&str], env: &[(&str, &str)]) -> PtySession {
     let mut command = Command::new(BIN);
     command
         .env_clear()
@@ -38,6 +38,21 @@ pub(crate) fn finish(mut session: PtySession) -> (i32, String) {
         Ok(WaitStatus::Exited(_, code)) => (code, rest),
         other => panic!("not a normal exit: {other:?}; output {rest:?}"),
     }
+}
+
+/// Answers the hidden prompt for MY_API_KEY: `first`, then `repeat`.
+fn type_value(s: &mut PtySession, first: &str, repeat: &str) {
+    s.exp_string("Value for MY_API_KEY: ").unwrap();
+    s.send_line(first).unwrap();
+    s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
+    s.send_line(repeat).unwrap();
+}
+
+/// Waits for a successful end and checks the value stored.
+fn stored(p: &Project, s: PtySession) {
+    let (code, rest) = finish(s);
+    assert_eq!(code, 0, "{rest}");
+    assert_eq!(p.get("MY_API_KEY", &[]), VALUE);
 }
 
 fn send(session: &mut PtySession, keys: &str) {
@@ -61,18 +76,50 @@ fn set_asks_for_the_value_twice() {
 }
 
 #[test]
-fn set_with_two_different_values_stores_nothing() {
+fn set_with_two_different_values_asks_again_three_times_then_stores_nothing() {
     let p = Project::initialized();
     let before = p.snapshot();
     let mut s = pty(&p, &["set", "MY_API_KEY"]);
-    s.exp_string("Value for MY_API_KEY: ").unwrap();
-    s.send_line(VALUE).unwrap();
-    s.exp_string("Repeat the value for MY_API_KEY: ").unwrap();
-    s.send_line("something else").unwrap();
+    for left in ["2 tries left", "1 try left"] {
+        type_value(&mut s, VALUE, "something else");
+        s.exp_string(&format!("The two values differ; try again ({left})."))
+            .unwrap();
+    }
+    type_value(&mut s, VALUE, "third mismatch");
     let (code, rest) = finish(s);
     assert_eq!(code, 5, "{rest}");
-    assert!(rest.contains("the two values typed differ"), "{rest}");
+    assert!(
+        rest.contains("no value for MY_API_KEY after 3 tries"),
+        "{rest}"
+    );
+    assert!(!rest.contains(VALUE), "{rest}");
     assert_eq!(p.snapshot(), before);
+}
+
+#[test]
+fn a_mismatch_then_a_match_stores_the_value() {
+    let p = Project::initialized();
+    let mut s = pty(&p, &["set", "MY_API_KEY"]);
+    type_value(&mut s, VALUE, "typo");
+    s.exp_string("The two values differ; try again (2 tries left).")
+        .unwrap();
+    type_value(&mut s, VALUE, VALUE);
+    stored(&p, s);
+}
+
+#[test]
+fn an_empty_value_is_refused_at_once_and_asked_again() {
+    let p = Project::initialized();
+    let mut s = pty(&p, &["set", "MY_API_KEY"]);
+    s.exp_string("Value for MY_API_KEY: ").unwrap();
+    s.send_line("").unwrap();
+    // Refused before the repeat prompt.
+    let between = s
+        .exp_string("The value is empty; try again (2 tries left).")
+        .unwrap();
+    assert!(!between.contains("Repeat"), "{between}");
+    type_value(&mut s, VALUE, VALUE);
+    stored(&p, s);
 }
 
 #[test]
@@ -213,7 +260,7 @@ fn ctrl_c_at_the_hidden_prompt_changes_nothing() {
     s.send_control('c').unwrap();
     let (code, rest) = finish(s);
     assert_eq!(code, 130, "{rest}");
-    assert!(rest.contains("cancelled; nothing was changed"), "{rest}");
+    assert!(rest.contains("Cancelled; nothing was changed."), "{rest}");
     assert_eq!(p.snapshot(), before);
 }
 
@@ -314,7 +361,7 @@ fn push_confirms_its_plan_and_a_conflict_is_settled_at_a_picker() {
 
     // Saying no applies nothing.
     let mut s = pty(&p, &["push"]);
-    s.exp_string("+ K  create").unwrap();
+    s.exp_string("K  create (new)").unwrap();
     s.exp_string("Apply 1 change to").unwrap();
     send(&mut s, "n");
     let (code, rest) = finish(s);

@@ -64,7 +64,7 @@ fn bad_inputs_fail_cleanly_and_change_nothing() {
     rejected(&p, 2, "cannot be used with", |p| {
         p.cmd(&["set", "K", "--stdin", "--file", "x"])
     });
-    rejected(&p, 2, "unrecognized subcommand", |p| p.cmd(&["lsit"]));
+    rejected(&p, 2, "'lsit' is not a command", |p| p.cmd(&["lsit"]));
     rejected(&p, 2, "already exists", |p| p.cmd(&["init"]));
     // Not found.
     rejected(&p, 3, "no secret MISSING in branch:main", |p| {
@@ -113,7 +113,7 @@ fn missing_app_id_and_package_name() {
         .stdin("v")
         .stderr(
             "note: stored locally only for now; no Amplify app id for the shared scope: \
-             pass --app-id, set AWS_APP_ID, or run 'ampsecret init --app-id ID'\n\
+             pass --app-id, set AWS_APP_ID, or run 'ampsecret config set app_id ID'\n\
              Stored K in shared.\n",
         )
         .success();

@@ -73,8 +73,8 @@ fn standalone_scope_is_amplifys_and_defaults_to_the_package_name() {
     p.cmd(&["push", "--standalone", "--yes"])
         .stderr(format!(
             "Plan for {prefix} (standalone:my-app):\n\
-             \x20 + API_KEY  create\n\
-             Applied 1 change to {prefix}; 0 failed.\n"
+             \x20 + API_KEY  create (new)\n\
+             Applied 1 change to {prefix}: 1 created.\n"
         ))
         .success();
     assert_eq!(
@@ -173,17 +173,17 @@ fn every_shared_namespace_is_addressable_and_each_deployment_falls_back_to_its_o
         ("--shared=prod", "/amplify/shared/prod".into(), &["K"]),
     ] {
         let label = scope.trim_start_matches("--").replace('=', ":");
+        let width = names.iter().map(|n| n.len()).max().unwrap();
         let plan: String = names
             .iter()
-            .map(|name| format!("  + {name}  create\n"))
+            .map(|name| format!("  + {name:width$}  create (new)\n"))
             .collect();
-        let changes = match names.len() {
-            1 => "1 change".to_owned(),
-            n => format!("{n} changes"),
-        };
+        let n = names.len();
+        let changes = if n == 1 { "change" } else { "changes" };
         p.cmd(&["push", scope, "--yes"])
             .stderr(format!(
-                "Plan for {prefix} ({label}):\n{plan}Applied {changes} to {prefix}; 0 failed.\n"
+                "Plan for {prefix} ({label}):\n{plan}Applied {n} {changes} to {prefix}: {n} \
+                 created.\n"
             ))
             .success();
     }
@@ -452,7 +452,7 @@ fn export_remote_prints_the_effective_values_from_ssm() {
         .env_remove("AWS_APP_ID")
         .stderr(
             "error: no Amplify app id for the branch:feature/login scope: pass --app-id, set \
-             AWS_APP_ID, or run 'ampsecret init --app-id ID'\n",
+             AWS_APP_ID, or run 'ampsecret config set app_id ID'\n",
         )
         .fails(2);
 }
@@ -667,7 +667,7 @@ fn all_scopes_in_one_run_with_a_report_per_scope() {
     p.cmd(&["push", "--all", "--branch", "main", "--yes"])
         .stderr(
             "error: the argument '--all' cannot be used with: --branch <NAME> --sandbox[=<ID>] \
-             --standalone[=<ID>] --shared[=<NS>] (see 'ampsecret --help')\n",
+             --standalone[=<ID>] --shared[=<NS>] (see 'ampsecret push --help')\n",
         )
         .fails(2);
 

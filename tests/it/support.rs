@@ -74,21 +74,33 @@ impl Project {
     }
 
     /// The pattern of what `init` prints on stderr when the keyring is off: where the vault
-    /// and its new key file (named after the generated vault id) are.
+    /// is, where its new key file (named after the generated vault id) is, said once, and
+    /// the next two commands.
     pub fn init_stderr(&self) -> String {
-        format!(
-            "{}Created the vault at {}; its key is in {}\\.\n",
-            self.key_file_note(),
-            regex::escape(&self.vault_dir().display().to_string()),
-            self.key_file()
+        self.init_pattern("")
+    }
+
+    /// [`Project::init_stderr`] in a real git repository, where init registers git's drivers.
+    pub fn init_stderr_in_git(&self) -> String {
+        self.init_pattern(
+            "Registered ampsecret's git merge and diff drivers; commit \\.gitattributes and \
+             \\.ampsecret/\\.\n",
         )
     }
 
-    /// The pattern of the note `init` prints when the keyring is off (alone with `--json`).
+    fn init_pattern(&self, registered: &str) -> String {
+        format!(
+            "Created the vault at {}\\.\n{}{registered}Next:\n(  ampsecret .*\n){{2}}",
+            regex::escape(&self.vault_dir().display().to_string()),
+            self.key_file_note(),
+        )
+    }
+
+    /// The pattern of the line `init` prints when the keyring is off (alone with `--json`).
     pub fn key_file_note(&self) -> String {
         format!(
-            "note: no usable OS keyring \\(AMPSECRET_NO_KEYRING is set\\); the key is in {} \
-             \\(0600\\)\\. Back it up: without it the vault cannot be opened\\.\n",
+            "The OS keyring is off \\(AMPSECRET_NO_KEYRING\\); the key is in {} \\(only you \
+             can read it\\)\\. Back it up: without it the vault cannot be opened\\.\n",
             self.key_file()
         )
     }
@@ -101,10 +113,11 @@ impl Project {
         )
     }
 
-    /// What `init --passphrase` prints on stderr.
+    /// What `init --passphrase` prints on stderr (a project with the app id: the next
+    /// commands are set and push).
     pub fn init_passphrase_stderr(&self) -> String {
         format!(
-            "Created the passphrase vault at {}.\n",
+            "Created the vault at {}.\nIt opens with your passphrase.\nNext:\n  ampsecret set NAME  # store a secret (hidden prompt)\n  ampsecret push      # publish the branch's secrets to SSM\n",
             self.vault_dir().display()
         )
     }
@@ -205,7 +218,12 @@ impl Project {
         vault
             .update(&self.key(), |v| {
                 for (name, value) in secrets {
-                    v.set(&scope, &name, ampsecret::secret::SecretValue::new(value), 1);
+                    v.set(
+                        &scope,
+                        &name,
+                        ampsecret::secret::SecretValue::new(value),
+                        &ampsecret::vault::Stamp::new(1, "test"),
+                    );
                 }
                 Ok(())
             })

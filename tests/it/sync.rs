@@ -32,16 +32,16 @@ fn push_writes_exactly_what_amplify_writes() {
     p.cmd(&["push", "--yes", "--branch", "feature/login"])
         .stderr(format!(
             "Plan for {login} (branch:feature/login):\n\
-             \x20 + API_KEY  create\n\
-             \x20 + BIG  create, Advanced tier: value over 4 KB\n\
-             Applied 2 changes to {login}; 0 failed.\n"
+             \x20 + API_KEY  create (new)\n\
+             \x20 + BIG      create (new); Advanced tier: value over 4 KB\n\
+             Applied 2 changes to {login}: 2 created.\n"
         ))
         .success();
     p.cmd(&["push", "--yes", "--shared"])
         .stderr(format!(
             "Plan for /amplify/shared/{app} (shared):\n\
-             \x20 + STRIPE_KEY  create\n\
-             Applied 1 change to /amplify/shared/{app}; 0 failed.\n"
+             \x20 + STRIPE_KEY  create (new)\n\
+             Applied 1 change to /amplify/shared/{app}: 1 created.\n"
         ))
         .success();
     let alice = format!(
@@ -51,8 +51,8 @@ fn push_writes_exactly_what_amplify_writes() {
     p.cmd(&["push", "--yes", "--sandbox=alice"])
         .stderr(format!(
             "Plan for {alice} (sandbox:alice):\n\
-             \x20 + SANDBOXED  create\n\
-             Applied 1 change to {alice}; 0 failed.\n"
+             \x20 + SANDBOXED  create (new)\n\
+             Applied 1 change to {alice}: 1 created.\n"
         ))
         .success();
 
@@ -187,7 +187,9 @@ fn pull_reads_only_the_scope_and_records_versions() {
     // A pull with nothing new leaves the (committed) vault file untouched.
     let vault_before = std::fs::read(p.vault_dir().join("vault.age")).unwrap();
     p.cmd(&["pull", "--yes"])
-        .stderr(format!("Stored 0 secrets from {prefix} in branch:main.\n"))
+        .stderr(format!(
+            "Nothing to pull: the vault's branch:main matches {prefix}.\n"
+        ))
         .success();
     let vault_after = std::fs::read(p.vault_dir().join("vault.age")).unwrap();
     assert!(
@@ -208,8 +210,8 @@ fn conflicts_are_never_silently_overwritten() {
     p.cmd(&["push", "--yes"])
         .stderr(format!(
             "Plan for {prefix} (branch:main):\n\
-             \x20 + K  create\n\
-             Applied 1 change to {prefix}; 0 failed.\n"
+             \x20 + K  create (new)\n\
+             Applied 1 change to {prefix}: 1 created.\n"
         ))
         .success();
 
@@ -225,8 +227,9 @@ fn conflicts_are_never_silently_overwritten() {
     assert!(before == p.snapshot());
     p.cmd(&["pull", "--yes"])
         .stderr(format!(
-            "  < K  changed in SSM\n\
-             Stored 1 secret from {prefix} in branch:main.\n"
+            "Plan for branch:main from {prefix}:\n\
+             \x20 ~ K  update (changed in SSM)\n\
+             Applied 1 change to branch:main from {prefix}: 1 updated.\n"
         ))
         .success();
     assert_eq!(p.get("K", &[]), "remote-v2");
@@ -255,7 +258,7 @@ fn conflicts_are_never_silently_overwritten() {
         .stderr(format!(
             "Plan for {prefix} (branch:main):\n\
              \x20 < K  keep SSM's value: store it in the vault (changed on both sides)\n\
-             Stored SSM's value of K in the vault's branch:main.\n"
+             Applied 1 change to {prefix}: 1 stored in the vault.\n"
         ))
         .success();
     assert_eq!(ssm.value(&name).as_deref(), Some("remote-v3"));
@@ -269,7 +272,7 @@ fn conflicts_are_never_silently_overwritten() {
         .stderr(format!(
             "Plan for {prefix} (branch:main):\n\
              \x20 ~ K  update (changed on both sides)\n\
-             Applied 1 change to {prefix}; 0 failed.\n"
+             Applied 1 change to {prefix}: 1 updated.\n"
         ))
         .success();
     assert_eq!(ssm.value(&name).as_deref(), Some("local-v3"));
@@ -277,8 +280,9 @@ fn conflicts_are_never_silently_overwritten() {
     p.set("K", "local-v4", &[]);
     p.cmd(&["pull", "--force", "--yes"])
         .stderr(format!(
-            "  < K  changed on both sides\n\
-             Stored 1 secret from {prefix} in branch:main.\n"
+            "Plan for branch:main from {prefix}:\n\
+             \x20 ~ K  update (changed on both sides)\n\
+             Applied 1 change to branch:main from {prefix}: 1 updated.\n"
         ))
         .success();
     assert_eq!(p.get("K", &[]), "remote-v4");
@@ -308,11 +312,13 @@ fn prune_deletes_only_inside_the_prefix_and_only_when_confirmed() {
     assert_eq!(ssm.names_under(&prefix).len(), 13);
     let stale: String = [0, 1, 10, 11, 2, 3, 4, 5, 6, 7, 8, 9]
         .iter()
-        .map(|i| format!("  - STALE_{i}  delete (only in SSM)\n"))
+        .map(|i| format!("  - {:8}  delete (only in SSM)\n", format!("STALE_{i}")))
         .collect();
     p.cmd(&["push", "--prune", "--dry-run"])
         .stderr(format!(
-            "Plan for {prefix} (branch:main):\n  + KEEP  create\n{stale}"
+            "Plan for {prefix} (branch:main):\n  + KEEP      create (new)\n{stale}\
+             Dry run: 13 changes planned for {prefix} (1 to create, 12 to delete); nothing \
+             was changed.\n"
         ))
         .success();
     assert_eq!(
@@ -596,8 +602,10 @@ fn a_local_remove_is_deleted_by_push_and_never_restored_by_pull() {
     // pull does not bring it back, and says so.
     p.cmd(&["pull", "--yes"])
         .stderr(format!(
-            "  = STRIPE_WEBHOOK_SECRET  removed here; not brought back (--keep-remote brings it back; push deletes it from SSM)\n\
-             Stored 0 secrets from {prefix} in branch:main.\n"
+            "Plan for branch:main from {prefix}:\n\
+             \x20 = STRIPE_WEBHOOK_SECRET  kept removed here (--keep-remote brings it back; push \
+             deletes it from SSM)\n\
+             Nothing to pull: the vault's branch:main matches {prefix}.\n"
         ))
         .success();
     p.cmd(&["get", "STRIPE_WEBHOOK_SECRET"])
@@ -608,7 +616,7 @@ fn a_local_remove_is_deleted_by_push_and_never_restored_by_pull() {
         .stderr(format!(
             "Plan for {prefix} (branch:main):\n\
              \x20 - STRIPE_WEBHOOK_SECRET  delete (removed here)\n\
-             Applied 1 change to {prefix}; 0 failed.\n"
+             Applied 1 change to {prefix}: 1 deleted.\n"
         ))
         .success();
     assert_eq!(ssm.value(&format!("{prefix}/STRIPE_WEBHOOK_SECRET")), None);
@@ -626,9 +634,9 @@ fn a_local_remove_is_deleted_by_push_and_never_restored_by_pull() {
     assert_eq!(diff["secrets"][0]["status"], "deleted_remote");
     p.cmd(&["pull", "--yes"])
         .stderr(format!(
-            "  - KEEP  removed in SSM since the last sync: remove it from the vault\n\
-             Removed KEEP from branch:main (removed in SSM).\n\
-             Stored 0 secrets from {prefix} in branch:main.\n"
+            "Plan for branch:main from {prefix}:\n\
+             \x20 - KEEP  delete from the vault (removed in SSM since the last sync)\n\
+             Applied 1 change to branch:main from {prefix}: 1 deleted.\n"
         ))
         .success();
     p.cmd(&["get", "KEEP"]).stderr_any().fails(3);

@@ -336,13 +336,13 @@ fn a_forged_vault_is_refused_and_does_not_poison_trust() {
         &main,
         "DB_PASSWORD",
         SecretValue::new("attacker-db".into()),
-        1,
+        &ampsecret::vault::Stamp::new(1, "test"),
     );
     forged.set(
         &main,
         "BASH_ENV",
         SecretValue::new("/tmp/evil.sh".into()),
-        1,
+        &ampsecret::vault::Stamp::new(1, "test"),
     );
     let sealed = seal(&forged.encode(), Seal::Recipients(&[&public])).unwrap();
     std::fs::write(&vault_path, sealed).unwrap();
