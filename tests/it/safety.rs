@@ -245,12 +245,20 @@ fn a_writer_killed_at_any_moment_leaves_the_old_or_the_new_vault() {
     let p = Project::initialized();
     // A larger vault makes each write take long enough for kills to land mid-write.
     p.bulk_set((0..3000).map(|i| (format!("BULK_{i}"), format!("{i:0>200}"))));
-    writers_killed_at_any_moment_leave_the_old_or_the_new_vault(&p, 3000);
+    writers_killed_at_any_moment_leave_the_old_or_the_new_vault(&p, 3000, |p| {
+        let list = p.cmd(&["list", "--json"]).stdout_json().success().json();
+        list.as_array().unwrap().len()
+    });
 }
 
 /// Kills `set`s on a vault of `existing` secrets at moments spread over a whole write: each
-/// leaves the vault as it was or with the new secret, and nothing else.
-pub fn writers_killed_at_any_moment_leave_the_old_or_the_new_vault(p: &Project, existing: usize) {
+/// leaves the vault as it was or with the new secret (as `count` counts them), and nothing
+/// else.
+pub fn writers_killed_at_any_moment_leave_the_old_or_the_new_vault(
+    p: &Project,
+    existing: usize,
+    count: impl Fn(&Project) -> usize,
+) {
     // Time one full write, then spread the kills over 0–120 % of it: start-up, decrypt,
     // encrypt, fsync and rename are all hit, whatever the build profile or machine.
     let started = std::time::Instant::now();
@@ -275,8 +283,7 @@ pub fn writers_killed_at_any_moment_leave_the_old_or_the_new_vault(p: &Project, 
         std::thread::sleep(write_time.mul_f64((round as f64 / 40.0) * 1.2));
         let _ = child.kill(); // SIGKILL
         let status = child.wait().unwrap();
-        let list = p.cmd(&["list", "--json"]).stdout_json().success().json();
-        let count = list.as_array().unwrap().len();
+        let count = count(p);
         assert!(
             count == committed || count == committed + 1,
             "round {round}: {count} secrets, expected {committed} or one more"
