@@ -5,7 +5,8 @@
 
 use crate::safety;
 use crate::support::{APP_ID, Project};
-use ampsecret::vault::{crypto, layout::Head};
+use ampsecret::vault::crypto;
+use ampsecret::vault::layout::{Head, Section};
 use std::fs;
 use std::path::Path;
 
@@ -140,4 +141,52 @@ fn a_format_2_vault_opens_and_is_upgraded_on_its_next_write() {
     // The app id and the rest of config.toml are as they were.
     let config = fs::read_to_string(p.vault_dir().join("config.toml")).unwrap();
     assert!(config.contains(&format!("app_id = \"{APP_ID}\"")), "{config}");
+}
+
+#[test]
+fn set_rewrites_one_block_and_keeps_the_history_of_the_secret_it_changes() {
+    let p = Project::initialized();
+    // 5,000 secrets: the vault has many blocks, and set rewrites only the one that changes.
+    p.bulk_set((0..5000).map(|i| (format!("BULK_{i:06}"), format!("value-{i:0>60}"))));
+    let file = p.vault_dir().join("vault.age");
+    let blocks = |plaintext: &[u8]| -> Vec<Vec<u8>> {
+        let head = Head::parse(plaintext).unwrap();
+        (0..head.blocks.len())
+            .map(|i| {
+                let range = head.block_range(Section::Secrets, i);
+                plaintext[range.start as usize..range.end as usize].to_vec()
+            })
+            .collect()
+    };
+    for value in ["one", "two", "three"] {
+        let before = blocks(&decrypt(&p, &file));
+        p.set("BULK_002500", value, &[]);
+        let after = blocks(&decrypt(&p, &file));
+        let changed = after.iter().filter(|b| !before.contains(b)).count();
+        assert_eq!((after.len(), changed), (before.len(), 1), "one block changes");
+    }
+    p.set("NEW_AT_THE_END", "new", &[]);
+    let plaintext = decrypt(&p, &p.vault_dir().join("vault.age"));
+    let head = Head::parse(&plaintext).unwrap();
+    assert!(head.blocks.len() > 5, "{} blocks", head.blocks.len());
+    let view = ampsecret::vault::VaultView::parse(&plaintext).unwrap();
+    let main = ampsecret::scope::ScopeKey::Branch("main".into());
+    let entry = view.get(&main, "BULK_002500").unwrap();
+    assert_eq!((entry.value().expose(), entry.version), ("three", 4));
+    let past: Vec<(u32, String)> = view
+        .history_of(&main, "BULK_002500")
+        .iter()
+        .map(|v| (v.version, v.value.expose().to_owned()))
+        .collect();
+    assert_eq!(
+        past,
+        [
+            (3, "two".to_owned()),
+            (2, "one".to_owned()),
+            (1, format!("value-{:0>60}", 2500))
+        ]
+    );
+    assert_eq!(view.scopes[0].secrets.len(), 5001);
+    assert_eq!(p.get("BULK_004999", &[]), format!("value-{:0>60}", 4999));
+    assert_eq!(p.get("NEW_AT_THE_END", &[]), "new");
 }
