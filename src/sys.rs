@@ -503,14 +503,7 @@ pub fn start_writeback(file: &std::fs::File, offset: u64, len: u64) {
     };
     // SAFETY: sync_file_range reads only the open descriptor and the numbers it is given; a
     // failure just leaves the work to the fsync.
-    unsafe {
-        libc::sync_file_range(
-            file.as_raw_fd(),
-            offset,
-            len,
-            libc::SYNC_FILE_RANGE_WRITE,
-        )
-    };
+    unsafe { libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE) };
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -77,10 +77,7 @@ pub fn seal(plaintext: &[u8], to: Seal<'_>) -> Result<Vec<u8>, CryptoError> {
 
 /// A writer that encrypts what is written to it into `out` (with a fresh file key, as every
 /// age file has); call `finish` to write the last chunk.
-pub fn sealer<W: Write>(
-    out: W,
-    to: Seal<'_>,
-) -> Result<age::stream::StreamWriter<W>, CryptoError> {
+pub fn sealer<W: Write>(out: W, to: Seal<'_>) -> Result<age::stream::StreamWriter<W>, CryptoError> {
     sealer_with_work_factor(out, to, test_work_factor())
 }
 

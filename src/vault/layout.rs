@@ -389,7 +389,11 @@ pub fn view<'a>(
         match scopes.last_mut() {
             Some(scope) if scope.key == block.scope => {
                 // Blocks of a scope continue each other's names.
-                if scope.secrets.last().is_some_and(|last| last.name >= secrets[0].name) {
+                if scope
+                    .secrets
+                    .last()
+                    .is_some_and(|last| last.name >= secrets[0].name)
+                {
                     return Err(FormatError::Unordered);
                 }
                 scope.secrets.extend(secrets);
@@ -476,32 +480,50 @@ mod tests {
         assert_eq!(head.payload_len(), bytes.len() as u64);
         let whole = parse(&bytes).unwrap();
         assert_eq!(*whole.to_vault().encode(), *bytes);
-        assert_eq!(whole.scopes.iter().map(|s| s.secrets.len()).sum::<usize>(), 3000);
+        assert_eq!(
+            whole.scopes.iter().map(|s| s.secrets.len()).sum::<usize>(),
+            3000
+        );
 
         let main = ScopeKey::Branch("main".into());
         let Slot::Block(i) = head.slot(Section::Secrets, &main, "N02998") else {
             panic!("not found")
         };
         let range = head.block_range(Section::Secrets, i);
-        let one = view(&head, [(i, &bytes[range.start as usize..range.end as usize])], []).unwrap();
+        let one = view(
+            &head,
+            [(i, &bytes[range.start as usize..range.end as usize])],
+            [],
+        )
+        .unwrap();
         assert_eq!(
             one.get(&main, "N02998").unwrap().value().expose(),
             format!("{:0>100}", 2998)
         );
-        assert!(one.get(&main, "N00001").is_none(), "only one block is in the view");
+        assert!(
+            one.get(&main, "N00001").is_none(),
+            "only one block is in the view"
+        );
         // N02989 (a multiple of 7, in main) was changed once: its history block has it.
         let changed = "N02989";
         let Slot::Block(h) = head.slot(Section::History, &main, changed) else {
             panic!("no history block")
         };
         let range = head.block_range(Section::History, h);
-        let past = view(&head, [], [(h, &bytes[range.start as usize..range.end as usize])])
-            .unwrap()
-            .history_of(&main, changed);
+        let past = view(
+            &head,
+            [],
+            [(h, &bytes[range.start as usize..range.end as usize])],
+        )
+        .unwrap()
+        .history_of(&main, changed);
         assert_eq!(past.len(), 1);
         assert_eq!(past[0].value.expose(), format!("{:0>100}", 2989));
         // A name before the scope's first goes to its first block; a new scope, between.
-        assert_eq!(head.slot(Section::Secrets, &main, "A"), Slot::Block(head.scope_blocks(&main).start));
+        assert_eq!(
+            head.slot(Section::Secrets, &main, "A"),
+            Slot::Block(head.scope_blocks(&main).start)
+        );
         let between = head.slot(Section::Secrets, &ScopeKey::Branch("zzz".into()), "A");
         assert_eq!(between, Slot::Before(head.scope_blocks(&main).end));
     }
@@ -510,7 +532,13 @@ mod tests {
     fn a_cut_an_extension_or_a_wrong_block_is_rejected() {
         let bytes = big().encode();
         let head = Head::parse(&bytes).unwrap();
-        for cut in [1, 13, head.len as usize - 1, head.len as usize + 1, bytes.len() - 1] {
+        for cut in [
+            1,
+            13,
+            head.len as usize - 1,
+            head.len as usize + 1,
+            bytes.len() - 1,
+        ] {
             assert!(parse(&bytes[..cut]).is_err(), "cut at {cut}");
         }
         let mut longer = bytes.to_vec();
@@ -518,14 +546,31 @@ mod tests {
         assert_eq!(parse(&longer).unwrap_err(), FormatError::TrailingBytes);
         // The bytes of another block, given as block 0.
         let other = head.block_range(Section::Secrets, 1);
-        assert!(view(&head, [(0, &bytes[other.start as usize..other.end as usize])], []).is_err());
+        assert!(
+            view(
+                &head,
+                [(0, &bytes[other.start as usize..other.end as usize])],
+                []
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn an_index_out_of_order_is_rejected() {
         let mut vault = Vault::default();
-        vault.set(&ScopeKey::Shared, "A", SecretValue::new("1".repeat(BLOCK_TARGET)), &stamp());
-        vault.set(&ScopeKey::Shared, "B", SecretValue::new("2".repeat(BLOCK_TARGET)), &stamp());
+        vault.set(
+            &ScopeKey::Shared,
+            "A",
+            SecretValue::new("1".repeat(BLOCK_TARGET)),
+            &stamp(),
+        );
+        vault.set(
+            &ScopeKey::Shared,
+            "B",
+            SecretValue::new("2".repeat(BLOCK_TARGET)),
+            &stamp(),
+        );
         let mut bytes = vault.encode().to_vec();
         let head = Head::parse(&bytes).unwrap();
         assert_eq!(head.blocks.len(), 2);

@@ -120,8 +120,7 @@ impl Part<'_> {
         match self {
             Part::Whole(plaintext) => plaintext.view(),
             Part::Blocks { head, blocks } => {
-                layout::view(head, blocks.iter().map(|(i, b)| (*i, &b[..])), [])
-                    .map_err(unreadable)
+                layout::view(head, blocks.iter().map(|(i, b)| (*i, &b[..])), []).map_err(unreadable)
             }
         }
     }
@@ -155,10 +154,12 @@ impl Payload {
         };
         let mut wanted: Vec<usize> = secrets
             .iter()
-            .filter_map(|(scope, name)| match head.slot(Section::Secrets, scope, name) {
-                Slot::Block(i) => Some(i),
-                Slot::Before(_) => None,
-            })
+            .filter_map(
+                |(scope, name)| match head.slot(Section::Secrets, scope, name) {
+                    Slot::Block(i) => Some(i),
+                    Slot::Before(_) => None,
+                },
+            )
             .chain(scopes.iter().flat_map(|scope| head.scope_blocks(scope)))
             .collect();
         wanted.sort_unstable();
@@ -582,7 +583,12 @@ impl VaultDir {
                 scope.clone(),
                 items
                     .iter()
-                    .map(|item| (item.name.to_owned(), item.past.iter().map(|p| p.to_past()).collect()))
+                    .map(|item| {
+                        (
+                            item.name.to_owned(),
+                            item.past.iter().map(|p| p.to_past()).collect(),
+                        )
+                    })
                     .collect(),
             );
         }
@@ -591,7 +597,11 @@ impl VaultDir {
         let result = change(&mut vault)?;
         self.ensure_token(&mut vault.team);
         debug_assert!(
-            vault.scopes.keys().chain(vault.history.keys()).all(|k| k == scope),
+            vault
+                .scopes
+                .keys()
+                .chain(vault.history.keys())
+                .all(|k| k == scope),
             "only the one scope changed"
         );
         let (blocks, secrets_after) =

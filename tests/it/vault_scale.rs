@@ -116,7 +116,11 @@ fn a_format_2_vault_opens_and_is_upgraded_on_its_next_write() {
     assert_eq!(p.get("TWO", &[]), "two\nlines ✓");
     assert_eq!(p.get("SHARED_ONE", &["--shared"]), "shared-value");
     assert_eq!(p.get("SANDBOXED", &["--sandbox=alice"]), "alice-value");
-    let listed = p.cmd(&["list", "--all", "--json"]).stdout_json().success().json();
+    let listed = p
+        .cmd(&["list", "--all", "--json"])
+        .stdout_json()
+        .success()
+        .json();
     assert_eq!(listed.as_array().unwrap().len(), 4);
     assert_eq!(fs::read(&file).unwrap(), before, "reading does not rewrite");
 
@@ -140,7 +144,10 @@ fn a_format_2_vault_opens_and_is_upgraded_on_its_next_write() {
     }
     // The app id and the rest of config.toml are as they were.
     let config = fs::read_to_string(p.vault_dir().join("config.toml")).unwrap();
-    assert!(config.contains(&format!("app_id = \"{APP_ID}\"")), "{config}");
+    assert!(
+        config.contains(&format!("app_id = \"{APP_ID}\"")),
+        "{config}"
+    );
 }
 
 #[test]
@@ -163,7 +170,11 @@ fn set_rewrites_one_block_and_keeps_the_history_of_the_secret_it_changes() {
         p.set("BULK_002500", value, &[]);
         let after = blocks(&decrypt(&p, &file));
         let changed = after.iter().filter(|b| !before.contains(b)).count();
-        assert_eq!((after.len(), changed), (before.len(), 1), "one block changes");
+        assert_eq!(
+            (after.len(), changed),
+            (before.len(), 1),
+            "one block changes"
+        );
     }
     p.set("NEW_AT_THE_END", "new", &[]);
     let plaintext = decrypt(&p, &p.vault_dir().join("vault.age"));
