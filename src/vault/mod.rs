@@ -666,10 +666,10 @@ impl VaultDir {
             .collect();
         let io_error = |e: std::io::Error| crypto_error(&path, CryptoError::Io(e));
         store::write_atomic_with(&path, |file| {
-            let out = BufWriter::with_capacity(crypto::CHUNK_SIZE as usize, file);
+            let out = BufWriter::with_capacity(16 * crypto::CHUNK_SIZE as usize, file);
             let mut writer = sealer(team, key, out).map_err(|e| crypto_error(&path, e))?;
             std::thread::scope(|threads| {
-                let (send, receive) = std::sync::mpsc::sync_channel(4);
+                let (send, receive) = std::sync::mpsc::sync_channel(32);
                 threads.spawn(move || {
                     for piece in kept.into_iter().flat_map(crypto::chunk_ranges) {
                         let read = crypto::read_range(&mut reader, piece);
