@@ -123,6 +123,15 @@ fn a_format_2_vault_opens_and_is_upgraded_on_its_next_write() {
         .json();
     assert_eq!(listed.as_array().unwrap().len(), 4);
     assert_eq!(fs::read(&file).unwrap(), before, "reading does not rewrite");
+    let textconv = |p: &Project| {
+        p.cmd(&["git-textconv", ".ampsecret/vault.age"])
+            .stdout_any()
+            .success()
+            .stdout
+    };
+    let described = textconv(&p);
+    assert!(described.contains("branch:main  TWO"), "{described}");
+    assert!(described.contains("sandbox:alice  SANDBOXED"), "{described}");
 
     p.set("THREE", "main-three", &[]);
     let upgraded = decrypt(&p, &file);
@@ -142,6 +151,15 @@ fn a_format_2_vault_opens_and_is_upgraded_on_its_next_write() {
     ] {
         assert_eq!(p.get(name, args), value, "{name}");
     }
+    // git's textconv reads both formats: the upgrade adds THREE and changes nothing else.
+    let upgraded_described = textconv(&p);
+    let added: Vec<&str> = upgraded_described
+        .lines()
+        .filter(|l| !described.lines().any(|d| d == *l))
+        .collect();
+    assert_eq!(added.len(), 1, "{upgraded_described}");
+    assert!(added[0].contains("branch:main  THREE"), "{upgraded_described}");
+    assert!(!upgraded_described.contains("main-one"), "never a value");
     // The app id and the rest of config.toml are as they were.
     let config = fs::read_to_string(p.vault_dir().join("config.toml")).unwrap();
     assert!(
