@@ -30,6 +30,8 @@ pub mod exit {
     pub const CONFLICT: i32 = 8;
     /// `diff --exit-code`: the vault and SSM differ (and nothing changed on both sides).
     pub const DIFFERENT: i32 = 9;
+    /// `doctor` found a problem (each one is shown with its fix).
+    pub const UNHEALTHY: i32 = 10;
     /// The user cancelled at a prompt (Ctrl-C); nothing was changed.
     pub const CANCELLED: i32 = 130;
 }
@@ -69,6 +71,10 @@ pub const EXIT_CODES: &[(i32, &str)] = &[
     (
         exit::DIFFERENT,
         "diff --exit-code: the vault and SSM differ (8: a secret changed on both sides)",
+    ),
+    (
+        exit::UNHEALTHY,
+        "doctor found a problem (each shown with its fix)",
     ),
     (exit::CANCELLED, "cancelled at a prompt; nothing changed"),
 ];

@@ -72,9 +72,11 @@ fn usage_error(error: clap::Error) -> ExitCode {
     }
 }
 
-/// Diagnostics go to stderr and come from ampsecret's own code only: dependencies (the AWS
-/// SDK, keyring) may log request contents at high verbosity, so they stay at warnings (errors
-/// without -v).
+/// Diagnostics go to stderr and come from ampsecret's own code only. Dependencies (the
+/// keyring) stay at errors without -v and warnings with it. The AWS SDK's own lines
+/// (credential-chain warnings full of internals) are off until -vv, and never above warnings
+/// (at debug level they may show requests, values included): an AWS failure is ampsecret's
+/// one line.
 fn init_diagnostics(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -82,10 +84,12 @@ fn init_diagnostics(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    // Without -v, a dependency's warning (the AWS SDK trying a credential source that is
-    // not there) is noise before ampsecret's own one-line error; -v shows it.
     let dependencies = if verbose == 0 { "error" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::new(format!("{dependencies},ampsecret={level}"));
+    // A directive matches every target that starts with it: `aws` covers aws_config,
+    // aws_sdk_ssm, aws_smithy_runtime and the rest.
+    let aws = if verbose >= 2 { "warn" } else { "off" };
+    let filter =
+        tracing_subscriber::EnvFilter::new(format!("{dependencies},aws={aws},ampsecret={level}"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -193,6 +193,32 @@ pub const COMMANDS: &[CommandDoc] = &[
         ],
     },
     CommandDoc {
+        name: "history",
+        prose: "The vault keeps the last versions of each secret (config.toml's history, default 10), with when and which member changed them; SSM keeps its own (GetParameterHistory: version, time, LastModifiedUser). Both are listed side by side, and each SSM version is marked with the vault version whose value it holds, matched by SHA-256 digest. Values are never shown.",
+        examples: &[
+            "ampsecret history STRIPE_KEY --branch main",
+            "ampsecret history STRIPE_KEY --shared --json",
+            "ampsecret history STRIPE_KEY --local",
+        ],
+    },
+    CommandDoc {
+        name: "rollback",
+        prose: "Makes the value of an earlier version current again as a new change: the vault's version VERSION (see 'history'), or with --remote SSM's version VERSION, read as name:VERSION and written to SSM as a new version (never a value printed), then stored in the vault so both sides agree. Shows the plan and asks, or takes --yes; --dry-run only shows it.",
+        examples: &[
+            "ampsecret rollback STRIPE_KEY --to 3 --branch main",
+            "ampsecret rollback STRIPE_KEY --to 2 --remote --shared --yes",
+        ],
+    },
+    CommandDoc {
+        name: "doctor",
+        prose: "One line per check, marked passed or failed (with the fix): the vault opens, where its key is, file modes, git's drivers; AWS credentials and their source, the Region, the SSM endpoint answers, read access to the scope's path and its shared namespace, Parameter Store's high-throughput setting, the Standard-tier parameter count against SSM's 10,000, and the KMS key Amplify decrypts with. A check the endpoint cannot answer shows ?, and one that does not apply -. Exits 0 when nothing failed, 10 otherwise. Timeouts are short and retries few, so a dead endpoint is named within seconds.",
+        examples: &[
+            "ampsecret doctor",
+            "ampsecret doctor --sandbox --json",
+            "ampsecret doctor --branch main --profile dev",
+        ],
+    },
+    CommandDoc {
         name: "exec",
         prose: "Each effective secret (the scope's value, else the one of the shared namespace it falls back to) becomes an environment variable of COMMAND, over any variable of the same name. With --remote the values are read straight from SSM (the scope's path, then its shared namespace, as Amplify's function runtime does): no vault and no key, only AWS credentials and the app id (AWS_APP_ID and AWS_BRANCH, as Amplify Hosting sets them). --names or --from-backend limit the names, read with GetParameters in batches of ten. A secret whose name changes which program runs or what it loads (PATH, LD_*, DYLD_*, BASH_ENV, ENV, NODE_OPTIONS, PYTHONPATH, ...) is refused unless named with --allow-env. No AMPSECRET_* variable is passed on. ampsecret prints nothing itself when COMMAND starts; it exits with COMMAND's status (128+N when COMMAND is killed by signal N), and forwards SIGINT, SIGTERM and SIGHUP sent to it. With --mask (the default when CI is set; --no-mask turns it off) COMMAND's stdout and stderr pass through ampsecret, which replaces every secret value given to COMMAND, and each line of a multi-line one, with *** when it is at least 4 characters long (shorter values are not masked), also when COMMAND writes it in pieces. Output is passed on as soon as it is read, except a tail that could be the start of a value, held until the next output shows it is not. On a terminal COMMAND gets a pseudo-terminal of its own, so colours, prompts, Ctrl-C and window resizes keep working; elsewhere it gets pipes.",
         examples: &[

@@ -164,6 +164,19 @@ pub enum Command {
         after_long_help = docs::after_long_help("pull")
     )]
     Pull(PullArgs),
+
+    /// Show a secret's past versions in the vault and in SSM, and which match (never values)
+    #[command(after_long_help = docs::after_long_help("history"))]
+    History(HistoryArgs),
+
+    /// Make an earlier version of a secret current again, as a new version (never shows it)
+    #[command(after_long_help = docs::after_long_help("rollback"))]
+    Rollback(RollbackArgs),
+
+    /// Check the vault, its key and the AWS setup; each problem with its fix
+    #[command(after_long_help = docs::after_long_help("doctor"))]
+    Doctor(DoctorArgs),
+
     /// Run a command with the scope's effective secrets as environment variables
     #[command(
         after_long_help = docs::after_long_help("exec")
@@ -662,12 +675,60 @@ pub struct PushArgs {
     /// Calls in flight at once
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+    /// Tag every parameter pushed (repeatable; adds to config.toml's [tags]); only missing or different tags are sent, with AddTagsToResource, never as a new version
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = crate::ssm::tags::parse_tag)]
+    pub tags: Vec<(String, String)>,
 }
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
     #[command(flatten)]
     pub sync: SyncArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Secret name
+    #[arg(add = ArgValueCandidates::new(secret_names))]
+    pub name: String,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Only the vault's versions; SSM is not asked
+    #[arg(long)]
+    pub local: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Secret name
+    #[arg(add = ArgValueCandidates::new(secret_names))]
+    pub name: String,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// The version to make current again: the vault's (see 'history'), or with --remote SSM's
+    #[arg(long, value_name = "VERSION", value_parser = clap::value_parser!(u32).range(1..))]
+    pub to: u32,
+    /// Roll SSM back: read SSM's VERSION (name:VERSION) and write it as a new SSM version, and store it in the vault too
+    #[arg(long)]
+    pub remote: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Roll back without asking (required without a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Show the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 /// SSM parameter tiers.

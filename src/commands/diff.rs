@@ -6,15 +6,18 @@ use crate::output::{Output, Plan, Render, Stream, Style};
 use crate::session::Context;
 use crate::ssm::plan::Status;
 use crate::ssm::remote::LazyRemote;
+use crate::ssm::setup::Target;
 use crate::ssm::sync::{self, SyncSession};
+use crate::ssm::tags::{self, Tags};
 use serde::Serialize;
 use std::io::{self, Write};
 
-/// `--json`: `{"scope","prefix","secrets":[{"name","status","path","remote_version"}]}`.
+/// `--json`: `{"scope","prefix","target","secrets":[{"name","status","path","remote_version"}]}`.
 #[derive(Serialize)]
 struct Differences {
     scope: String,
     prefix: String,
+    target: Target,
     secrets: Vec<Difference>,
 }
 
@@ -27,6 +30,9 @@ struct Difference {
     remote_version: Option<i64>,
     /// A removed member could read it: rotate it at its source.
     to_rotate: bool,
+    /// config.toml's `[tags]` the SSM parameter lacks or holds with another value.
+    #[serde(skip_serializing_if = "Tags::is_empty")]
+    tags_missing: Tags,
 }
 
 fn status_name<S: serde::Serializer>(status: &Status, s: S) -> Result<S::Ok, S::Error> {
@@ -47,11 +53,16 @@ impl Render for Differences {
                 Status::RemovedHere => ("x", Style::Removed),
             };
             let note = if secret.to_rotate { "; to rotate" } else { "" };
+            let tags = if secret.tags_missing.is_empty() {
+                String::new()
+            } else {
+                format!("; tags to add: {}", tags::describe(&secret.tags_missing))
+            };
             lines.marked(
                 mark,
                 style,
                 &secret.name,
-                format!("{}{note}", secret.status.describe()),
+                format!("{}{note}{tags}", secret.status.describe()),
             );
         }
         lines.write_on(out, Stream::Out)?;
@@ -66,6 +77,7 @@ impl Render for Differences {
 /// sides are in sync, differ or conflict).
 pub fn run(cx: &Context, out: &Output, args: DiffArgs) -> Result<i32> {
     let remote = LazyRemote::new(&args.aws);
+    let want_tags = tags::wanted(&cx.require_vault_dir()?.config.tags, &[])?;
     let mut reports = Vec::new();
     for scope in sync::targets(cx, &args.scope, args.all)? {
         let session = SyncSession::load(cx, scope, &remote)?;
@@ -76,10 +88,23 @@ pub fn run(cx: &Context, out: &Output, args: DiffArgs) -> Result<i32> {
                 .iter()
                 .any(|n| n.scope == session.scope && n.name == name)
         };
+        // Tags are compared where a push would put them: parameters SSM and the vault both
+        // have; none are read when no tag is wanted.
+        let tagged: Vec<String> = session
+            .parameters
+            .keys()
+            .filter(|name| !want_tags.is_empty() && session.local.contains_key(*name))
+            .map(|name| session.parameter(name))
+            .collect();
+        let have_tags = tags::read_tags(&session, &tagged)?;
         let secrets = session
             .compare()
             .into_iter()
             .map(|(name, status)| Difference {
+                tags_missing: have_tags
+                    .get(&session.parameter(&name))
+                    .map(|have| tags::missing(&want_tags, have))
+                    .unwrap_or_default(),
                 to_rotate: to_rotate(&name),
                 path: session.parameter(&name),
                 remote_version: session.parameters.get(&name).map(|r| r.version),
@@ -90,6 +115,7 @@ pub fn run(cx: &Context, out: &Output, args: DiffArgs) -> Result<i32> {
         reports.push(Differences {
             scope: session.scope.to_string(),
             prefix: session.prefix.clone(),
+            target: session.remote.target(),
             secrets,
         });
     }
@@ -98,13 +124,17 @@ pub fn run(cx: &Context, out: &Output, args: DiffArgs) -> Result<i32> {
             .iter()
             .flat_map(|r| r.secrets.iter().map(|s| s.status))
     };
-    let code = if !args.exit_code || statuses().all(Status::in_sync) {
+    let tags_differ = reports
+        .iter()
+        .any(|r| r.secrets.iter().any(|s| !s.tags_missing.is_empty()));
+    let code = if !args.exit_code || (statuses().all(Status::in_sync) && !tags_differ) {
         exit::SUCCESS
     } else if statuses().any(Status::is_conflict) {
         exit::CONFLICT
     } else {
         exit::DIFFERENT
     };
+    sync::show_target(out, &remote);
     if args.all {
         out.emit(&AllDifferences(reports))?;
     } else {

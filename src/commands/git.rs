@@ -122,7 +122,7 @@ pub(super) fn register(vault_dir: &Path) -> Result<impl Render + Serialize + use
 }
 
 /// Runs git in `dir`; its stdout, or an error naming what failed.
-fn git(dir: &Path, args: &[&str]) -> Result<String> {
+pub(super) fn git(dir: &Path, args: &[&str]) -> Result<String> {
     let output = Command::new("git")
         .arg("-C")
         .arg(dir)

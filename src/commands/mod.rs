@@ -6,10 +6,12 @@ mod completions;
 mod config;
 mod copy;
 mod diff;
+mod doctor;
 mod exec;
 mod export;
 mod get;
 mod git;
+mod history;
 mod import;
 mod init;
 mod join;
@@ -20,6 +22,7 @@ mod pull;
 mod push;
 mod recipients;
 mod remove;
+mod rollback;
 mod set;
 mod values;
 
@@ -54,6 +57,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Diff(args) => return diff::run(&cx, &out, args),
         Command::Push(args) => push::run(&cx, &out, args),
         Command::Pull(args) => pull::run(&cx, &out, args),
+        Command::History(args) => history::run(&cx, &out, args),
+        Command::Rollback(args) => rollback::run(&cx, &out, args),
+        Command::Doctor(args) => return doctor::run(&cx, &out, args),
         Command::Completions(args) => completions::run(&out, args),
         Command::Man(args) => man::run(&out, args),
         Command::Recipients(command) => recipients::run(&cx, &out, command),

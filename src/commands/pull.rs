@@ -10,6 +10,7 @@ use crate::ssm::execute::{WriteOptions, execute};
 use crate::ssm::governor::{Governor, Limits};
 use crate::ssm::plan::{self, Action, Direction, Status, Step};
 use crate::ssm::remote::LazyRemote;
+use crate::ssm::setup::Target;
 use crate::ssm::sync::{self, SyncSession};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -32,6 +33,7 @@ pub fn run(cx: &Context, out: &Output, args: PullArgs) -> Result<()> {
     if needs_confirmation {
         cx.require_consent(args.sync.yes, "pull", true)?;
     }
+    sync::show_target(out, &remote);
     if !out.json {
         for (session, steps, _) in &plans {
             out.print(&PlanView { session, steps })?;
@@ -156,7 +158,7 @@ fn pull_scope(
     let done = if dry_run {
         Default::default()
     } else {
-        execute(session, steps, governor, options)?
+        execute(session, steps, &[], governor, options)?
     };
     let mut written = Vec::new();
     let mut failed = Vec::new();
@@ -188,6 +190,7 @@ fn pull_scope(
         tally,
         scope: session.scope.to_string(),
         prefix: session.prefix.clone(),
+        target: session.remote.target(),
         dry_run,
         planned: stored_by(steps).map(str::to_owned).collect(),
         stored: done.stored,
@@ -263,6 +266,7 @@ impl Render for PlanView<'_> {
 struct Pulled {
     scope: String,
     prefix: String,
+    target: Target,
     dry_run: bool,
     planned: Vec<String>,
     stored: Vec<String>,

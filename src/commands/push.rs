@@ -3,7 +3,7 @@
 use super::{ApiCalls, ScopeReport, emit_per_scope};
 use crate::cli::{PushArgs, Tier};
 use crate::error::{Error, Result};
-use crate::output::{Change, Output, Plan, Render, Tally, count};
+use crate::output::{Change, Output, Plan, Render, Style, Tally, count};
 use crate::secret::needs_advanced_tier;
 use crate::session::Context;
 use crate::ssm::engine::Outcome;
@@ -11,13 +11,16 @@ use crate::ssm::execute::{Done, WriteOptions, execute};
 use crate::ssm::governor::{Governor, Limits};
 use crate::ssm::plan::{self, Action, Direction, Status, Step};
 use crate::ssm::remote::LazyRemote;
+use crate::ssm::setup::Target;
 use crate::ssm::sync::{self, SyncSession};
+use crate::ssm::tags::{self, TagStep, Tags};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
     let remote = LazyRemote::new(&args.sync.aws);
+    let want_tags = tags::wanted(&cx.require_vault_dir()?.config.tags, &args.tags)?;
     let plans: Vec<ScopePlan> = sync::plan_each(
         cx,
         &args.sync,
@@ -26,14 +29,25 @@ pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
         |statuses, decisions| plan::plan_push(statuses, args.prune, decisions),
     )?
     .into_iter()
-    .map(|(session, steps)| ScopePlan { session, steps })
-    .collect();
+    .map(|(session, steps)| {
+        let tags = tags::plan_tags(&session, &steps, &want_tags)?;
+        Ok(ScopePlan {
+            session,
+            steps,
+            tags,
+        })
+    })
+    .collect::<Result<_>>()?;
 
-    let changes: usize = plans.iter().map(|p| p.changes().count()).sum();
+    let changes: usize = plans
+        .iter()
+        .map(|p| p.changes().count() + p.tags.len())
+        .sum();
     let needs_confirmation = changes > 0 && !args.sync.dry_run;
     if needs_confirmation {
         cx.require_consent(args.sync.yes, "push", true)?;
     }
+    sync::show_target(out, &remote);
     if !out.json {
         for plan in &plans {
             out.print(&PlanView {
@@ -65,7 +79,13 @@ pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
     };
     let mut outcomes = Vec::new();
     for plan in &plans {
-        outcomes.push(execute(&plan.session, &plan.steps, &governor, options)?);
+        outcomes.push(execute(
+            &plan.session,
+            &plan.steps,
+            &plan.tags,
+            &governor,
+            options,
+        )?);
     }
     finish(out, &plans, &outcomes, false, args.sync.all)
 }
@@ -74,6 +94,8 @@ pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
 struct ScopePlan<'a> {
     session: SyncSession<'a>,
     steps: Vec<Step>,
+    /// Tags to add (none read or planned when no tag is wanted).
+    tags: Vec<TagStep>,
 }
 
 impl ScopePlan<'_> {
@@ -95,7 +117,7 @@ impl Render for PlanView<'_> {
     fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
         let session = &self.plan.session;
         let changes: Vec<&Step> = self.plan.changes().collect();
-        if changes.is_empty() {
+        if changes.is_empty() && self.plan.tags.is_empty() {
             return writeln!(
                 err,
                 "Nothing to push: {} matches the vault's {}.",
@@ -126,6 +148,10 @@ impl Render for PlanView<'_> {
             };
             plan.line(change, &step.name, format!("{what}{note}"));
         }
+        for step in &self.plan.tags {
+            let what = format!("tag {}", tags::describe(&step.tags));
+            plan.marked("#", Style::Changed, &step.name, what);
+        }
         plan.write(err)
     }
 }
@@ -150,11 +176,18 @@ fn action_label(step: &Step) -> &'static str {
 struct Pushed {
     scope: String,
     prefix: String,
+    target: Target,
     dry_run: bool,
     planned: Vec<Planned>,
     applied: Vec<Applied>,
     /// Secrets whose SSM value was kept and stored in the vault.
     stored: Vec<String>,
+    /// Tags planned: only those a parameter lacks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<PlannedTags>,
+    /// Parameters whose tags were added.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tagged: Vec<String>,
     skipped: Vec<Skipped>,
     failed: Vec<Failed>,
     /// Changes not made because the run was interrupted (Ctrl-C, SIGTERM).
@@ -178,6 +211,12 @@ struct Planned {
     name: String,
     status: &'static str,
     action: &'static str,
+}
+
+#[derive(Serialize)]
+struct PlannedTags {
+    name: String,
+    tags: Tags,
 }
 
 #[derive(Serialize)]
@@ -230,12 +269,20 @@ impl Render for Pushed {
         for action in planned {
             tally.add(Change::from_verb(action));
         }
-        // A push with nothing planned already said so in its plan.
-        if self.planned.is_empty() && self.failed.is_empty() {
-            return Ok(());
+        // A push with nothing planned already said so in its plan (tags aside).
+        if !self.planned.is_empty() || !self.failed.is_empty() {
+            let summary = tally.summary(self.dry_run, self.failed.len(), &self.prefix, "");
+            writeln!(err, "{summary}")?;
         }
-        let summary = tally.summary(self.dry_run, self.failed.len(), &self.prefix, "");
-        writeln!(err, "{summary}")
+        if !self.tagged.is_empty() {
+            writeln!(
+                err,
+                "Tagged {} in {}.",
+                count(self.tagged.len(), "parameter"),
+                self.prefix
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -258,7 +305,10 @@ fn finish(
         .iter()
         .flat_map(|r| r.failed.iter().map(move |f| failure_label(r, f, all)))
         .collect();
-    let applied: usize = reports.iter().map(|r| r.applied.len()).sum();
+    let applied: usize = reports
+        .iter()
+        .map(|r| r.applied.len() + r.tagged.len())
+        .sum();
     let api_calls = plans
         .first()
         .map(|p| p.session.remote.ssm().calls())
@@ -327,6 +377,19 @@ fn report(plan: &ScopePlan<'_>, done: &Done, dry_run: bool) -> Pushed {
             }),
         }
     }
+    let mut tagged = Vec::new();
+    for (name, result) in &done.tagged {
+        match result {
+            Ok(()) => tagged.push(name.clone()),
+            Err(error) if error.is_interrupted() => not_applied.push(name.clone()),
+            Err(error) => failed.push(Failed {
+                name: name.clone(),
+                action: "tag",
+                error: error.to_string(),
+            }),
+        }
+    }
+    tagged.sort();
     applied.sort_by(|a, b| a.name.cmp(&b.name));
     failed.sort_by(|a, b| a.name.cmp(&b.name));
     not_applied.sort();
@@ -334,6 +397,7 @@ fn report(plan: &ScopePlan<'_>, done: &Done, dry_run: bool) -> Pushed {
         not_applied,
         scope: session.scope.to_string(),
         prefix: session.prefix.clone(),
+        target: session.remote.target(),
         dry_run,
         planned: plan
             .changes()
@@ -354,6 +418,15 @@ fn report(plan: &ScopePlan<'_>, done: &Done, dry_run: bool) -> Pushed {
         api_calls: None,
         applied,
         stored: done.stored.clone(),
+        tags: plan
+            .tags
+            .iter()
+            .map(|t| PlannedTags {
+                name: t.name.clone(),
+                tags: t.tags.clone(),
+            })
+            .collect(),
+        tagged,
         failed,
         changed_meanwhile: done.changed_meanwhile.clone(),
     }

@@ -1,138 +1,22 @@
 //! The SSM calls ampsecret makes, shaped exactly like Amplify's own client
 //! (`@aws-amplify/backend-secret`), each retried and, for writes, paced by the governor.
 
+use super::failure::{CREDENTIALS_FIX, Call, CallError, no_credentials, one_line};
 use super::governor::{self, Failure, Governor};
+use super::setup::{Patience, Target, credentials_chain, provider_name, resolve_endpoint};
 use crate::cli::AwsArgs;
 use crate::secret::SecretValue;
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_ssm::types::{ParameterTier, ParameterType};
+use aws_sdk_ssm::types::{ParameterTier, ParameterType, ResourceTypeForTagging, Tag};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Amplify's description on every secret it writes.
 pub const AMPLIFY_DESCRIPTION: &str = "Amplify Secret";
 /// SSM's limit on names per GetParameters / DeleteParameters call.
 pub const BATCH_LIMIT: usize = 10;
-
-/// A failed call, after retries: what SSM (or the network) said, without any value.
-#[derive(Debug, Clone)]
-pub struct CallError {
-    pub failure: Failure,
-    pub code: Option<String>,
-    pub message: String,
-}
-
-impl fmt::Display for CallError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.code {
-            Some(code) if self.message.is_empty() => f.write_str(code),
-            Some(code) => write!(f, "{code}: {}", self.message),
-            None => f.write_str(&self.message),
-        }
-    }
-}
-
-/// Operations whose request carries a secret value. What comes back when they fail can
-/// echo the request (AWS's own "Value '…' failed to satisfy constraint", a proxy's error
-/// page), so only the error code is kept and the message is ampsecret's own.
-const CARRIES_VALUES: &[&str] = &["PutParameter"];
-/// Longest message kept from a remote error; anything longer is a body, not a message.
-const MAX_REMOTE_MESSAGE: usize = 200;
-
-impl CallError {
-    /// The code of a write that was not sent because the run was interrupted.
-    pub const INTERRUPTED: &'static str = "Interrupted";
-
-    fn interrupted() -> CallError {
-        CallError {
-            failure: Failure::Permanent,
-            code: Some(Self::INTERRUPTED.into()),
-            message: "not sent: the run was interrupted".into(),
-        }
-    }
-
-    /// Whether the call was never sent because the run was interrupted.
-    pub fn is_interrupted(&self) -> bool {
-        self.code.as_deref() == Some(Self::INTERRUPTED)
-    }
-
-    /// Builds the error from the SDK's metadata: the code, and a short one-line message.
-    /// The response body is never passed on: for a call that carried a value the message
-    /// is rebuilt from the code and HTTP status, and for others SSM's message is kept only
-    /// when it is short, single-line text (the SDK's `Display` drops the message of
-    /// unmodeled errors such as ThrottlingException, so it is read directly).
-    fn from_sdk<E, R>(operation: &str, error: &SdkError<E, R>) -> CallError
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: fmt::Debug + HasStatus,
-    {
-        let code = error.code().map(str::to_owned);
-        let (status, no_response) = match error {
-            SdkError::ServiceError(e) => (Some(e.raw().status_code()), false),
-            // A response that could not be read (cut short, or not SSM's at all: a proxy's
-            // error page) is worth another attempt.
-            SdkError::ResponseError(e) => (Some(e.raw().status_code()), true),
-            // A dropped connection is reported as an "other" connector error, not I/O: only
-            // errors in the request itself (user errors) are not worth another attempt.
-            SdkError::DispatchFailure(e) => (None, !e.is_user()),
-            SdkError::TimeoutError(_) => (None, true),
-            _ => (None, false),
-        };
-        let failure = governor::classify(code.as_deref(), status, no_response);
-        let remote_message = error
-            .message()
-            .filter(|_| !CARRIES_VALUES.contains(&operation))
-            .map(one_line)
-            .filter(|m| m.len() <= MAX_REMOTE_MESSAGE && !m.contains('<'));
-        // A connection that failed or timed out carries no response, only the client's own
-        // account of it ("connection refused"), which is worth keeping.
-        let connection = matches!(
-            error,
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
-        )
-        .then(|| one_line(&aws_sdk_ssm::error::DisplayErrorContext(error).to_string()));
-        let message = remote_message
-            .or(connection)
-            .unwrap_or_else(|| describe(failure, status, no_response, code.is_some()));
-        CallError {
-            failure,
-            code,
-            message,
-        }
-    }
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// ampsecret's own words for a failed call, from what is known without the response body.
-fn describe(failure: Failure, status: Option<u16>, no_response: bool, has_code: bool) -> String {
-    let status = status.map_or(String::new(), |s| format!(" (HTTP {s})"));
-    match failure {
-        Failure::Throttled => format!("SSM asked to slow down{status}"),
-        Failure::Transient if status.is_empty() && no_response => {
-            "no answer from SSM (connection dropped or timed out)".into()
-        }
-        Failure::Transient => format!("SSM failed to answer{status}"),
-        Failure::Permanent if has_code => format!("SSM refused the request{status}"),
-        Failure::Permanent => format!("the request to SSM failed{status}"),
-    }
-}
-
-/// The HTTP status of a raw response, for classification.
-trait HasStatus {
-    fn status_code(&self) -> u16;
-}
-
-impl HasStatus for aws_sdk_ssm::config::http::HttpResponse {
-    fn status_code(&self) -> u16 {
-        self.status().as_u16()
-    }
-}
 
 /// A parameter read from SSM.
 #[derive(Debug)]
@@ -141,18 +25,37 @@ pub struct RemoteParameter {
     pub version: i64,
 }
 
+/// One past (or the current) version of a parameter, as `GetParameterHistory` lists it: the
+/// value is only kept as its digest.
+#[derive(Debug, Clone)]
+pub struct RemoteVersion {
+    pub version: i64,
+    /// Unix seconds.
+    pub modified: Option<u64>,
+    /// `LastModifiedUser`: the IAM ARN that wrote it.
+    pub user: Option<String>,
+    /// SHA-256 of the value.
+    pub digest: [u8; 32],
+}
+
 /// The SSM client with call accounting.
 #[derive(Debug)]
 pub struct Ssm {
     client: aws_sdk_ssm::Client,
     calls: Mutex<BTreeMap<&'static str, u64>>,
+    patience: Patience,
+    region: String,
+    endpoint: String,
+    /// The account, from the first ARN SSM returned.
+    account: Mutex<Option<String>>,
+    credentials: aws_sdk_ssm::config::SharedCredentialsProvider,
 }
 
 impl Ssm {
     /// Loads configuration from the standard chain: flags, environment (including
     /// `AWS_ENDPOINT_URL_SSM` / `AWS_ENDPOINT_URL`), profiles, SSO, credential processes.
     /// The SDK's own retries are off: the governor retries, so it sees every throttle.
-    pub async fn connect(aws: &AwsArgs) -> Result<Ssm, String> {
+    pub async fn connect(aws: &AwsArgs, patience: Patience) -> Result<Ssm, String> {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         if let Some(profile) = &aws.profile {
             loader = loader.profile_name(profile);
@@ -160,26 +63,76 @@ impl Ssm {
         if let Some(region) = &aws.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
         }
+        loader = loader.credentials_provider(credentials_chain(aws).await);
         let shared = loader.load().await;
-        if shared.region().is_none() {
+        let Some(region) = shared.region().map(ToString::to_string) else {
             return Err(
                 "no AWS region: pass --region, set AWS_REGION, or set a region in your AWS profile"
                     .into(),
             );
-        }
+        };
+        let Some(credentials) = shared.credentials_provider() else {
+            return Err(no_credentials());
+        };
         let config = aws_sdk_ssm::config::Builder::from(&shared)
             .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
             .timeout_config(
                 aws_sdk_ssm::config::timeout::TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_attempt_timeout(Duration::from_secs(30))
+                    .connect_timeout(patience.connect_timeout())
+                    .operation_attempt_timeout(patience.attempt_timeout())
                     .build(),
             )
             .build();
+        let endpoint = resolve_endpoint(&shared, &region).await;
+        tracing::info!("SSM: region {region}, endpoint {endpoint}");
         Ok(Ssm {
             client: aws_sdk_ssm::Client::from_conf(config),
             calls: Mutex::new(BTreeMap::new()),
+            patience,
+            region,
+            endpoint,
+            account: Mutex::new(None),
+            credentials,
         })
+    }
+
+    /// Where calls go (the account once known).
+    pub fn target(&self) -> Target {
+        Target {
+            region: self.region.clone(),
+            account: self.account.lock().expect("account lock").clone(),
+            endpoint: self.endpoint.clone(),
+        }
+    }
+
+    /// Notes the account of a parameter ARN (`arn:PARTITION:ssm:REGION:ACCOUNT:parameter/…`).
+    fn learn_account(&self, arn: Option<&str>) {
+        let Some(account) = arn
+            .and_then(|a| a.split(':').nth(4))
+            .filter(|a| !a.is_empty())
+        else {
+            return;
+        };
+        let mut known = self.account.lock().expect("account lock");
+        if known.is_none() {
+            tracing::info!("SSM account {account}");
+            *known = Some(account.to_owned());
+        }
+    }
+
+    /// Loads credentials once, for `doctor`: which provider supplied them, or why none did.
+    pub async fn credential_source(&self) -> Result<String, String> {
+        use aws_sdk_ssm::config::ProvideCredentials;
+        match self.credentials.provide_credentials().await {
+            Ok(credentials) => Ok(provider_name(&credentials)),
+            Err(error) => {
+                tracing::debug!(
+                    "loading credentials failed: {}",
+                    one_line(&aws_sdk_ssm::error::DisplayErrorContext(&error).to_string())
+                );
+                Err(CREDENTIALS_FIX.into())
+            }
+        }
     }
 
     /// API calls made so far, by operation.
@@ -187,10 +140,12 @@ impl Ssm {
         self.calls.lock().expect("calls lock").clone()
     }
 
-    /// Runs one call with retries; writes pass a governor that paces them.
+    /// Runs one call with retries; writes pass a governor that paces them. `resource` is
+    /// the parameter or path the call names, for the error.
     async fn call<T, E, F, Fut>(
         &self,
         operation: &'static str,
+        resource: &str,
         governor: Option<&Governor>,
         send: F,
     ) -> Result<T, CallError>
@@ -199,6 +154,11 @@ impl Ssm {
         Fut: Future<Output = Result<T, SdkError<E, aws_sdk_ssm::config::http::HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        let context = Call {
+            operation,
+            resource,
+            endpoint: &self.endpoint,
+        };
         let mut attempt = 0;
         loop {
             if let Some(governor) = governor {
@@ -225,11 +185,11 @@ impl Ssm {
                     }
                     return Ok(output);
                 }
-                Err(e) => CallError::from_sdk(operation, &e),
+                Err(e) => CallError::from_sdk(&context, &e),
             };
             attempt += 1;
             tracing::debug!("{operation} attempt {attempt} failed: {error}");
-            if attempt >= governor::max_attempts(error.failure) {
+            if attempt >= self.patience.max_attempts(error.failure) {
                 return Err(error);
             }
             match (error.failure, governor) {
@@ -237,6 +197,38 @@ impl Ssm {
                     governor.on_throttle(Instant::now(), rand::random())
                 }
                 _ => tokio::time::sleep(governor::backoff(attempt, rand::random())).await,
+            }
+        }
+    }
+
+    /// Reads every page of a paged call: `fetch` sends the request with a page's token,
+    /// `each` sees each page and says whether to go on. Pages may be empty and still carry
+    /// a token. `Ok` holds whether every page was read.
+    async fn paged<T, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        resource: &str,
+        fetch: F,
+        next_token: impl Fn(&T) -> Option<&str>,
+        mut each: impl FnMut(&T) -> bool,
+    ) -> Result<bool, CallError>
+    where
+        F: Fn(Option<String>) -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, aws_sdk_ssm::config::http::HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .call(operation, resource, None, || fetch(token.clone()))
+                .await?;
+            let go_on = each(&page);
+            match next_token(&page) {
+                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                _ => return Ok(true),
+            }
+            if !go_on {
+                return Ok(false);
             }
         }
     }
@@ -249,42 +241,44 @@ impl Ssm {
         prefix: &str,
     ) -> Result<BTreeMap<String, RemoteParameter>, CallError> {
         let mut parameters = BTreeMap::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .call("GetParametersByPath", None, || {
-                    self.client
-                        .get_parameters_by_path()
-                        .path(prefix)
-                        .recursive(false)
-                        .with_decryption(true)
-                        .max_results(BATCH_LIMIT as i32)
-                        .set_next_token(token.clone())
-                        .send()
-                })
-                .await?;
-            for parameter in page.parameters() {
-                let (Some(full), Some(value)) = (parameter.name(), parameter.value()) else {
-                    continue;
-                };
-                let name = full.rsplit('/').next().unwrap_or(full);
-                if crate::amplify::validate_secret_name(name).is_err() {
-                    tracing::warn!("skipping SSM parameter {full}: not a valid secret name");
-                    continue;
+        self.paged(
+            "GetParametersByPath",
+            prefix,
+            |token| {
+                self.client
+                    .get_parameters_by_path()
+                    .path(prefix)
+                    .recursive(false)
+                    .with_decryption(true)
+                    .max_results(BATCH_LIMIT as i32)
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| page.next_token(),
+            |page| {
+                for parameter in page.parameters() {
+                    self.learn_account(parameter.arn());
+                    let (Some(full), Some(value)) = (parameter.name(), parameter.value()) else {
+                        continue;
+                    };
+                    let name = full.rsplit('/').next().unwrap_or(full);
+                    if crate::amplify::validate_secret_name(name).is_err() {
+                        tracing::warn!("skipping SSM parameter {full}: not a valid secret name");
+                        continue;
+                    }
+                    parameters.insert(
+                        name.to_owned(),
+                        RemoteParameter {
+                            value: SecretValue::new(value.to_owned()),
+                            version: parameter.version(),
+                        },
+                    );
                 }
-                parameters.insert(
-                    name.to_owned(),
-                    RemoteParameter {
-                        value: SecretValue::new(value.to_owned()),
-                        version: parameter.version(),
-                    },
-                );
-            }
-            match page.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
-                _ => return Ok(parameters),
-            }
-        }
+                true
+            },
+        )
+        .await?;
+        Ok(parameters)
     }
 
     /// Writes one secret as Amplify does: SecureString, Overwrite, "Amplify Secret", no KeyId
@@ -298,7 +292,7 @@ impl Ssm {
         kms_key_id: Option<&str>,
     ) -> Result<i64, CallError> {
         let output = self
-            .call("PutParameter", Some(governor), || {
+            .call("PutParameter", name, Some(governor), || {
                 self.client
                     .put_parameter()
                     .name(name)
@@ -352,7 +346,7 @@ impl Ssm {
         let mut found = Vec::new();
         for batch in names.chunks(BATCH_LIMIT) {
             let output = self
-                .call("GetParameters", None, || {
+                .call("GetParameters", &batch.join(", "), None, || {
                     self.client
                         .get_parameters()
                         .set_names(Some(batch.to_vec()))
@@ -360,6 +354,9 @@ impl Ssm {
                         .send()
                 })
                 .await?;
+            for parameter in output.parameters() {
+                self.learn_account(parameter.arn());
+            }
             found.extend(output.parameters.unwrap_or_default());
         }
         Ok(found)
@@ -372,13 +369,244 @@ impl Ssm {
         names: &[String],
     ) -> Result<(), CallError> {
         debug_assert!(names.len() <= BATCH_LIMIT);
-        self.call("DeleteParameters", Some(governor), || {
+        self.call(
+            "DeleteParameters",
+            &names.join(", "),
+            Some(governor),
+            || {
+                self.client
+                    .delete_parameters()
+                    .set_names(Some(names.to_vec()))
+                    .send()
+            },
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Every version SSM keeps of `name` (`GetParameterHistory`, decrypted so each value's
+    /// digest can be matched; values are dropped at once), newest first. A parameter SSM
+    /// does not have has no versions.
+    pub async fn history(&self, name: &str) -> Result<Vec<RemoteVersion>, CallError> {
+        let mut versions = Vec::new();
+        let read = self
+            .paged(
+                "GetParameterHistory",
+                name,
+                |token| {
+                    self.client
+                        .get_parameter_history()
+                        .name(name)
+                        .with_decryption(true)
+                        .max_results(50)
+                        .set_next_token(token)
+                        .send()
+                },
+                |page| page.next_token(),
+                |page| {
+                    for entry in page.parameters() {
+                        let Some(value) = entry.value() else {
+                            continue;
+                        };
+                        versions.push(RemoteVersion {
+                            version: entry.version(),
+                            modified: entry
+                                .last_modified_date()
+                                .and_then(|d| u64::try_from(d.secs()).ok()),
+                            user: entry.last_modified_user().map(str::to_owned),
+                            digest: SecretValue::new(value.to_owned()).digest(),
+                        });
+                    }
+                    true
+                },
+            )
+            .await;
+        match read {
+            Err(e) if e.code.as_deref() == Some("ParameterNotFound") => return Ok(Vec::new()),
+            read => read?,
+        };
+        versions.sort_by_key(|v| std::cmp::Reverse(v.version));
+        Ok(versions)
+    }
+
+    /// The value `name` had at `version` (`GetParameter` of `name:version`, decrypted).
+    pub async fn read_version(
+        &self,
+        name: &str,
+        version: i64,
+    ) -> Result<RemoteParameter, CallError> {
+        let selector = format!("{name}:{version}");
+        let output = self
+            .call("GetParameter", &selector, None, || {
+                self.client
+                    .get_parameter()
+                    .name(&selector)
+                    .with_decryption(true)
+                    .send()
+            })
+            .await?;
+        let parameter = output.parameter();
+        self.learn_account(parameter.and_then(|p| p.arn()));
+        match parameter.and_then(|p| Some((p.value()?, p.version()))) {
+            Some((value, version)) => Ok(RemoteParameter {
+                value: SecretValue::new(value.to_owned()),
+                version,
+            }),
+            None => Err(CallError {
+                failure: Failure::Permanent,
+                code: None,
+                message: format!("SSM returned no value for {selector}"),
+                explained: false,
+            }),
+        }
+    }
+
+    /// The tags on parameter `name` (`ListTagsForResource`, paced by `governor`).
+    pub async fn tags(
+        &self,
+        governor: &Governor,
+        name: &str,
+    ) -> Result<BTreeMap<String, String>, CallError> {
+        let output = self
+            .call("ListTagsForResource", name, Some(governor), || {
+                self.client
+                    .list_tags_for_resource()
+                    .resource_type(ResourceTypeForTagging::Parameter)
+                    .resource_id(name)
+                    .send()
+            })
+            .await?;
+        Ok(output
+            .tag_list()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect())
+    }
+
+    /// Adds or overwrites `tags` on parameter `name` (`AddTagsToResource`): no new value
+    /// version is written. Paced by the governor like every write.
+    pub async fn add_tags(
+        &self,
+        governor: &Governor,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CallError> {
+        let tags: Vec<Tag> = tags
+            .iter()
+            .filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok())
+            .collect();
+        self.call("AddTagsToResource", name, Some(governor), || {
             self.client
-                .delete_parameters()
-                .set_names(Some(names.to_vec()))
+                .add_tags_to_resource()
+                .resource_type(ResourceTypeForTagging::Parameter)
+                .resource_id(name)
+                .set_tags(Some(tags.clone()))
                 .send()
         })
         .await
         .map(drop)
+    }
+
+    /// Whether at least one parameter can be read (and decrypted) under `prefix`: one
+    /// non-recursive `GetParametersByPath` of one result. `Ok` holds whether it had any.
+    pub async fn probe_read(&self, prefix: &str) -> Result<bool, CallError> {
+        let page = self
+            .call("GetParametersByPath", prefix, None, || {
+                self.client
+                    .get_parameters_by_path()
+                    .path(prefix)
+                    .recursive(false)
+                    .with_decryption(true)
+                    .max_results(1)
+                    .send()
+            })
+            .await?;
+        for parameter in page.parameters() {
+            self.learn_account(parameter.arn());
+        }
+        Ok(!page.parameters().is_empty())
+    }
+
+    /// The value of an SSM service setting (`GetServiceSetting`).
+    pub async fn service_setting(&self, id: &str) -> Result<Option<String>, CallError> {
+        let output = self
+            .call("GetServiceSetting", id, None, || {
+                self.client.get_service_setting().setting_id(id).send()
+            })
+            .await?;
+        Ok(output
+            .service_setting()
+            .and_then(|s| s.setting_value())
+            .map(str::to_owned))
+    }
+
+    /// How many Standard-tier parameters the account has in this Region
+    /// (`DescribeParameters`, 50 a page), counting until `deadline`: `Ok((count, complete))`.
+    pub async fn count_standard(&self, deadline: Instant) -> Result<(u64, bool), CallError> {
+        let mut count = 0;
+        let complete = self
+            .paged(
+                "DescribeParameters",
+                "the account",
+                |token| {
+                    self.client
+                        .describe_parameters()
+                        .max_results(50)
+                        .set_next_token(token)
+                        .send()
+                },
+                |page| page.next_token(),
+                |page| {
+                    count += page
+                        .parameters()
+                        .iter()
+                        .filter(|p| p.tier().is_none_or(|t| *t == ParameterTier::Standard))
+                        .count() as u64;
+                    Instant::now() < deadline
+                },
+            )
+            .await?;
+        Ok((count, complete))
+    }
+
+    /// The KMS keys of the parameters directly under `prefix` (`DescribeParameters`).
+    pub async fn key_ids(&self, prefix: &str) -> Result<Vec<String>, CallError> {
+        let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
+            .key("Path")
+            .option("OneLevel")
+            .values(prefix)
+            .build()
+            .map_err(|e| CallError {
+                failure: Failure::Permanent,
+                code: None,
+                message: e.to_string(),
+                explained: false,
+            })?;
+        let mut keys = Vec::new();
+        self.paged(
+            "DescribeParameters",
+            prefix,
+            |token| {
+                self.client
+                    .describe_parameters()
+                    .parameter_filters(filter.clone())
+                    .max_results(50)
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| page.next_token(),
+            |page| {
+                keys.extend(
+                    page.parameters()
+                        .iter()
+                        .filter_map(|p| p.key_id().map(str::to_owned)),
+                );
+                true
+            },
+        )
+        .await?;
+        keys.sort();
+        keys.dedup();
+        Ok(keys)
     }
 }

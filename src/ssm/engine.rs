@@ -1,8 +1,10 @@
 //! Applies a push: writes and deletes run concurrently, paced by one governor, with a
 //! progress bar on a terminal. Every job ends as applied or failed; nothing is dropped.
 
-use super::client::{BATCH_LIMIT, CallError, Ssm};
+use super::client::{BATCH_LIMIT, Ssm};
+use super::failure::CallError;
 use super::governor::Governor;
+use super::tags::TagStep;
 use crate::secret::SecretValue;
 use aws_sdk_ssm::types::ParameterTier;
 use futures_util::stream::{self, StreamExt};
@@ -91,6 +93,22 @@ impl Apply<'_> {
         results.extend(deleted.into_iter().flatten());
         progress.finish_and_clear();
         results
+    }
+
+    /// Adds each job's tags to its parameter, paced by the same governor as the writes.
+    /// Returns `(name, result)` for every job, in no particular order.
+    pub async fn tag(&self, jobs: Vec<TagStep>) -> Vec<(String, Result<(), CallError>)> {
+        stream::iter(jobs)
+            .map(|job| async move {
+                let result = self
+                    .ssm
+                    .add_tags(self.governor, &job.parameter, &job.tags)
+                    .await;
+                (job.name, result)
+            })
+            .buffer_unordered(self.concurrency.max(1))
+            .collect()
+            .await
     }
 
     fn progress_bar(&self, len: u64) -> ProgressBar {

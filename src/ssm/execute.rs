@@ -4,9 +4,11 @@
 //! end up equal.
 
 use super::engine::{Apply, Outcome, PutJob};
+use super::failure::CallError;
 use super::governor::Governor;
 use super::plan::{Action, Step};
 use super::sync::SyncSession;
+use super::tags::TagStep;
 use crate::cli::Tier;
 use crate::error::Result;
 use crate::secret::needs_advanced_tier;
@@ -28,6 +30,8 @@ pub struct WriteOptions<'a> {
 pub struct Done {
     /// SSM writes and deletes, by name.
     pub remote: Vec<(String, Outcome)>,
+    /// Tags added, by name (a parameter whose write failed is not tagged).
+    pub tagged: Vec<(String, Result<(), CallError>)>,
     /// Secrets whose value came from SSM into the vault.
     pub stored: Vec<String>,
     /// Secrets removed from the vault (they were removed in SSM).
@@ -36,19 +40,64 @@ pub struct Done {
     pub changed_meanwhile: Vec<String>,
 }
 
-/// Carries out `steps` for `session`.
+/// Carries out `steps` for `session`, then adds the tags of `tags` to the parameters whose
+/// write (if any) landed.
 pub fn execute(
     session: &SyncSession<'_>,
     steps: &[Step],
+    tags: &[TagStep],
     governor: &Governor,
     options: WriteOptions<'_>,
 ) -> Result<Done> {
+    let remote = write_remote(session, steps, governor, options);
+    let failed: Vec<&str> = remote
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Failed(_)))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let jobs: Vec<TagStep> = tags
+        .iter()
+        .filter(|t| !failed.contains(&t.name.as_str()))
+        .cloned()
+        .collect();
     let mut done = Done {
-        remote: write_remote(session, steps, governor, options),
+        tagged: tag_remote(session, jobs, governor, options),
+        remote,
         ..Done::default()
     };
     update_vault(session, steps, &mut done)?;
     Ok(done)
+}
+
+/// Adds tags (no new value version), paced like the writes.
+fn tag_remote(
+    session: &SyncSession<'_>,
+    jobs: Vec<TagStep>,
+    governor: &Governor,
+    options: WriteOptions<'_>,
+) -> Vec<(String, Result<(), CallError>)> {
+    if jobs.is_empty() || crate::sys::interrupt::requested() {
+        return Vec::new();
+    }
+    let _watching = crate::sys::interrupt::watch();
+    session
+        .remote
+        .run(apply(session, governor, options).tag(jobs))
+}
+
+/// The executor of one scope's SSM calls.
+fn apply<'a>(
+    session: &'a SyncSession<'_>,
+    governor: &'a Governor,
+    options: WriteOptions<'a>,
+) -> Apply<'a> {
+    Apply {
+        ssm: session.remote.ssm(),
+        governor,
+        concurrency: options.concurrency,
+        kms_key_id: options.kms_key_id,
+        show_progress: options.show_progress,
+    }
 }
 
 fn write_remote(
@@ -78,16 +127,11 @@ fn write_remote(
     if jobs.is_empty() && deletes.is_empty() {
         return Vec::new();
     }
-    let apply = Apply {
-        ssm: session.remote.ssm(),
-        governor,
-        concurrency: options.concurrency,
-        kms_key_id: options.kms_key_id,
-        show_progress: options.show_progress,
-    };
     // Ctrl-C (or SIGTERM) stops new calls; what landed is recorded and reported.
     let _watching = crate::sys::interrupt::watch();
-    session.remote.run(apply.run(jobs, deletes))
+    session
+        .remote
+        .run(apply(session, governor, options).run(jobs, deletes))
 }
 
 /// The error for a run stopped by an interruption, once its report is out: what landed is
@@ -102,7 +146,7 @@ pub fn interrupted(not_applied: &[String]) -> crate::error::Error {
 
 /// SSM tier for a value: the flag, else Advanced when the value needs it, else none sent
 /// (the account default, as Amplify does).
-fn tier_for(flag: Option<Tier>, len: usize) -> Option<ParameterTier> {
+pub fn tier_for(flag: Option<Tier>, len: usize) -> Option<ParameterTier> {
     match flag {
         Some(Tier::Standard) => Some(ParameterTier::Standard),
         Some(Tier::Advanced) => Some(ParameterTier::Advanced),

@@ -61,6 +61,15 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// Reads with a small budget of their own (ListTagsForResource): paced, not burst.
+    pub fn reads() -> Limits {
+        Limits {
+            initial: 10.0,
+            ceiling: 20.0,
+            floor: 1.0,
+        }
+    }
+
     /// Writes: SSM's default PutParameter budget is about 3 per second.
     pub fn writes(ceiling: f64) -> Limits {
         Limits {

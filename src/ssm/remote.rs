@@ -2,6 +2,7 @@
 //! AWS flags. Commands stay synchronous; they hand futures to [`Remote::run`].
 
 use super::client::Ssm;
+use super::setup::{Patience, Target};
 use crate::cli::AwsArgs;
 use crate::error::{Error, Result};
 use std::cell::OnceCell;
@@ -15,17 +16,29 @@ pub struct Remote {
 impl Remote {
     /// Starts the runtime and configures the client from `aws` and the standard chain.
     pub fn connect(aws: &AwsArgs) -> Result<Remote> {
+        Remote::connect_with(aws, Patience::Normal)
+    }
+
+    /// [`Remote::connect`], waiting for SSM as `patience` says.
+    pub fn connect_with(aws: &AwsArgs, patience: Patience) -> Result<Remote> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")))?;
-        let ssm = runtime.block_on(Ssm::connect(aws)).map_err(Error::Remote)?;
+        let ssm = runtime
+            .block_on(Ssm::connect(aws, patience))
+            .map_err(Error::Remote)?;
         Ok(Remote { runtime, ssm })
     }
 
     pub fn ssm(&self) -> &Ssm {
         &self.ssm
+    }
+
+    /// Where calls go: Region, endpoint, and the account once SSM showed it.
+    pub fn target(&self) -> Target {
+        self.ssm.target()
     }
 
     /// Runs `future` (SSM calls) to completion.
@@ -48,6 +61,11 @@ impl<'a> LazyRemote<'a> {
             aws,
             remote: OnceCell::new(),
         }
+    }
+
+    /// The connection, if one was made.
+    pub fn connected(&self) -> Option<&Remote> {
+        self.remote.get()
     }
 
     /// The connection, made now if it is not yet.

@@ -3,7 +3,8 @@
 //! Whole prefixes are read with `GetParametersByPath` pages, named secrets with
 //! `GetParameters` batches of ten; never one call per secret.
 
-use super::client::{CallError, RemoteParameter, Ssm};
+use super::client::{RemoteParameter, Ssm};
+use super::failure::CallError;
 use crate::amplify::ParameterScope;
 use crate::effective::Source;
 use std::collections::BTreeMap;

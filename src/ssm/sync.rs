@@ -47,6 +47,14 @@ pub fn plan_each<'a>(
     Ok(plans)
 }
 
+/// Names the Region, account (when an ARN showed it) and endpoint a sync command talks to,
+/// on stderr before its plan (`--json` reports carry it as `target`).
+pub fn show_target(out: &crate::output::Output, remote: &LazyRemote<'_>) {
+    if let (false, Some(remote)) = (out.json, remote.connected()) {
+        out.message(format_args!("SSM: {}", remote.target()));
+    }
+}
+
 /// One scope, loaded from both sides.
 pub struct SyncSession<'a> {
     pub vault: OpenVault<'a>,

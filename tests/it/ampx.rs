@@ -12,7 +12,7 @@
 //! ampx …` does both without touching the project tree, and `--no` forbids npx to download
 //! anything. Every call runs in its own process group and is killed after [`AMPX_TIMEOUT`].
 
-use crate::support::{APP_ID, Project};
+use crate::support::{APP_ID, Project, ssm_line};
 use ampsecret_testkit::moto::MotoServer;
 use ampsecret_testkit::ssm::{Ssm, unique_app_id};
 use std::collections::{BTreeMap, BTreeSet};
@@ -609,10 +609,11 @@ fn ampsecret_pulls_what_ampx_sets_and_sees_its_changes_and_removals() {
     // ampx's removal comes in too: what ampx removed is removed here.
     p.cmd(&["pull", "--sandbox", "--yes"])
         .stderr(format!(
-            "Plan for sandbox:root from {prefix}:\n\
+            "{}Plan for sandbox:root from {prefix}:\n\
              \x20 ~ OVERWRITTEN  update (changed in SSM)\n\
              \x20 - REMOVED      delete from the vault (removed in SSM since the last sync)\n\
              Applied 2 changes to sandbox:root from {prefix}: 1 updated, 1 deleted.\n",
+            ssm_line(&moto.endpoint(), true),
             prefix = sandbox.trim_end()
         ))
         .success();
@@ -658,18 +659,20 @@ fn branch_and_shared_parameters_have_amplify_names_and_attributes() {
     );
     p.cmd(&["push", "--branch", "feature/login", "--yes"])
         .stderr(format!(
-            "Plan for {branch_prefix} (branch:feature/login):\n\
+            "{}Plan for {branch_prefix} (branch:feature/login):\n\
              \x20 + API_KEY       create (new)\n\
              \x20 + DATABASE_URL  create (new)\n\
-             Applied 2 changes to {branch_prefix}: 2 created.\n"
+             Applied 2 changes to {branch_prefix}: 2 created.\n",
+            ssm_line(&moto.endpoint(), false),
         ))
         .success();
     p.cmd(&["push", "--shared", "--yes"])
         .stderr(format!(
-            "Plan for /amplify/shared/{app} (shared):\n\
+            "{}Plan for /amplify/shared/{app} (shared):\n\
              \x20 + API_KEY     create (new)\n\
              \x20 + STRIPE_KEY  create (new)\n\
-             Applied 2 changes to /amplify/shared/{app}: 2 created.\n"
+             Applied 2 changes to /amplify/shared/{app}: 2 created.\n",
+            ssm_line(&moto.endpoint(), false),
         ))
         .success();
     if moto.is_owned() {

@@ -2,7 +2,7 @@
 //! vaults that must never be lost or replaced, secrets and keys that must never reach anyone
 //! else, and input that must never be stored or shown raw.
 
-use crate::support::{APP_ID, BIN, Project, Run};
+use crate::support::{APP_ID, BIN, Project, Run, ssm_line};
 use ampsecret_testkit::fault_proxy::{EchoRequest, FaultConfig, FaultProxy};
 use ampsecret_testkit::moto::MotoServer;
 use ampsecret_testkit::ssm::{Ssm, unique_app_id};
@@ -514,11 +514,12 @@ fn remote_errors_never_echo_a_value() {
         };
         p.cmd(&["push", "--yes"])
             .stderr(format!(
-                "Plan for {prefix} (branch:main):\n\
+                "{}Plan for {prefix} (branch:main):\n\
                  \x20 + LEAKY  create (new)\n\
                  \x20 ! LEAKY  create failed: {reason}\n\
                  Applied no change to {prefix}; 1 failed.\n\
-                 error: no change was applied; 1 failed (LEAKY); fix the cause and re-run\n"
+                 error: no change was applied; 1 failed (LEAKY); fix the cause and re-run\n",
+                ssm_line(&proxy.endpoint(), false),
             ))
             .fails(6);
         // At the highest verbosity the log lines vary; none may hold the value.
@@ -731,13 +732,14 @@ fn pull_stores_only_what_set_accepts_and_names_what_it_skipped() {
     );
     p.cmd(&["pull", "--yes"])
         .stderr(format!(
-            "  ! HUGE      not stored: the value is 20000 bytes; SSM stores at most 8192 bytes \
+            "{}  ! HUGE      not stored: the value is 20000 bytes; SSM stores at most 8192 bytes \
              (Advanced tier)\n\
              \x20 ! REF       not stored: the value contains '{{{{...}}}}', which SSM refuses \
              (parameter references)\n\
              \x20 ! WITH_NUL  not stored: the value contains a NUL byte, which no environment \
              variable or .env file can hold\n\
-             Applied no change to branch:main from {prefix}; 3 values not stored.\n"
+             Applied no change to branch:main from {prefix}; 3 values not stored.\n",
+            ssm_line(&moto.endpoint(), true)
         ))
         .success();
     assert_eq!(names(&p), ["GOOD"]);

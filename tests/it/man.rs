@@ -38,7 +38,7 @@ fn generated() -> BTreeMap<String, String> {
     // man is not told about a temporary folder: the line to add is printed.
     p.cmd(&["man", "--dir", dir.to_str().unwrap()])
         .stderr(format!(
-            "Wrote 22 manual pages to {}.\nman does not look in {root} yet: add this line \
+            "Wrote 25 manual pages to {}.\nman does not look in {root} yet: add this line \
              to your shell's startup file (~/.bashrc, ~/.zshrc), then open a new shell:\n  \
              export MANPATH=\"{root}:$MANPATH\"\n",
             dir.display(),
@@ -58,7 +58,7 @@ fn man_install_says_whether_man_finds_the_pages() {
     let lost = p
         .cmd(&["man", "--install"])
         .stderr_has(&format!(
-            "Wrote 22 manual pages to {}/man1.\nman does not look in {} yet",
+            "Wrote 25 manual pages to {}/man1.\nman does not look in {} yet",
             root.display(),
             root.display()
         ))
@@ -85,7 +85,7 @@ fn man_install_says_whether_man_finds_the_pages() {
     p.cmd(&["man", "--install"])
         .env("PATH", &path)
         .stderr(format!(
-            "Wrote 22 manual pages to {}/man1.\nman finds them: try 'man ampsecret-push'.\n",
+            "Wrote 25 manual pages to {}/man1.\nman finds them: try 'man ampsecret-push'.\n",
             root.display()
         ))
         .success();

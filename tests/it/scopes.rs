@@ -2,7 +2,7 @@
 //! effective values read straight from SSM with no vault (`exec/export --remote`), copies
 //! between scopes, and one run for every scope (`push/diff/pull --all`). Against moto.
 
-use crate::support::{APP_ID, Project};
+use crate::support::{APP_ID, Project, ssm_line};
 use ampsecret_testkit::fault_proxy::{FaultConfig, FaultProxy};
 use ampsecret_testkit::moto::MotoServer;
 use ampsecret_testkit::ssm::{Ssm, unique_app_id};
@@ -72,9 +72,10 @@ fn standalone_scope_is_amplifys_and_defaults_to_the_package_name() {
 
     p.cmd(&["push", "--standalone", "--yes"])
         .stderr(format!(
-            "Plan for {prefix} (standalone:my-app):\n\
+            "{}Plan for {prefix} (standalone:my-app):\n\
              \x20 + API_KEY  create (new)\n\
-             Applied 1 change to {prefix}: 1 created.\n"
+             Applied 1 change to {prefix}: 1 created.\n",
+            ssm_line(&moto.endpoint(), false),
         ))
         .success();
     assert_eq!(
@@ -182,8 +183,9 @@ fn every_shared_namespace_is_addressable_and_each_deployment_falls_back_to_its_o
         let changes = if n == 1 { "change" } else { "changes" };
         p.cmd(&["push", scope, "--yes"])
             .stderr(format!(
-                "Plan for {prefix} ({label}):\n{plan}Applied {n} {changes} to {prefix}: {n} \
-                 created.\n"
+                "{}Plan for {prefix} ({label}):\n{plan}Applied {n} {changes} to {prefix}: {n} \
+                 created.\n",
+                ssm_line(&moto.endpoint(), false),
             ))
             .success();
     }

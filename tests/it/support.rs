@@ -240,6 +240,17 @@ impl Project {
     }
 }
 
+/// The line push, pull and diff print first: where they talk to (moto's account once an
+/// ARN showed it).
+pub fn ssm_line(endpoint: &str, account_known: bool) -> String {
+    let account = if account_known {
+        "account 123456789012"
+    } else {
+        "account unknown"
+    };
+    format!("SSM: region us-east-1, {account}, endpoint {endpoint}\n")
+}
+
 /// What `get` and `remove` print for a name that `scope` does not hold.
 pub fn no_secret(name: &str, scope: &str) -> String {
     format!(

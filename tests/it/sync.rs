@@ -1,7 +1,7 @@
 //! push, pull and diff against a real SSM-compatible server (moto), directly and through a
 //! fault proxy that behaves like real SSM: batch and value limits, throttling, 5xx, drops.
 
-use crate::support::{Project, json_error};
+use crate::support::{Project, json_error, ssm_line};
 use ampsecret_testkit::fault_proxy::{FaultConfig, FaultProxy};
 use ampsecret_testkit::moto::MotoServer;
 use ampsecret_testkit::ssm::{Ssm, unique_app_id};
@@ -29,9 +29,10 @@ fn push_writes_exactly_what_amplify_writes() {
     p.set("SANDBOXED", "sandbox-value", &["--sandbox=alice"]);
     p.set("BIG", &"x".repeat(5000), &["--branch", "feature/login"]);
     let login = branch_prefix(&app, "feature/login");
+    let unknown = ssm_line(&moto.endpoint(), false);
     p.cmd(&["push", "--yes", "--branch", "feature/login"])
         .stderr(format!(
-            "Plan for {login} (branch:feature/login):\n\
+            "{unknown}Plan for {login} (branch:feature/login):\n\
              \x20 + API_KEY  create (new)\n\
              \x20 + BIG      create (new); Advanced tier: value over 4 KB\n\
              Applied 2 changes to {login}: 2 created.\n"
@@ -39,7 +40,7 @@ fn push_writes_exactly_what_amplify_writes() {
         .success();
     p.cmd(&["push", "--yes", "--shared"])
         .stderr(format!(
-            "Plan for /amplify/shared/{app} (shared):\n\
+            "{unknown}Plan for /amplify/shared/{app} (shared):\n\
              \x20 + STRIPE_KEY  create (new)\n\
              Applied 1 change to /amplify/shared/{app}: 1 created.\n"
         ))
@@ -50,7 +51,7 @@ fn push_writes_exactly_what_amplify_writes() {
     );
     p.cmd(&["push", "--yes", "--sandbox=alice"])
         .stderr(format!(
-            "Plan for {alice} (sandbox:alice):\n\
+            "{unknown}Plan for {alice} (sandbox:alice):\n\
              \x20 + SANDBOXED  create (new)\n\
              Applied 1 change to {alice}: 1 created.\n"
         ))
@@ -188,7 +189,8 @@ fn pull_reads_only_the_scope_and_records_versions() {
     let vault_before = std::fs::read(p.vault_dir().join("vault.age")).unwrap();
     p.cmd(&["pull", "--yes"])
         .stderr(format!(
-            "Nothing to pull: the vault's branch:main matches {prefix}.\n"
+            "{}Nothing to pull: the vault's branch:main matches {prefix}.\n",
+            ssm_line(&moto.endpoint(), true),
         ))
         .success();
     let vault_after = std::fs::read(p.vault_dir().join("vault.age")).unwrap();
@@ -206,12 +208,14 @@ fn conflicts_are_never_silently_overwritten() {
     let p = Project::with_app(&moto.endpoint(), &app);
     let prefix = branch_prefix(&app, "main");
     let name = format!("{prefix}/K");
+    let known = ssm_line(&moto.endpoint(), true);
     p.set("K", "v1", &[]);
     p.cmd(&["push", "--yes"])
         .stderr(format!(
-            "Plan for {prefix} (branch:main):\n\
+            "{}Plan for {prefix} (branch:main):\n\
              \x20 + K  create (new)\n\
-             Applied 1 change to {prefix}: 1 created.\n"
+             Applied 1 change to {prefix}: 1 created.\n",
+            ssm_line(&moto.endpoint(), false),
         ))
         .success();
 
@@ -227,7 +231,7 @@ fn conflicts_are_never_silently_overwritten() {
     assert!(before == p.snapshot());
     p.cmd(&["pull", "--yes"])
         .stderr(format!(
-            "Plan for branch:main from {prefix}:\n\
+            "{known}Plan for branch:main from {prefix}:\n\
              \x20 ~ K  update (changed in SSM)\n\
              Applied 1 change to branch:main from {prefix}: 1 updated.\n"
         ))
@@ -256,7 +260,7 @@ fn conflicts_are_never_silently_overwritten() {
     // both sides agree; keep-local pushes; pull --force takes SSM.
     p.cmd(&["push", "--yes", "--keep-remote"])
         .stderr(format!(
-            "Plan for {prefix} (branch:main):\n\
+            "{known}Plan for {prefix} (branch:main):\n\
              \x20 < K  keep SSM's value: store it in the vault (changed on both sides)\n\
              Applied 1 change to {prefix}: 1 stored in the vault.\n"
         ))
@@ -265,12 +269,13 @@ fn conflicts_are_never_silently_overwritten() {
     assert_eq!(p.get("K", &[]), "remote-v3");
     p.cmd(&["diff", "--exit-code"])
         .stdout(format!("{prefix} (branch:main)\n  = K  unchanged\n"))
+        .stderr(known.clone())
         .success();
     p.set("K", "local-v3", &[]);
     ssm.put(&name, "remote-v3b");
     p.cmd(&["push", "--yes", "--keep-local"])
         .stderr(format!(
-            "Plan for {prefix} (branch:main):\n\
+            "{known}Plan for {prefix} (branch:main):\n\
              \x20 ~ K  update (changed on both sides)\n\
              Applied 1 change to {prefix}: 1 updated.\n"
         ))
@@ -280,7 +285,7 @@ fn conflicts_are_never_silently_overwritten() {
     p.set("K", "local-v4", &[]);
     p.cmd(&["pull", "--force", "--yes"])
         .stderr(format!(
-            "Plan for branch:main from {prefix}:\n\
+            "{known}Plan for branch:main from {prefix}:\n\
              \x20 ~ K  update (changed on both sides)\n\
              Applied 1 change to branch:main from {prefix}: 1 updated.\n"
         ))
@@ -316,9 +321,10 @@ fn prune_deletes_only_inside_the_prefix_and_only_when_confirmed() {
         .collect();
     p.cmd(&["push", "--prune", "--dry-run"])
         .stderr(format!(
-            "Plan for {prefix} (branch:main):\n  + KEEP      create (new)\n{stale}\
+            "{}Plan for {prefix} (branch:main):\n  + KEEP      create (new)\n{stale}\
              Dry run: 13 changes planned for {prefix} (1 to create, 12 to delete); nothing \
-             was changed.\n"
+             was changed.\n",
+            ssm_line(&moto.endpoint(), true),
         ))
         .success();
     assert_eq!(
@@ -517,9 +523,8 @@ fn unreachable_ssm_is_a_remote_error_that_changes_nothing() {
     let p = Project::with_app(&format!("http://{closed}"), &app);
     p.set("K", "v", &[]);
     let before = p.snapshot();
-    // The SDK's error detail (the port, its debug dump) follows the one stable part.
     let cannot_read = format!(
-        "error: cannot read {} from SSM: dispatch failure: io error: client error (Connect)",
+        "error: cannot read {} from SSM: endpoint unreachable: http://{closed} (connection refused); check the network, --region or AWS_ENDPOINT_URL_SSM",
         branch_prefix(&app, "main")
     );
     p.cmd(&["push", "--yes"])
@@ -586,6 +591,7 @@ fn a_local_remove_is_deleted_by_push_and_never_restored_by_pull() {
     let ssm = Ssm::new(&moto.endpoint());
     let p = Project::with_app(&moto.endpoint(), &app);
     let prefix = branch_prefix(&app, "main");
+    let known = ssm_line(&moto.endpoint(), true);
     p.set("STRIPE_WEBHOOK_SECRET", "whsec", &[]);
     p.set("KEEP", "kept", &[]);
     p.cmd(&["push", "--yes"]).stderr_any().success();
@@ -602,7 +608,7 @@ fn a_local_remove_is_deleted_by_push_and_never_restored_by_pull() {
     // pull does not bring it back, and says so.
     p.cmd(&["pull", "--yes"])
         .stderr(format!(
-            "Plan for branch:main from {prefix}:\n\
+            "{known}Plan for branch:main from {prefix}:\n\
              \x20 = STRIPE_WEBHOOK_SECRET  kept removed here (--keep-remote brings it back; push \
              deletes it from SSM)\n\
              Nothing to pull: the vault's branch:main matches {prefix}.\n"
@@ -614,7 +620,7 @@ fn a_local_remove_is_deleted_by_push_and_never_restored_by_pull() {
     // push deletes it from SSM, then forgets it.
     p.cmd(&["push", "--yes"])
         .stderr(format!(
-            "Plan for {prefix} (branch:main):\n\
+            "{known}Plan for {prefix} (branch:main):\n\
              \x20 - STRIPE_WEBHOOK_SECRET  delete (removed here)\n\
              Applied 1 change to {prefix}: 1 deleted.\n"
         ))
@@ -626,6 +632,7 @@ fn a_local_remove_is_deleted_by_push_and_never_restored_by_pull() {
     );
     p.cmd(&["diff", "--exit-code"])
         .stdout(format!("{prefix} (branch:main)\n  = KEEP  unchanged\n"))
+        .stderr(known.clone())
         .success();
 
     // A delete in SSM of a synced secret shows as removed there, and pull removes it here.
@@ -634,9 +641,10 @@ fn a_local_remove_is_deleted_by_push_and_never_restored_by_pull() {
     assert_eq!(diff["secrets"][0]["status"], "deleted_remote");
     p.cmd(&["pull", "--yes"])
         .stderr(format!(
-            "Plan for branch:main from {prefix}:\n\
+            "{}Plan for branch:main from {prefix}:\n\
              \x20 - KEEP  delete from the vault (removed in SSM since the last sync)\n\
-             Applied 1 change to branch:main from {prefix}: 1 deleted.\n"
+             Applied 1 change to branch:main from {prefix}: 1 deleted.\n",
+            ssm_line(&moto.endpoint(), false),
         ))
         .success();
     p.cmd(&["get", "KEEP"]).stderr_any().fails(3);
@@ -651,9 +659,15 @@ fn diff_exit_code_tells_in_sync_from_differences_from_conflicts() {
     let prefix = branch_prefix(&app, "main");
     p.set("K", "v1", &[]);
     // Differences: only in the vault.
-    p.cmd(&["diff", "--exit-code"]).stdout_any().fails(9);
+    p.cmd(&["diff", "--exit-code"])
+        .stdout_any()
+        .stderr_any()
+        .fails(9);
     p.cmd(&["push", "--yes"]).stderr_any().success();
-    p.cmd(&["diff", "--exit-code"]).stdout_any().success();
+    p.cmd(&["diff", "--exit-code"])
+        .stdout_any()
+        .stderr_any()
+        .success();
     // A conflict: both sides changed K.
     p.set("K", "v2", &[]);
     ssm.put(&format!("{prefix}/K"), "v3");
@@ -661,7 +675,7 @@ fn diff_exit_code_tells_in_sync_from_differences_from_conflicts() {
         .stdout_json()
         .fails(8);
     // Without --exit-code, diff reports and succeeds.
-    p.cmd(&["diff"]).stdout_any().success();
+    p.cmd(&["diff"]).stdout_any().stderr_any().success();
 }
 
 #[test]

@@ -493,7 +493,7 @@ fn import_with_nothing_new_says_so_in_the_shared_words() {
 }
 
 /// A dependency's warnings (the AWS SDK failing to reach a credential or region source) do
-/// not bury ampsecret's one-line error; -v shows them.
+/// not bury ampsecret's one-line error; -vv shows the SDK's.
 #[test]
 fn without_v_an_aws_failure_is_one_line() {
     let p = Project::initialized();
@@ -504,7 +504,7 @@ fn without_v_an_aws_failure_is_one_line() {
         .stderr_matches("error: [^\n]*\n")
         .fails(6);
     let verbose = p
-        .cmd(&["push", "--dry-run", "-v"])
+        .cmd(&["push", "--dry-run", "-vv"])
         .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", refused)
         .stderr_any()
         .fails(6);

@@ -90,6 +90,45 @@ impl Ssm {
         self.get(name).and_then(|p| p.value().map(str::to_owned))
     }
 
+    /// The tags on a parameter, by key.
+    pub fn tags(&self, name: &str) -> std::collections::BTreeMap<String, String> {
+        let out = self
+            .runtime
+            .block_on(
+                self.client
+                    .list_tags_for_resource()
+                    .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+                    .resource_id(name)
+                    .send(),
+            )
+            .unwrap();
+        out.tag_list()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect()
+    }
+
+    /// Every version SSM keeps of a parameter, oldest first, with its value.
+    pub fn history(&self, name: &str) -> Vec<(i64, String)> {
+        let out = self
+            .runtime
+            .block_on(
+                self.client
+                    .get_parameter_history()
+                    .name(name)
+                    .with_decryption(true)
+                    .send(),
+            )
+            .unwrap();
+        let mut versions: Vec<(i64, String)> = out
+            .parameters()
+            .iter()
+            .map(|p| (p.version(), p.value().unwrap_or_default().to_owned()))
+            .collect();
+        versions.sort();
+        versions
+    }
+
     /// Metadata (type, description, tier, key) of one parameter.
     pub fn describe(&self, name: &str) -> ParameterMetadata {
         let filter = ParameterStringFilter::builder()
