@@ -10,7 +10,8 @@
 //! The floor is this bench's own executable run as a bare age CLI (`BENCH_AGE=decrypt` or
 //! `encrypt`): the same age crate as ampsecret, no other work. An in-process breakdown then
 //! shows where the time of a whole-vault read and write goes. Run with
-//! `cargo bench --bench vault` (`BENCH_SIZES=100000` to pick sizes).
+//! `cargo bench --bench vault` (`BENCH_SIZES=100000` to pick sizes; `BENCH_KEEP=1` leaves
+//! the vaults behind for profiling by hand).
 
 use age::secrecy::ExposeSecret;
 use ampsecret::scope::ScopeKey;
@@ -406,6 +407,15 @@ fn bench(secrets: usize, baseline: Option<i64>) -> i64 {
         );
     }
     phases(&vault, &key, &identity, &scopes[TARGET_SCOPE], &probe);
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        // Left for profiling by hand.
+        println!(
+            "kept: {} (identity {})",
+            project.display(),
+            identity_file.display()
+        );
+        std::mem::forget(temp);
+    }
     get.rss
 }
 

@@ -131,7 +131,10 @@ fn a_format_2_vault_opens_and_is_upgraded_on_its_next_write() {
     };
     let described = textconv(&p);
     assert!(described.contains("branch:main  TWO"), "{described}");
-    assert!(described.contains("sandbox:alice  SANDBOXED"), "{described}");
+    assert!(
+        described.contains("sandbox:alice  SANDBOXED"),
+        "{described}"
+    );
 
     p.set("THREE", "main-three", &[]);
     let upgraded = decrypt(&p, &file);
@@ -158,7 +161,10 @@ fn a_format_2_vault_opens_and_is_upgraded_on_its_next_write() {
         .filter(|l| !described.lines().any(|d| d == *l))
         .collect();
     assert_eq!(added.len(), 1, "{upgraded_described}");
-    assert!(added[0].contains("branch:main  THREE"), "{upgraded_described}");
+    assert!(
+        added[0].contains("branch:main  THREE"),
+        "{upgraded_described}"
+    );
     assert!(!upgraded_described.contains("main-one"), "never a value");
     // The app id and the rest of config.toml are as they were.
     let config = fs::read_to_string(p.vault_dir().join("config.toml")).unwrap();
