@@ -220,6 +220,47 @@ mod tests {
     }
 
     #[test]
+    fn a_range_decrypts_alone_and_a_cut_file_is_refused() {
+        let me = x25519::Identity::generate();
+        let public = me.to_public();
+        let plaintext: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let sealed = seal(&plaintext, Seal::Recipients(&[&public])).unwrap();
+        let ids = std::slice::from_ref(&me);
+        let mut reader = open(&sealed[..], Unseal::Identities(ids)).unwrap();
+        // A std::io::Cursor gives the reader Seek.
+        let mut reader_at =
+            open(std::io::Cursor::new(&sealed[..]), Unseal::Identities(ids)).unwrap();
+        assert_eq!(plaintext_len(&mut reader_at).unwrap(), 200_000);
+        for range in [0..10, 65_530..65_545, 131_072..131_072, 199_990..200_000] {
+            let bytes = read_range(&mut reader_at, range.clone()).unwrap();
+            assert_eq!(
+                &bytes[..],
+                &plaintext[range.start as usize..range.end as usize]
+            );
+        }
+        let pieces: Vec<_> = chunk_ranges(65_530..200_000).collect();
+        assert_eq!(
+            pieces,
+            [
+                65_530..65_536,
+                65_536..131_072,
+                131_072..196_608,
+                196_608..200_000
+            ]
+        );
+        // Cut after the second chunk: every chunk left is authentic, the end is missing.
+        let header = sealed.len() - (plaintext.len() + 4 * 16);
+        let cut = &sealed[..header + 2 * (CHUNK_SIZE as usize + 16)];
+        let mut cut_reader = open(std::io::Cursor::new(cut), Unseal::Identities(ids)).unwrap();
+        assert!(matches!(
+            plaintext_len(&mut cut_reader),
+            Err(CryptoError::Damaged(_))
+        ));
+        let mut whole = Vec::new();
+        assert!(reader.read_to_end(&mut whole).is_ok());
+    }
+
+    #[test]
     fn passphrase_round_trip() {
         let pass = SecretString::from("correct horse".to_owned());
         let mut sealed = Vec::new();
