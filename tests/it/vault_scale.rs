@@ -225,3 +225,77 @@ fn set_rewrites_one_block_and_keeps_the_history_of_the_secret_it_changes() {
     assert_eq!(p.get("BULK_004999", &[]), format!("value-{:0>60}", 4999));
     assert_eq!(p.get("NEW_AT_THE_END", &[]), "new");
 }
+
+#[test]
+fn one_secret_writes_keep_the_index_strict_wherever_the_name_falls() {
+    use ampsecret::scope::ScopeKey;
+    use ampsecret::secret::SecretValue;
+    use ampsecret::vault::{Stamp, VaultDir};
+    use std::collections::BTreeMap;
+    let p = Project::initialized();
+    p.bulk_set((0..3000).map(|i| (format!("M_{i:05}"), format!("{i:0>100}"))));
+    let mut model: BTreeMap<(ScopeKey, String), String> = (0..3000)
+        .map(|i| {
+            let key = (ScopeKey::Branch("main".into()), format!("M_{i:05}"));
+            (key, format!("{i:0>100}"))
+        })
+        .collect();
+    let main = ScopeKey::Branch("main".into());
+    let mut writes: Vec<(ScopeKey, String, String)> = vec![
+        // Before the scope's first name, in the middle, after its last.
+        (main.clone(), "A_FIRST".into(), "a".into()),
+        (main.clone(), "M_01500_X".into(), "middle".into()),
+        (main.clone(), "Z_LAST".into(), "z".into()),
+        // New scopes: before every other, and after every other.
+        (ScopeKey::Shared, "S".into(), "shared".into()),
+        (
+            ScopeKey::Standalone("zzz".into()),
+            "Z".into(),
+            "standalone".into(),
+        ),
+        // A changed value.
+        (main.clone(), "M_00007".into(), "changed".into()),
+    ];
+    // Enough large values in one place to split its block several times.
+    writes.extend((0..60).map(|i| (main.clone(), format!("M_00100_{i:02}"), "v".repeat(2000))));
+    let dir = VaultDir::open(&p.vault_dir()).unwrap();
+    let key = p.key();
+    for (scope, name, value) in writes {
+        dir.update_secret(&key, &scope, &name, |v| {
+            Ok(v.set(
+                &scope,
+                &name,
+                SecretValue::new(value.clone()),
+                &Stamp::new(2, "t"),
+            ))
+        })
+        .unwrap();
+        model.insert((scope.clone(), name.clone()), value);
+        let plaintext = decrypt(&p, &p.vault_dir().join("vault.age"));
+        let view = ampsecret::vault::VaultView::parse(&plaintext)
+            .unwrap_or_else(|e| panic!("after {scope} {name}: {e}"));
+        let stored: BTreeMap<(ScopeKey, String), String> = view
+            .scopes
+            .iter()
+            .flat_map(|s| {
+                s.secrets.iter().map(|e| {
+                    (
+                        (s.key.clone(), e.name.to_owned()),
+                        e.value().expose().to_owned(),
+                    )
+                })
+            })
+            .collect();
+        assert!(stored == model, "after {scope} {name}");
+    }
+    // 120 KB went into one block's range: it was split, and no block outgrew the target.
+    let plaintext = decrypt(&p, &p.vault_dir().join("vault.age"));
+    let head = Head::parse(&plaintext).unwrap();
+    assert!(
+        head.blocks
+            .iter()
+            .all(|b| b.len as usize <= ampsecret::vault::layout::BLOCK_TARGET)
+    );
+    assert_eq!(p.get("Z", &["--standalone=zzz"]), "standalone");
+    assert_eq!(p.get("M_00100_59", &[]), "v".repeat(2000));
+}
