@@ -203,57 +203,107 @@ fn ampsecret(project: &Path, identity_file: &Path, args: &[&str], stdin: Option<
     }
 }
 
-/// This executable as a bare age CLI (`mode` decrypt or encrypt), measured.
-fn bare(
-    mode: &str,
-    args: &[&Path],
-    stdin: Stdio,
-    stdout: Stdio,
-) -> (Child, tempfile::NamedTempFile) {
-    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
-    let (mut command, report) = measured(&std::env::current_exe().unwrap(), &args);
-    let child = command
-        .env("BENCH_AGE", mode)
-        .stdin(stdin)
-        .stdout(stdout)
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("run the bare age helper");
-    (child, report)
+/// An age CLI the bench measures against.
+#[derive(Clone, Copy)]
+enum Floor<'a> {
+    /// This executable as a bare age CLI (`BENCH_AGE`).
+    Bare,
+    /// rage, the age CLI in Rust (when installed: `cargo install rage`).
+    Rage(&'a Path),
 }
 
-/// `age -d FILE > /dev/null`.
-fn age_decrypt(identity_file: &Path, vault: &Path) -> Run {
-    let (child, report) = bare(
-        "decrypt",
-        &[identity_file, vault],
-        Stdio::null(),
-        Stdio::null(),
-    );
-    let (start, end, rss) = finish(child, report);
-    Run {
-        wall: Duration::from_nanos(end - start),
-        rss,
+impl Floor<'_> {
+    /// Starts `age -d IDENTITY FILE` (`decrypt` given) or `age -e -r RECIPIENT`, measured.
+    fn start(
+        self,
+        decrypt: Option<(&Path, &Path)>,
+        recipient: &Path,
+        stdin: Stdio,
+        stdout: Stdio,
+    ) -> (Child, tempfile::NamedTempFile) {
+        let program = match self {
+            Floor::Bare => std::env::current_exe().unwrap(),
+            Floor::Rage(rage) => rage.to_path_buf(),
+        };
+        let args: Vec<&std::ffi::OsStr> = match (self, decrypt) {
+            (Floor::Bare, Some((identity, file))) => vec![identity.as_os_str(), file.as_os_str()],
+            (Floor::Bare, None) => vec![recipient.as_os_str()],
+            (Floor::Rage(_), Some((identity, file))) => {
+                vec![
+                    "-d".as_ref(),
+                    "-i".as_ref(),
+                    identity.as_os_str(),
+                    file.as_os_str(),
+                ]
+            }
+            (Floor::Rage(_), None) => vec!["-e".as_ref(), "-r".as_ref(), recipient.as_os_str()],
+        };
+        let (mut command, report) = measured(&program, &args);
+        if let Floor::Bare = self {
+            command.env(
+                "BENCH_AGE",
+                if decrypt.is_some() {
+                    "decrypt"
+                } else {
+                    "encrypt"
+                },
+            );
+        }
+        let child = command
+            .stdin(stdin)
+            .stdout(stdout)
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("run the age CLI");
+        (child, report)
+    }
+
+    /// `age -d FILE > /dev/null`.
+    fn decrypt(self, identity_file: &Path, vault: &Path) -> Run {
+        let (child, report) = self.start(
+            Some((identity_file, vault)),
+            Path::new(""),
+            Stdio::null(),
+            Stdio::null(),
+        );
+        let (start, end, rss) = finish(child, report);
+        Run {
+            wall: Duration::from_nanos(end - start),
+            rss,
+        }
+    }
+
+    /// `age -d FILE | age -e -r RECIPIENT > /dev/null`: both ends run at once; from the first
+    /// start to the last end.
+    fn reencrypt(self, identity_file: &Path, vault: &Path, recipient: &Path) -> Run {
+        let (mut decrypt, decrypt_report) = self.start(
+            Some((identity_file, vault)),
+            recipient,
+            Stdio::null(),
+            Stdio::piped(),
+        );
+        let pipe = decrypt.stdout.take().unwrap();
+        let (encrypt, encrypt_report) =
+            self.start(None, recipient, Stdio::from(pipe), Stdio::null());
+        let (start_d, end_d, rss_d) = finish(decrypt, decrypt_report);
+        let (start_e, end_e, rss_e) = finish(encrypt, encrypt_report);
+        Run {
+            wall: Duration::from_nanos(end_d.max(end_e) - start_d.min(start_e)),
+            rss: rss_d.max(rss_e),
+        }
     }
 }
 
-/// `age -d FILE | age -e -r RECIPIENT > /dev/null`: both ends run at once; from the first
-/// start to the last end.
-fn age_reencrypt(identity_file: &Path, vault: &Path, recipient: &Path) -> Run {
-    let (mut decrypt, decrypt_report) = bare(
-        "decrypt",
-        &[identity_file, vault],
-        Stdio::null(),
-        Stdio::piped(),
-    );
-    let pipe = decrypt.stdout.take().unwrap();
-    let (encrypt, encrypt_report) = bare("encrypt", &[recipient], Stdio::from(pipe), Stdio::null());
-    let (start_d, end_d, rss_d) = finish(decrypt, decrypt_report);
-    let (start_e, end_e, rss_e) = finish(encrypt, encrypt_report);
-    Run {
-        wall: Duration::from_nanos(end_d.max(end_e) - start_d.min(start_e)),
-        rss: rss_d.max(rss_e),
-    }
+/// rage on PATH or in cargo's bin folder, if installed.
+fn find_rage() -> Option<PathBuf> {
+    let cargo_bin = std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo/bin"));
+    std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain(cargo_bin)
+        .map(|dir| dir.join("rage"))
+        .find(|candidate| candidate.is_file())
 }
 
 struct Summary {
@@ -330,12 +380,22 @@ fn bench(secrets: usize, baseline: Option<i64>) -> i64 {
     let get_args = ["get", probe.as_str(), "--branch", target_branch.as_str()];
 
     // Whole processes, interleaved so that the machine's load falls on both sides alike.
+    let rage = find_rage();
     let (mut get, mut decrypt, mut set, mut reencrypt, mut list) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut rage_decrypt, mut rage_reencrypt) = (Vec::new(), Vec::new());
     for round in 0..RUNS {
-        decrypt.push(age_decrypt(&identity_file, &vault_file));
+        decrypt.push(Floor::Bare.decrypt(&identity_file, &vault_file));
+        if let Some(rage) = &rage {
+            rage_decrypt.push(Floor::Rage(rage).decrypt(&identity_file, &vault_file));
+            rage_reencrypt.push(Floor::Rage(rage).reencrypt(
+                &identity_file,
+                &vault_file,
+                &recipient,
+            ));
+        }
         get.push(ampsecret(&project, &identity_file, &get_args, None));
-        reencrypt.push(age_reencrypt(&identity_file, &vault_file, &recipient));
+        reencrypt.push(Floor::Bare.reencrypt(&identity_file, &vault_file, &recipient));
         // A new value every round: an unchanged value writes nothing.
         let value = format!("rotated-{round}");
         set.push(ampsecret(
@@ -398,6 +458,27 @@ fn bench(secrets: usize, baseline: Option<i64>) -> i64 {
         )),
     );
     row("ampsecret list --branch", &list, None);
+    if !rage_decrypt.is_empty() {
+        let (rage_decrypt, rage_reencrypt) = (summarize(rage_decrypt), summarize(rage_reencrypt));
+        row("rage -d", &rage_decrypt, None);
+        row(
+            "  ampsecret get / rage -d",
+            &get,
+            Some((
+                get.wall.as_secs_f64() / rage_decrypt.wall.as_secs_f64(),
+                "1.0x",
+            )),
+        );
+        row("rage -d | rage -e", &rage_reencrypt, None);
+        row(
+            "  ampsecret set / rage pipe",
+            &set,
+            Some((
+                set.wall.as_secs_f64() / rage_reencrypt.wall.as_secs_f64(),
+                "1.5x",
+            )),
+        );
+    }
     if let Some(baseline) = baseline {
         let get_extra_kib = (get.rss - baseline).max(0);
         println!(
