@@ -67,10 +67,24 @@ impl Context {
 
     /// The vault directory, if one exists (its config is read; nothing is decrypted).
     pub fn vault_dir(&self) -> Result<Option<&VaultDir>> {
+        self.open_vault_dir(VaultDir::open)
+    }
+
+    /// The vault directory for `config`, whose settings are read without their checks, so
+    /// that `config set` can repair one that fails them.
+    pub fn vault_dir_to_repair(&self) -> Result<&VaultDir> {
+        self.open_vault_dir(VaultDir::open_to_repair)?
+            .ok_or_else(|| self.no_vault())
+    }
+
+    fn open_vault_dir(
+        &self,
+        open: impl FnOnce(&std::path::Path) -> Result<VaultDir>,
+    ) -> Result<Option<&VaultDir>> {
         if let Some(opened) = self.opened.get() {
             return Ok(opened.as_ref());
         }
-        let opened = match VaultDir::open(&self.config.vault_dir) {
+        let opened = match open(&self.config.vault_dir) {
             Ok(dir) => Some(dir),
             Err(Error::NoVault { .. }) => None,
             Err(e) => return Err(e),

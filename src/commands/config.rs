@@ -224,8 +224,37 @@ impl Render for Changed {
     }
 }
 
+/// A tag named like a secret is most likely `config set` typed for `set`: its value would be
+/// committed in config.toml and put on every parameter, in the open. Refused without
+/// repeating the value.
+fn refuse_secret_name_as_tag(cx: &Context, tag: &str) -> Result<()> {
+    let vault = cx.vault()?;
+    let view = vault.view()?;
+    if let Some(scope) = view
+        .scopes
+        .iter()
+        .find(|s| s.secrets.iter().any(|e| e.name == tag))
+    {
+        return Err(Error::Usage(format!(
+            "{tag} is a secret in {}: a tag's value is public (committed in config.toml and shown on every parameter), so it was not set; to store a secret, run 'ampsecret set {tag}'",
+            scope.key
+        )));
+    }
+    Ok(())
+}
+
+/// A lower history depth drops the versions beyond it now, not at the next change: whoever
+/// lowers it usually wants an old value gone.
+fn trim_history(cx: &Context, depth: u16) -> Result<()> {
+    let vault = cx.vault()?;
+    vault.dir.update(vault.key, |v| {
+        v.keep_versions(usize::from(depth));
+        Ok(())
+    })
+}
+
 pub fn run(cx: &Context, out: &Output, command: ConfigCommand) -> Result<()> {
-    let vault = cx.require_vault_dir()?;
+    let vault = cx.vault_dir_to_repair()?;
     let file = vault.dir().join("config.toml").display().to_string();
     match command {
         ConfigCommand::List => {
@@ -259,8 +288,14 @@ pub fn run(cx: &Context, out: &Output, command: ConfigCommand) -> Result<()> {
         }
         ConfigCommand::Set(ConfigSetArgs { key, value }) => {
             let key = Key::parse(&key)?;
+            if let Key::Tag(tag) = &key {
+                refuse_secret_name_as_tag(cx, tag)?;
+            }
             let before = key.value(&vault.config);
             let after = vault.update_config(|config| key.set(config, &value))?;
+            if after.history < vault.config.history {
+                trim_history(cx, after.history)?;
+            }
             let value = key.value(&after);
             out.emit(&Changed {
                 changed: before != value,

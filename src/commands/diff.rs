@@ -8,7 +8,7 @@ use crate::ssm::plan::Status;
 use crate::ssm::remote::LazyRemote;
 use crate::ssm::setup::Target;
 use crate::ssm::sync::{self, SyncSession};
-use crate::ssm::tags::{self, Tags};
+use crate::ssm::tags::{self, TagChange, Tags};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -30,9 +30,15 @@ struct Difference {
     remote_version: Option<i64>,
     /// A removed member could read it: rotate it at its source.
     to_rotate: bool,
-    /// config.toml's `[tags]` the SSM parameter lacks or holds with another value.
+    /// config.toml's `[tags]` the SSM parameter lacks (a push adds them).
     #[serde(skip_serializing_if = "Tags::is_empty")]
     tags_missing: Tags,
+    /// config.toml's `[tags]` the SSM parameter holds with another value (its value): a
+    /// push keeps it unless `--tag` replaces it.
+    #[serde(skip_serializing_if = "Tags::is_empty")]
+    tags_other: Tags,
+    #[serde(skip)]
+    tags: TagChange,
 }
 
 fn status_name<S: serde::Serializer>(status: &Status, s: S) -> Result<S::Ok, S::Error> {
@@ -53,10 +59,10 @@ impl Render for Differences {
                 Status::RemovedHere => ("x", Style::Removed),
             };
             let note = if secret.to_rotate { "; to rotate" } else { "" };
-            let tags = if secret.tags_missing.is_empty() {
+            let tags = if secret.tags.is_empty() {
                 String::new()
             } else {
-                format!("; tags to add: {}", tags::describe(&secret.tags_missing))
+                format!("; tags: {}", secret.tags.describe())
             };
             lines.marked(
                 mark,
@@ -100,16 +106,25 @@ pub fn run(cx: &Context, out: &Output, args: DiffArgs) -> Result<i32> {
         let secrets = session
             .compare()
             .into_iter()
-            .map(|(name, status)| Difference {
-                tags_missing: have_tags
+            .map(|(name, status)| {
+                let tags = have_tags
                     .get(&session.parameter(&name))
-                    .map(|have| tags::missing(&want_tags, have))
-                    .unwrap_or_default(),
-                to_rotate: to_rotate(&name),
-                path: session.parameter(&name),
-                remote_version: session.parameters.get(&name).map(|r| r.version),
-                name,
-                status,
+                    .map(|have| tags::change(&want_tags, have))
+                    .unwrap_or_default();
+                Difference {
+                    tags_missing: tags.add.clone(),
+                    tags_other: tags
+                        .held
+                        .iter()
+                        .map(|(k, (old, _))| (k.clone(), old.clone()))
+                        .collect(),
+                    tags,
+                    to_rotate: to_rotate(&name),
+                    path: session.parameter(&name),
+                    remote_version: session.parameters.get(&name).map(|r| r.version),
+                    name,
+                    status,
+                }
             })
             .collect();
         reports.push(Differences {
@@ -126,7 +141,7 @@ pub fn run(cx: &Context, out: &Output, args: DiffArgs) -> Result<i32> {
     };
     let tags_differ = reports
         .iter()
-        .any(|r| r.secrets.iter().any(|s| !s.tags_missing.is_empty()));
+        .any(|r| r.secrets.iter().any(|s| !s.tags.is_empty()));
     let code = if !args.exit_code || (statuses().all(Status::in_sync) && !tags_differ) {
         exit::SUCCESS
     } else if statuses().any(Status::is_conflict) {

@@ -159,7 +159,8 @@ pub fn merge_driver(cx: &Context, args: MergeDriverArgs) -> Result<i32> {
     let dir = cx.require_vault_dir()?;
     let key = cx.key()?;
     let base = VaultDir::read_version(&key, &args.base)?;
-    let ours = VaultDir::read_version(&key, &args.ours)?;
+    let mut ours = VaultDir::read_version(&key, &args.ours)?;
+    ours.keep_versions(usize::from(dir.config.history));
     let theirs = VaultDir::read_version(&key, &args.theirs)?;
     dir.check_version(&ours, &args.ours)?;
     if !trust::shares_token(&ours.team, &theirs.team) && !theirs.team.tokens.is_empty() {

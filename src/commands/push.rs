@@ -41,7 +41,7 @@ pub fn run(cx: &Context, out: &Output, args: PushArgs) -> Result<()> {
 
     let changes: usize = plans
         .iter()
-        .map(|p| p.changes().count() + p.tags.len())
+        .map(|p| p.changes().count() + p.tags.iter().filter(|t| !t.change.add.is_empty()).count())
         .sum();
     let needs_confirmation = changes > 0 && !args.sync.dry_run;
     if needs_confirmation {
@@ -149,8 +149,12 @@ impl Render for PlanView<'_> {
             plan.line(change, &step.name, format!("{what}{note}"));
         }
         for step in &self.plan.tags {
-            let what = format!("tag {}", tags::describe(&step.tags));
-            plan.marked("#", Style::Changed, &step.name, what);
+            if step.change.add.is_empty() {
+                plan.marked("=", Style::Quiet, &step.name, step.change.describe());
+            } else {
+                let what = format!("tag {}", step.change.describe());
+                plan.marked("#", Style::Changed, &step.name, what);
+            }
         }
         plan.write(err)
     }
@@ -216,7 +220,14 @@ struct Planned {
 #[derive(Serialize)]
 struct PlannedTags {
     name: String,
+    /// Tags to add.
     tags: Tags,
+    /// Values those tags replace.
+    #[serde(skip_serializing_if = "Tags::is_empty")]
+    replaced: Tags,
+    /// Defaults not applied: the parameter holds another value (SSM's value by key).
+    #[serde(skip_serializing_if = "Tags::is_empty")]
+    kept: Tags,
 }
 
 #[derive(Serialize)]
@@ -423,7 +434,14 @@ fn report(plan: &ScopePlan<'_>, done: &Done, dry_run: bool) -> Pushed {
             .iter()
             .map(|t| PlannedTags {
                 name: t.name.clone(),
-                tags: t.tags.clone(),
+                tags: t.change.add.clone(),
+                replaced: t.change.replaced.clone(),
+                kept: t
+                    .change
+                    .held
+                    .iter()
+                    .map(|(k, (old, _))| (k.clone(), old.clone()))
+                    .collect(),
             })
             .collect(),
         tagged,

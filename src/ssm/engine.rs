@@ -102,7 +102,7 @@ impl Apply<'_> {
             .map(|job| async move {
                 let result = self
                     .ssm
-                    .add_tags(self.governor, &job.parameter, &job.tags)
+                    .add_tags(self.governor, &job.parameter, &job.change.add)
                     .await;
                 (job.name, result)
             })

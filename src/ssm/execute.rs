@@ -57,7 +57,7 @@ pub fn execute(
         .collect();
     let jobs: Vec<TagStep> = tags
         .iter()
-        .filter(|t| !failed.contains(&t.name.as_str()))
+        .filter(|t| !t.change.add.is_empty() && !failed.contains(&t.name.as_str()))
         .cloned()
         .collect();
     let mut done = Done {

@@ -79,20 +79,32 @@ impl CallError {
     /// carried a value the message is rebuilt from the code and HTTP status, and for others
     /// SSM's message is kept only when it is short, single-line text (the SDK's `Display`
     /// drops the message of unmodeled errors such as ThrottlingException, so it is read
-    /// directly). The SDK's own account is logged at -vv, never for a call that carried a
-    /// value.
+    /// directly). At -vv the SDK's own account is logged only for a call that got no
+    /// response (the connection's story); of a response only the code and HTTP status are,
+    /// since a body can hold the values a read returned or a write sent.
     pub(super) fn from_sdk<E, R>(call: &Call<'_>, error: &SdkError<E, R>) -> CallError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: fmt::Debug + HasStatus + 'static,
     {
         let carries_values = CARRIES_VALUES.contains(&call.operation);
-        if !carries_values {
-            tracing::debug!(
+        match error {
+            SdkError::ServiceError(e) => tracing::debug!(
+                "{} failed: service error {} (HTTP {})",
+                call.operation,
+                error.code().unwrap_or("without a code"),
+                e.raw().status_code()
+            ),
+            SdkError::ResponseError(e) => tracing::debug!(
+                "{} failed: unreadable response (HTTP {})",
+                call.operation,
+                e.raw().status_code()
+            ),
+            _ => tracing::debug!(
                 "{} failed: {}",
                 call.operation,
                 one_line(&aws_sdk_ssm::error::DisplayErrorContext(error).to_string())
-            );
+            ),
         }
         if let Some(credentials) = credentials_error(error) {
             return CallError {

@@ -126,7 +126,41 @@ impl Config {
         }
     }
 
+    /// Parses and checks every setting.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let config = Self::parse_unchecked(text, path)?;
+        if !(1..=MAX_HISTORY).contains(&config.history) {
+            return Err(Error::Key(format!(
+                "{}: history is {}, but it must be 1 to {MAX_HISTORY} (versions kept per secret); fix it with 'ampsecret config set history 10'",
+                path.display(),
+                config.history
+            )));
+        }
+        if let Some(app_id) = &config.app_id
+            && let Err(e) = crate::amplify::validate_app_id(app_id)
+        {
+            return Err(Error::Key(format!(
+                "{}: app_id '{}' {e}; fix it with 'ampsecret config set app_id ID'",
+                path.display(),
+                crate::text::escape(app_id)
+            )));
+        }
+        for (key, value) in &config.tags {
+            check_tag(key, value).map_err(|e| {
+                Error::Key(format!(
+                    "{}: [tags]: {}; fix it with 'ampsecret config unset tags.{}'",
+                    path.display(),
+                    crate::text::escape(&e),
+                    crate::text::escape(key)
+                ))
+            })?;
+        }
+        Ok(config)
+    }
+
+    /// Parses the format and the vault id (what naming the key relies on), not the other
+    /// settings: what `config set` reads, so that it can repair one.
+    pub fn parse_unchecked(text: &str, path: &Path) -> Result<Config> {
         // Check the format before the rest, so a newer layout is reported as such.
         #[derive(Deserialize)]
         struct Version {
@@ -152,13 +186,6 @@ impl Config {
             return Err(Error::Key(format!(
                 "{}: vault_id is not {VAULT_ID_LEN} lowercase hex digits (the form 'ampsecret init' writes); restore the file from version control",
                 path.display()
-            )));
-        }
-        if !(1..=MAX_HISTORY).contains(&config.history) {
-            return Err(Error::Key(format!(
-                "{}: history is {}, but it must be 1 to {MAX_HISTORY} (versions kept per secret); fix it with 'ampsecret config set history 10'",
-                path.display(),
-                config.history
             )));
         }
         Ok(config)

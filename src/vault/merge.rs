@@ -8,9 +8,10 @@ use zeroize::Zeroizing;
 
 /// Merges `ours` and `theirs`, which both started from `base`. Secrets both sides changed
 /// differently (or one changed and the other removed) keep our value and are listed in the
-/// result's `team.conflicts` with theirs.
+/// result's `team.conflicts` with theirs. The result keeps as many versions as `ours` does.
 pub fn merge(base: &Vault, ours: &Vault, theirs: &Vault) -> Vault {
     let mut merged = Vault::default();
+    merged.keep_versions(ours.kept_versions());
     let mut keys: BTreeSet<(ScopeKey, String)> = BTreeSet::new();
     for vault in [base, ours, theirs] {
         keys.extend(vault.entries().map(|(s, n, _)| (s.clone(), n.to_owned())));
@@ -290,5 +291,21 @@ mod tests {
         assert_eq!(versions("B"), [(2, "2".to_owned()), (1, "1".to_owned())]);
         assert_eq!(merged.get(&ScopeKey::Shared, "B").unwrap().version, 3);
         merged.encode();
+    }
+
+    #[test]
+    fn the_merge_keeps_as_many_versions_as_ours() {
+        let mut ours = vault(&[("A", "0")]);
+        ours.keep_versions(20);
+        for i in 1..15 {
+            ours.set(
+                &ScopeKey::Shared,
+                "A",
+                SecretValue::new(i.to_string()),
+                &stamp(i),
+            );
+        }
+        let merged = merge(&vault(&[("A", "0")]), &ours, &vault(&[("A", "0")]));
+        assert_eq!(merged.history(&ScopeKey::Shared, "A").len(), 14);
     }
 }

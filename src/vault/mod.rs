@@ -307,6 +307,15 @@ impl Vault {
 impl VaultDir {
     /// Opens the vault in `dir`; a missing vault is `NotFound`.
     pub fn open(dir: &Path) -> Result<VaultDir> {
+        Self::open_with(dir, Config::parse)
+    }
+
+    /// Opens the vault in `dir` with its settings unchecked (see [`Config::parse_unchecked`]).
+    pub fn open_to_repair(dir: &Path) -> Result<VaultDir> {
+        Self::open_with(dir, Config::parse_unchecked)
+    }
+
+    fn open_with(dir: &Path, parse: fn(&str, &Path) -> Result<Config>) -> Result<VaultDir> {
         let owner = store::check_folder(dir)?;
         let files = VaultFiles {
             dir: dir.to_path_buf(),
@@ -321,7 +330,7 @@ impl VaultDir {
         store::warn_if_exposed(&config_path, 0o022);
         let text = String::from_utf8(text)
             .map_err(|_| Error::Key(format!("{} is not UTF-8 text", config_path.display())))?;
-        let config = Config::parse(&text, &config_path)?;
+        let config = parse(&text, &config_path)?;
         Ok(VaultDir {
             files,
             owner,
@@ -461,16 +470,14 @@ impl VaultDir {
         store::check_writable_by_owner(&self.files.dir, self.owner)?;
         let _lock = store::lock(&self.files.dir)?;
         let path = self.files.config();
-        let text = store::read_optional(&path)?.ok_or_else(|| Error::NoVault {
-            dir: self.files.dir.clone(),
-        })?;
-        let text = String::from_utf8(text)
-            .map_err(|_| Error::Key(format!("{} is not UTF-8 text", path.display())))?;
-        let mut config = Config::parse(&text, &path)?;
+        // Read leniently, so that `config set` can repair a setting that fails the checks.
+        let mut config = self.config_now()?;
+        let before = config.to_toml();
         change(&mut config)?;
         let written = config.to_toml();
         let config = Config::parse(&written, &path)?;
-        if written != text {
+        // Only a changed setting rewrites the file (and its comments).
+        if written != before {
             store::write_atomic(&path, written.as_bytes())?;
         }
         Ok(config)
@@ -480,7 +487,10 @@ impl VaultDir {
     /// leaves the payload as it was.
     pub fn update<R>(&self, key: &Key, change: impl FnOnce(&mut Vault) -> Result<R>) -> Result<R> {
         self.update_team(key, |vault| {
-            vault.check_members_mirror(&self.config, &self.files.config())?;
+            // As the file is now, under the lock: another command may have changed it since
+            // this one opened the vault.
+            let config = self.config_now()?;
+            vault.check_members_mirror(&config, &self.files.config())?;
             change(vault)
         })
     }
@@ -722,12 +732,32 @@ impl VaultDir {
             .iter()
             .map(|m| m.recipient.clone())
             .collect();
-        if self.config.encryption == Encryption::X25519 && stored != self.config.recipients {
-            let mut config = self.config.clone();
+        if self.config.encryption != Encryption::X25519 {
+            return Ok(());
+        }
+        // Read again under the lock: the settings may have changed since this command opened
+        // the vault (a `config set` waiting for the same lock). A vault being created has
+        // none yet: `create` writes it next.
+        if store::read_optional(&self.files.config())?.is_none() {
+            return Ok(());
+        }
+        let mut config = self.config_now()?;
+        if stored != config.recipients {
             config.recipients = stored;
             store::write_atomic(&self.files.config(), config.to_toml().as_bytes())?;
         }
         Ok(())
+    }
+
+    /// config.toml as it is now, its settings unchecked: read under the lock by writers.
+    fn config_now(&self) -> Result<Config> {
+        let path = self.files.config();
+        let text = store::read_optional(&path)?.ok_or_else(|| Error::NoVault {
+            dir: self.files.dir.clone(),
+        })?;
+        let text = String::from_utf8(text)
+            .map_err(|_| Error::Key(format!("{} is not UTF-8 text", path.display())))?;
+        Config::parse_unchecked(&text, &path)
     }
 
     /// Writes `vault` encrypted with `key` (to its members) to `path`, as the merge driver

@@ -543,6 +543,39 @@ fn remote_errors_never_echo_a_value() {
 }
 
 #[test]
+fn an_unreadable_answer_to_a_read_is_never_logged_even_at_the_highest_verbosity() {
+    const CANARY: &str = "read-canary-5b0c2d";
+    let moto = MotoServer::start();
+    let app = unique_app_id();
+    let direct = Project::with_app(&moto.endpoint(), &app);
+    direct.set("READ_BACK", CANARY, &[]);
+    direct.cmd(&["push", "--yes"]).stderr_any().success();
+    // The same values, read through a proxy that cuts every answer short by a byte.
+    let proxy = FaultProxy::start(
+        moto.addr(),
+        FaultConfig {
+            truncate_response: Some("GetParametersByPath"),
+            ..FaultConfig::default()
+        },
+    );
+    let out = direct
+        .cmd(&["-vvv", "diff"])
+        .env("AWS_ENDPOINT_URL_SSM", &proxy.endpoint())
+        .stderr_any()
+        .fails(6);
+    assert!(
+        out.stderr
+            .contains("GetParametersByPath failed: unreadable response (HTTP 200)"),
+        "the failure was logged: {out:?}"
+    );
+    assert!(
+        !out.stdout.contains(CANARY) && !out.stderr.contains(CANARY),
+        "{out:?}"
+    );
+    assert!(proxy.stats().op("GetParametersByPath").total() > 0);
+}
+
+#[test]
 fn exposed_keys_and_vault_files_are_named_with_the_chmod_that_fixes_them() {
     let p = Project::initialized();
     p.set("K", "v", &[]);

@@ -20,6 +20,7 @@ mod man;
 mod prompts;
 mod safety;
 mod scopes;
+mod settings;
 mod support;
 mod sync;
 mod tags;

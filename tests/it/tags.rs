@@ -73,8 +73,19 @@ fn push_tags_new_and_existing_parameters_without_a_new_version() {
     assert_eq!(stats.op("AddTagsToResource").total(), 2);
     assert_eq!(stats.op("PutParameter").total(), puts);
 
-    // One tag changed: only that one is sent, and only where it differs.
+    // One tag changed: only that one is sent, and only where it differs; the plan says what
+    // it replaces.
     ssm_tag(&ssm, &old, "team", "ops");
+    p.cmd(&[
+        "push",
+        "--dry-run",
+        "--tag",
+        "team=web",
+        "--tag",
+        "env=prod",
+    ])
+    .stderr_has("  # OLD  tag team=web (was ops)\n")
+    .success();
     let changed = p
         .cmd(&[
             "push", "--yes", "--tag", "team=web", "--tag", "env=prod", "--json",
@@ -134,7 +145,7 @@ fn default_tags_from_config_show_in_diff_and_go_on_with_push() {
     std::fs::write(&config, format!("{text}[tags]\nowner = \"ops\"\n")).unwrap();
     p.cmd(&["diff"])
         .stdout(format!(
-            "{prefix} (branch:main)\n  = K  unchanged; tags to add: owner=ops\n"
+            "{prefix} (branch:main)\n  = K  unchanged; tags: owner=ops\n"
         ))
         .stderr_any()
         .success();
@@ -168,6 +179,61 @@ fn default_tags_from_config_show_in_diff_and_go_on_with_push() {
     p.cmd(&["push", "--yes"])
         .stderr_has("config.toml [tags]: tag bad;key: ';' is not allowed")
         .fails(5);
+}
+
+#[test]
+fn a_committed_default_tag_never_replaces_a_value_ssm_holds() {
+    let moto = MotoServer::start();
+    let app = unique_app_id();
+    let p = Project::with_app(&moto.endpoint(), &app);
+    let ssm = Ssm::new(&moto.endpoint());
+    let parameter = format!("{}/K", main_prefix(&app));
+    p.set("K", "v", &[]);
+    p.cmd(&["push", "--yes", "--tag", "team=payments"])
+        .stderr_any()
+        .success();
+    // Someone who can commit, but cannot read the vault, edits the default tags.
+    let config = p.vault_dir().join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}[tags]\nteam = \"public\"\nenv = \"prod\"\n"),
+    )
+    .unwrap();
+    p.cmd(&["diff"])
+        .stdout_has(
+            "  = K  unchanged; tags: env=prod, kept team=payments (config.toml says public; --tag team=… replaces it)\n",
+        )
+        .stderr_any()
+        .success();
+    let out = p.cmd(&["push", "--yes", "--json"]).stdout_json().success();
+    let report = out.json();
+    assert_eq!(
+        report["tags"][0]["tags"],
+        serde_json::json!({"env": "prod"})
+    );
+    assert_eq!(
+        report["tags"][0]["kept"],
+        serde_json::json!({"team": "payments"})
+    );
+    assert_eq!(
+        ssm.tags(&parameter),
+        tags(&[("team", "payments"), ("env", "prod")])
+    );
+    // Nothing left to add: the kept tag alone asks for no confirmation and makes no call.
+    p.cmd(&["push"])
+        .stderr_has(
+            "  = K  kept team=payments (config.toml says public; --tag team=… replaces it)\n",
+        )
+        .success();
+    // The one pushing can replace it, and sees what it replaces.
+    p.cmd(&["push", "--yes", "--tag", "team=public"])
+        .stderr_has("  # K  tag team=public (was payments)\n")
+        .success();
+    assert_eq!(
+        ssm.tags(&parameter),
+        tags(&[("team", "public"), ("env", "prod")])
+    );
 }
 
 #[test]

@@ -54,6 +54,9 @@ pub struct FaultConfig {
     /// Answer every call of one operation with an error whose body echoes the request, as a
     /// misbehaving proxy or a verbose error page would.
     pub echo_request: Option<EchoRequest>,
+    /// Cut the last byte off every successful answer to one operation (`GetParametersByPath`,
+    /// …): a response the client cannot read, whose body still holds what SSM returned.
+    pub truncate_response: Option<&'static str>,
 }
 
 /// An error answer that repeats the request it answers.
@@ -78,6 +81,7 @@ impl Default for FaultConfig {
             write_budget_tps: None,
             enforce_limits: true,
             echo_request: None,
+            truncate_response: None,
         }
     }
 }
@@ -418,9 +422,17 @@ async fn handle(
             }
         }
         Verdict::Forward { admitted } => {
-            let response = forward(shared.upstream, parts, body).await;
+            let mut response = forward(shared.upstream, parts, body).await;
             if is_write && response.status().is_success() {
                 shared.lock().stats.write_times.push(admitted);
+            }
+            let truncate = shared.lock().config.truncate_response;
+            if truncate == Some(operation.as_str()) && response.status().is_success() {
+                let (parts, body) = response.into_parts();
+                let body = body.collect().await.map_err(|_| DropConnection)?.to_bytes();
+                let cut = body.slice(..body.len().saturating_sub(1));
+                response = Response::from_parts(parts, Full::new(cut));
+                response.headers_mut().remove("content-length");
             }
             Ok(response)
         }
