@@ -561,7 +561,8 @@ impl VaultDir {
         let Some(head) = &payload.head else {
             // Format 1 or 2: written whole, and so upgraded.
             return self.update_whole(&payload, key, |vault| {
-                vault.check_members_mirror(&self.config, &self.files.config())?;
+                let config = self.config_now()?;
+                vault.check_members_mirror(&config, &self.files.config())?;
                 change(vault)
             });
         };
@@ -603,7 +604,8 @@ impl VaultDir {
             );
         }
         vault.keep_versions(usize::from(self.config.history));
-        vault.check_members_mirror(&self.config, &self.files.config())?;
+        // As config.toml is now, under the lock (see `update`).
+        vault.check_members_mirror(&self.config_now()?, &self.files.config())?;
         let result = change(&mut vault)?;
         self.ensure_token(&mut vault.team);
         debug_assert!(
