@@ -177,8 +177,8 @@ fn default_tags_from_config_show_in_diff_and_go_on_with_push() {
         .fails(2);
     std::fs::write(&config, format!("{text}[tags]\n\"bad;key\" = \"x\"\n")).unwrap();
     p.cmd(&["push", "--yes"])
-        .stderr_has("config.toml [tags]: tag bad;key: ';' is not allowed")
-        .fails(5);
+        .stderr_has("config.toml: [tags]: tag bad;key: ';' is not allowed")
+        .fails(4);
 }
 
 #[test]
