@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::keystore;
 use crate::prompt;
 use crate::scope::{self, AppIdentity, ScopeKey};
-use crate::vault::{Encryption, Key, Plaintext, VaultDir, VaultView};
+use crate::vault::{Encryption, Key, Part, Payload, VaultDir, VaultView};
 use age::secrecy::SecretString;
 use std::cell::OnceCell;
 
@@ -21,31 +21,35 @@ pub struct Context {
     unlocked: OnceCell<Unlocked>,
 }
 
-/// The vault's key and its decrypted payload.
+/// The vault's key and its payload, decrypted as far as it was read.
 struct Unlocked {
     key: Key,
-    plaintext: Plaintext,
+    payload: Payload,
 }
 
 /// An unlocked vault: read it with [`OpenVault::view`], change it with [`VaultDir::update`].
 pub struct OpenVault<'a> {
     pub dir: &'a VaultDir,
     pub key: &'a Key,
-    plaintext: &'a Plaintext,
+    payload: &'a Payload,
 }
 
 impl OpenVault<'_> {
-    /// The decrypted payload, parsed without copying.
+    /// The whole decrypted payload, parsed without copying.
     pub fn view(&self) -> Result<VaultView<'_>> {
-        self.plaintext.view()
+        self.payload.view()
+    }
+
+    /// Only what holds `secrets` (scope, name) and all of `scopes`: what `get` decrypts.
+    pub fn part(&self, secrets: &[(&ScopeKey, &str)], scopes: &[&ScopeKey]) -> Result<Part<'_>> {
+        self.payload.part(secrets, scopes)
     }
 
     /// The member whose key opened the vault, by name (what history and tombstones record).
     pub fn member_name(&self) -> Option<String> {
         let mine = self.key.public_keys();
-        let view = self.view().ok()?;
-        view.team
-            .members
+        let team = self.payload.team().ok()?;
+        team.members
             .iter()
             .find(|m| mine.contains(&m.recipient))
             .map(|m| m.name.clone())
@@ -117,14 +121,14 @@ impl Context {
             Some(unlocked) => unlocked,
             None => {
                 let key = self.unlock(dir)?;
-                let plaintext = dir.read(&key)?;
-                self.unlocked.get_or_init(|| Unlocked { key, plaintext })
+                let payload = dir.read(&key)?;
+                self.unlocked.get_or_init(|| Unlocked { key, payload })
             }
         };
         Ok(OpenVault {
             dir,
             key: &unlocked.key,
-            plaintext: &unlocked.plaintext,
+            payload: &unlocked.payload,
         })
     }
 

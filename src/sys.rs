@@ -1,6 +1,6 @@
 //! The only module with `unsafe` code: the few operating-system calls the standard library
 //! does not offer (the terminal's saved mode and input queue, signal handlers, the password
-//! database, process hardening). Each is wrapped in a small safe function; the rest of the
+//! database, process hardening, early writeback of a large file). Each is wrapped in a small safe function; the rest of the
 //! crate denies `unsafe`.
 #![allow(unsafe_code)]
 
@@ -493,3 +493,19 @@ pub mod pty {
         }
     }
 }
+
+/// Starts writing `len` bytes of `file` from `offset` to disk without waiting for them, so
+/// that the fsync that follows a large write has less left to wait for.
+#[cfg(target_os = "linux")]
+pub fn start_writeback(file: &std::fs::File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return;
+    };
+    // SAFETY: sync_file_range reads only the open descriptor and the numbers it is given; a
+    // failure just leaves the work to the fsync.
+    unsafe { libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE) };
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn start_writeback(_file: &std::fs::File, _offset: u64, _len: u64) {}

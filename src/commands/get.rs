@@ -5,6 +5,7 @@ use crate::cli::GetArgs;
 use crate::effective::{self, Lookup, Resolved, Source};
 use crate::error::Result;
 use crate::output::{self, Output, Render};
+use crate::scope::ScopeKey;
 use crate::secret::SecretValue;
 use crate::session::Context;
 use serde::Serialize;
@@ -52,7 +53,6 @@ pub fn run(cx: &Context, out: &Output, args: GetArgs) -> Result<()> {
     }
     crate::session::check_name(name)?;
     let vault = cx.vault()?;
-    let view = vault.view()?;
     let lookup = if args.effective {
         cx.lookup(scope.clone())?
     } else {
@@ -61,8 +61,20 @@ pub fn run(cx: &Context, out: &Output, args: GetArgs) -> Result<()> {
             fallback: None,
         }
     };
-    let not_found =
-        || crate::session::secret_not_found(&view, &scope, name, lookup.fallback.as_ref());
+    // Only the blocks that can hold the name are decrypted.
+    let wanted: Vec<(&ScopeKey, &str)> = std::iter::once(&scope)
+        .chain(&lookup.fallback)
+        .map(|s| (s, name.as_str()))
+        .collect();
+    let part = vault.part(&wanted, &[])?;
+    let view = part.view()?;
+    // Not found: the hint looks through the whole vault.
+    let not_found = || match vault.view() {
+        Ok(whole) => {
+            crate::session::secret_not_found(&whole, &scope, name, lookup.fallback.as_ref())
+        }
+        Err(e) => e,
+    };
     let resolved = if args.effective {
         effective::resolve(&view, &lookup, name).ok_or_else(not_found)?
     } else {

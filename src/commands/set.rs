@@ -92,7 +92,8 @@ pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
     // Ask about overwriting before the value is typed, not after.
     if exists && cx.config.interactive && !args.yes {
         let vault = cx.vault()?;
-        if vault.view()?.get(&scope, &args.name).is_some()
+        let part = vault.part(&[(&scope, &args.name)], &[])?;
+        if part.view()?.get(&scope, &args.name).is_some()
             && !prompt::confirm(
                 &format!("{} already exists in {scope}. Overwrite it?", args.name),
                 false,
@@ -113,8 +114,9 @@ pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
         ));
     }
 
+    // Only the block that holds the name is decoded and encoded again.
     let store = |dir: &crate::vault::VaultDir, key: &crate::vault::Key| {
-        dir.update(key, |v| {
+        dir.update_secret(key, &scope, &args.name, |v| {
             let stamp = v.stamp(key);
             Ok(v.set(&scope, &args.name, value, &stamp))
         })

@@ -2,7 +2,8 @@
 
 use age::secrecy::SecretString;
 use age::x25519;
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use zeroize::Zeroizing;
 
 /// Environment variable that lowers scrypt's work factor, read by debug builds only (the
@@ -56,18 +57,36 @@ fn test_work_factor() -> Option<u8> {
     None
 }
 
+/// age's STREAM chunk: the unit in which a payload is decrypted, and so read by range.
+pub const CHUNK_SIZE: u64 = 64 * 1024;
+
+/// A decrypting reader over an age file, seekable by plaintext offset: only the chunks read
+/// are decrypted.
+pub type PlainReader<R> = age::stream::StreamReader<R>;
+
 /// Encrypts `plaintext`. The output is ciphertext only; no plaintext touches a buffer that is
 /// not wiped.
 pub fn seal(plaintext: &[u8], to: Seal<'_>) -> Result<Vec<u8>, CryptoError> {
-    seal_with_work_factor(plaintext, to, test_work_factor())
+    // age adds a header and 16 bytes per 64 KiB chunk; reserve so the Vec rarely regrows.
+    let mut out = Vec::with_capacity(plaintext.len() + plaintext.len() / 4096 + 512);
+    let mut writer = sealer(&mut out, to)?;
+    writer.write_all(plaintext)?;
+    writer.finish()?;
+    Ok(out)
 }
 
-/// [`seal`], with scrypt's work factor lowered to `work_factor` when given (tests only).
-fn seal_with_work_factor(
-    plaintext: &[u8],
+/// A writer that encrypts what is written to it into `out` (with a fresh file key, as every
+/// age file has); call `finish` to write the last chunk.
+pub fn sealer<W: Write>(out: W, to: Seal<'_>) -> Result<age::stream::StreamWriter<W>, CryptoError> {
+    sealer_with_work_factor(out, to, test_work_factor())
+}
+
+/// [`sealer`], with scrypt's work factor lowered to `work_factor` when given (tests only).
+fn sealer_with_work_factor<W: Write>(
+    out: W,
     to: Seal<'_>,
     work_factor: Option<u8>,
-) -> Result<Vec<u8>, CryptoError> {
+) -> Result<age::stream::StreamWriter<W>, CryptoError> {
     let encryptor = match to {
         Seal::Recipients(recipients) => {
             if recipients.is_empty() {
@@ -85,17 +104,23 @@ fn seal_with_work_factor(
                 .map_err(|e| CryptoError::Damaged(e.to_string()))?
         }
     };
-    // age adds a header and 16 bytes per 64 KiB chunk; reserve so the Vec rarely regrows.
-    let mut out = Vec::with_capacity(plaintext.len() + plaintext.len() / 4096 + 512);
-    let mut writer = encryptor.wrap_output(&mut out)?;
-    writer.write_all(plaintext)?;
-    writer.finish()?;
-    Ok(out)
+    Ok(encryptor.wrap_output(out)?)
 }
 
 /// Decrypts `ciphertext` into memory that is wiped on drop.
 pub fn unseal(ciphertext: &[u8], with: Unseal<'_>) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let decryptor = age::Decryptor::new_buffered(ciphertext).map_err(map_decrypt_error)?;
+    let mut reader = open(ciphertext, with)?;
+    // The plaintext is shorter than the ciphertext: sizing up front avoids regrowth copies.
+    let mut plaintext = Zeroizing::new(Vec::with_capacity(ciphertext.len()));
+    reader
+        .read_to_end(&mut plaintext)
+        .map_err(|e| CryptoError::Damaged(e.to_string()))?;
+    Ok(plaintext)
+}
+
+/// Unwraps the file key of the age file `input` (its header only; no payload is read).
+pub fn open<R: BufRead>(input: R, with: Unseal<'_>) -> Result<PlainReader<R>, CryptoError> {
+    let decryptor = age::Decryptor::new_buffered(input).map_err(map_decrypt_error)?;
     let reader = match with {
         Unseal::Identities(identities) => {
             if decryptor.is_scrypt() {
@@ -117,13 +142,46 @@ pub fn unseal(ciphertext: &[u8], with: Unseal<'_>) -> Result<Zeroizing<Vec<u8>>,
             decryptor.decrypt(std::iter::once(&identity as &dyn age::Identity))
         }
     };
-    let mut reader = reader.map_err(map_decrypt_error)?;
-    // The plaintext is shorter than the ciphertext: sizing up front avoids regrowth copies.
-    let mut plaintext = Zeroizing::new(Vec::with_capacity(ciphertext.len()));
+    reader.map_err(map_decrypt_error)
+}
+
+/// The plaintext length of the file `reader` decrypts, authenticated by decrypting its last
+/// chunk as the last one: a file cut at a chunk boundary, or extended, fails here.
+pub fn plaintext_len<R: Read + Seek>(reader: &mut PlainReader<R>) -> Result<u64, CryptoError> {
     reader
-        .read_to_end(&mut plaintext)
-        .map_err(|e| CryptoError::Damaged(e.to_string()))?;
-    Ok(plaintext)
+        .seek(SeekFrom::End(0))
+        .map_err(|e| CryptoError::Damaged(e.to_string()))
+}
+
+/// `range` cut at chunk boundaries: pieces that each decrypt one chunk.
+pub fn chunk_ranges(range: Range<u64>) -> impl Iterator<Item = Range<u64>> {
+    let mut start = range.start;
+    std::iter::from_fn(move || {
+        (start < range.end).then(|| {
+            let end = (start - start % CHUNK_SIZE + CHUNK_SIZE).min(range.end);
+            let piece = start..end;
+            start = end;
+            piece
+        })
+    })
+}
+
+/// Decrypts plaintext bytes `range` (ending at most at the plaintext's end) into wiped
+/// memory, decrypting only the chunks that hold them. Reading starts at a chunk boundary:
+/// age discards the bytes before an unaligned offset in a buffer it does not wipe.
+pub fn read_range<R: Read + Seek>(
+    reader: &mut PlainReader<R>,
+    range: Range<u64>,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let aligned = range.start - range.start % CHUNK_SIZE;
+    let damaged = |e: std::io::Error| CryptoError::Damaged(e.to_string());
+    reader.seek(SeekFrom::Start(aligned)).map_err(damaged)?;
+    let len = usize::try_from(range.end - aligned).expect("a range of a payload in memory");
+    let mut bytes = Zeroizing::new(vec![0; len]);
+    reader.read_exact(&mut bytes).map_err(damaged)?;
+    // Moves the wanted bytes to the front in place: no copy outside this wiped buffer.
+    bytes.drain(..(range.start - aligned) as usize);
+    Ok(bytes)
 }
 
 fn map_decrypt_error(error: age::DecryptError) -> CryptoError {
@@ -162,9 +220,54 @@ mod tests {
     }
 
     #[test]
+    fn a_range_decrypts_alone_and_a_cut_file_is_refused() {
+        let me = x25519::Identity::generate();
+        let public = me.to_public();
+        let plaintext: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let sealed = seal(&plaintext, Seal::Recipients(&[&public])).unwrap();
+        let ids = std::slice::from_ref(&me);
+        let mut reader = open(&sealed[..], Unseal::Identities(ids)).unwrap();
+        // A std::io::Cursor gives the reader Seek.
+        let mut reader_at =
+            open(std::io::Cursor::new(&sealed[..]), Unseal::Identities(ids)).unwrap();
+        assert_eq!(plaintext_len(&mut reader_at).unwrap(), 200_000);
+        for range in [0..10, 65_530..65_545, 131_072..131_072, 199_990..200_000] {
+            let bytes = read_range(&mut reader_at, range.clone()).unwrap();
+            assert_eq!(
+                &bytes[..],
+                &plaintext[range.start as usize..range.end as usize]
+            );
+        }
+        let pieces: Vec<_> = chunk_ranges(65_530..200_000).collect();
+        assert_eq!(
+            pieces,
+            [
+                65_530..65_536,
+                65_536..131_072,
+                131_072..196_608,
+                196_608..200_000
+            ]
+        );
+        // Cut after the second chunk: every chunk left is authentic, the end is missing.
+        let header = sealed.len() - (plaintext.len() + 4 * 16);
+        let cut = &sealed[..header + 2 * (CHUNK_SIZE as usize + 16)];
+        let mut cut_reader = open(std::io::Cursor::new(cut), Unseal::Identities(ids)).unwrap();
+        assert!(matches!(
+            plaintext_len(&mut cut_reader),
+            Err(CryptoError::Damaged(_))
+        ));
+        let mut whole = Vec::new();
+        assert!(reader.read_to_end(&mut whole).is_ok());
+    }
+
+    #[test]
     fn passphrase_round_trip() {
         let pass = SecretString::from("correct horse".to_owned());
-        let sealed = seal_with_work_factor(b"payload", Seal::Passphrase(&pass), Some(2)).unwrap();
+        let mut sealed = Vec::new();
+        let mut writer =
+            sealer_with_work_factor(&mut sealed, Seal::Passphrase(&pass), Some(2)).unwrap();
+        writer.write_all(b"payload").unwrap();
+        writer.finish().unwrap();
         let opened = unseal(&sealed, Unseal::Passphrase(&pass)).unwrap();
         assert_eq!(&opened[..], b"payload");
         let wrong = SecretString::from("wrong".to_owned());

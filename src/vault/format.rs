@@ -1,12 +1,15 @@
 //! The vault payload: the plaintext that age encrypts. Pure code, no I/O.
 //!
-//! A compact, versioned binary layout, chosen over JSON so that reading one secret out of a
-//! 10,000-secret vault costs little more than decrypting it: [`VaultView`] parses without
-//! copying, and only the owned [`Vault`] (used to change the vault) allocates per secret.
+//! A compact, versioned binary layout: [`VaultView`] parses without copying, and only the
+//! owned [`Vault`] (used to change the vault) allocates per secret. From format 4 the
+//! payload is indexed (see [`super::layout`]): a head with the team section and an index of
+//! blocks, then the secrets and their history in blocks, so that one secret is read by
+//! decrypting the head and one block. This module holds the records (team, secret, history
+//! item) and reads the earlier, unindexed formats:
 //!
 //! ```text
 //! payload  = MAGIC version:u16 [team] scope_count:u32 scope* [history]
-//!            (team: version 2 and later; history: version 3 and later)
+//!            (formats 1 to 3; team: 2 and later; history: 3)
 //! team     = token_count:u8 token:[u8;32]* member_count:u16 member*
 //!            notice_count:u32 notice* conflict_count:u32 conflict*
 //!            tombstone_count:u32 tombstone*
@@ -19,11 +22,12 @@
 //!            (kind 0 shared: an empty name is the app id's, else the namespace; 1 branch,
 //!             2 sandbox, 3 standalone)
 //! secret   = name:str16 value:str32 created:u64 updated:u64 [version:u32 by:str16]
-//!            sync_flag:u8 [sync]                             (version, by: version 3)
+//!            sync_flag:u8 [sync]                    (version, by: format 3 and later)
 //! sync     = parameter:str16 version:i64 digest:[u8;32] synced_at:u64
 //! history  = item_count:u32 item*
-//! item     = scope_key name:str16 past_count:u16 past*      (a secret's earlier values)
-//! past     = version:u32 value:str32 updated:u64 by:str16   (newest first)
+//! item     = scope_key past                                 (format 4: in a scope's block)
+//! past     = name:str16 past_count:u16 version*            (a secret's earlier values)
+//! version  = version:u32 value:str32 updated:u64 by:str16   (newest first)
 //! str16    = len:u16 utf8-bytes            str32 = len:u32 utf8-bytes
 //! ```
 //! Integers are little-endian; times are Unix seconds. Scopes and secret names are strictly
@@ -35,10 +39,12 @@ use crate::secret::SecretValue;
 use std::collections::BTreeMap;
 use zeroize::Zeroizing;
 
-const MAGIC: &[u8; 8] = b"AMPSVLT\n";
-/// The payload version this build writes. Versions 1 (no team section) and 2 (no history)
-/// are still read, and upgraded on the next write.
-pub const FORMAT_VERSION: u16 = 3;
+pub(super) const MAGIC: &[u8; 8] = b"AMPSVLT\n";
+/// The payload version this build writes. Versions 1 (no team section), 2 (no history) and
+/// 3 (no index) are still read, and upgraded on the next write.
+pub const FORMAT_VERSION: u16 = 4;
+/// The first format with an index (see [`super::layout`]).
+pub const INDEXED: u16 = 4;
 const DIGEST_LEN: usize = 32;
 /// Length of a membership token.
 pub const TOKEN_LEN: usize = 32;
@@ -101,7 +107,7 @@ pub struct Team {
 }
 
 impl Team {
-    fn encoded_len(&self) -> usize {
+    pub(super) fn encoded_len(&self) -> usize {
         1 + self.tokens.len() * TOKEN_LEN
             + 2
             + self
@@ -145,7 +151,7 @@ impl Team {
                 .sum::<usize>()
     }
 
-    fn encode(&self, out: &mut Vec<u8>) {
+    pub(super) fn encode(&self, out: &mut Vec<u8>) {
         out.push(u8::try_from(self.tokens.len()).expect("a handful of tokens"));
         for token in &self.tokens {
             out.extend_from_slice(&token[..]);
@@ -186,7 +192,7 @@ impl Team {
         }
     }
 
-    fn parse(r: &mut Reader<'_>) -> Result<Team, FormatError> {
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<Team, FormatError> {
         let mut team = Team::default();
         for _ in 0..r.u8()? {
             team.tokens.push(Zeroizing::new(r.array()?));
@@ -300,9 +306,9 @@ impl Stamp {
 /// The whole vault, owned, for changing it.
 #[derive(Debug, Clone)]
 pub struct Vault {
-    scopes: BTreeMap<ScopeKey, BTreeMap<String, Entry>>,
+    pub(super) scopes: BTreeMap<ScopeKey, BTreeMap<String, Entry>>,
     /// Earlier values per secret, newest first.
-    history: BTreeMap<ScopeKey, BTreeMap<String, Vec<PastValue>>>,
+    pub(super) history: BTreeMap<ScopeKey, BTreeMap<String, Vec<PastValue>>>,
     /// How many versions of a secret to keep, the current one included (config.toml's
     /// `history`); not stored in the payload.
     keep: usize,
@@ -496,86 +502,75 @@ impl Vault {
         self.scopes.get(scope)
     }
 
-    /// Serialises the vault. The buffer is sized exactly up front so that no reallocation
-    /// leaves an unwiped copy of the plaintext behind.
+    /// Serialises the vault in the current format (see [`super::layout`]).
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len()));
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        self.team.encode(&mut out);
-        put_u32(&mut out, self.scopes.len());
-        for (key, secrets) in &self.scopes {
-            put_scope(&mut out, key);
-            put_u32(&mut out, secrets.len());
-            for (name, entry) in secrets {
-                put_str16(&mut out, name);
-                put_u32(&mut out, entry.value.len());
-                out.extend_from_slice(entry.value.expose().as_bytes());
-                out.extend_from_slice(&entry.created.to_le_bytes());
-                out.extend_from_slice(&entry.updated.to_le_bytes());
-                out.extend_from_slice(&entry.version.to_le_bytes());
-                put_str16(&mut out, &entry.by);
-                match &entry.sync {
-                    None => out.push(0),
-                    Some(sync) => {
-                        out.push(1);
-                        put_str16(&mut out, &sync.parameter);
-                        out.extend_from_slice(&sync.version.to_le_bytes());
-                        out.extend_from_slice(&sync.digest);
-                        out.extend_from_slice(&sync.synced_at.to_le_bytes());
-                    }
-                }
-            }
-        }
-        let items: Vec<_> = self.history_items().collect();
-        put_u32(&mut out, items.len());
-        for (key, name, past) in items {
-            put_scope(&mut out, key);
-            put_str16(&mut out, name);
-            let count = u16::try_from(past.len()).expect("history depth is at most 100");
-            out.extend_from_slice(&count.to_le_bytes());
-            for version in past {
-                out.extend_from_slice(&version.version.to_le_bytes());
-                put_u32(&mut out, version.value.len());
-                out.extend_from_slice(version.value.expose().as_bytes());
-                out.extend_from_slice(&version.updated.to_le_bytes());
-                put_str16(&mut out, &version.by);
-            }
-        }
-        debug_assert_eq!(out.len(), out.capacity());
-        out
+        super::layout::encode(self)
     }
+}
 
-    /// Every secret's history as (scope, name, earlier values), in order.
-    fn history_items(&self) -> impl Iterator<Item = (&ScopeKey, &str, &[PastValue])> {
-        self.history.iter().flat_map(|(scope, names)| {
-            names
-                .iter()
-                .map(move |(name, past)| (scope, name.as_str(), past.as_slice()))
-        })
-    }
+/// Bytes a secret takes in a payload.
+pub(super) fn entry_len(name: &str, entry: &Entry) -> usize {
+    2 + name.len()
+        + 4
+        + entry.value.len()
+        + 8
+        + 8
+        + 4
+        + 2
+        + entry.by.len()
+        + 1
+        + entry
+            .sync
+            .as_ref()
+            .map_or(0, |sync| 2 + sync.parameter.len() + 8 + DIGEST_LEN + 8)
+}
 
-    fn encoded_len(&self) -> usize {
-        let mut len = MAGIC.len() + 2 + self.team.encoded_len() + 4;
-        for (key, secrets) in &self.scopes {
-            len += 1 + 2 + scope_parts(key).1.len() + 4;
-            for (name, entry) in secrets {
-                len += 2 + name.len() + 4 + entry.value.len() + 8 + 8 + 4 + 2 + entry.by.len() + 1;
-                if let Some(sync) = &entry.sync {
-                    len += 2 + sync.parameter.len() + 8 + DIGEST_LEN + 8;
-                }
-            }
+pub(super) fn put_entry(out: &mut Vec<u8>, name: &str, entry: &Entry) {
+    put_str16(out, name);
+    put_u32(out, entry.value.len());
+    out.extend_from_slice(entry.value.expose().as_bytes());
+    out.extend_from_slice(&entry.created.to_le_bytes());
+    out.extend_from_slice(&entry.updated.to_le_bytes());
+    out.extend_from_slice(&entry.version.to_le_bytes());
+    put_str16(out, &entry.by);
+    match &entry.sync {
+        None => out.push(0),
+        Some(sync) => {
+            out.push(1);
+            put_str16(out, &sync.parameter);
+            out.extend_from_slice(&sync.version.to_le_bytes());
+            out.extend_from_slice(&sync.digest);
+            out.extend_from_slice(&sync.synced_at.to_le_bytes());
         }
-        len += 4;
-        for (key, name, past) in self.history_items() {
-            len += 1 + 2 + scope_parts(key).1.len() + 2 + name.len() + 2;
-            len += past
-                .iter()
-                .map(|v| 4 + 4 + v.value.len() + 8 + 2 + v.by.len())
-                .sum::<usize>();
-        }
-        len
     }
+}
+
+/// Bytes a secret's earlier values take in a payload (without their scope).
+pub(super) fn past_len(name: &str, past: &[PastValue]) -> usize {
+    2 + name.len()
+        + 2
+        + past
+            .iter()
+            .map(|v| 4 + 4 + v.value.len() + 8 + 2 + v.by.len())
+            .sum::<usize>()
+}
+
+pub(super) fn put_past(out: &mut Vec<u8>, name: &str, past: &[PastValue]) {
+    put_str16(out, name);
+    let count = u16::try_from(past.len()).expect("history depth is at most 100");
+    out.extend_from_slice(&count.to_le_bytes());
+    for version in past {
+        out.extend_from_slice(&version.version.to_le_bytes());
+        put_u32(out, version.value.len());
+        out.extend_from_slice(version.value.expose().as_bytes());
+        out.extend_from_slice(&version.updated.to_le_bytes());
+        put_str16(out, &version.by);
+    }
+}
+
+/// Bytes a scope key takes in a payload.
+pub(super) fn scope_len(key: &ScopeKey) -> usize {
+    3 + scope_parts(key).1.len()
 }
 
 fn scope_parts(key: &ScopeKey) -> (u8, &str) {
@@ -588,7 +583,7 @@ fn scope_parts(key: &ScopeKey) -> (u8, &str) {
     }
 }
 
-fn put_scope(out: &mut Vec<u8>, key: &ScopeKey) {
+pub(super) fn put_scope(out: &mut Vec<u8>, key: &ScopeKey) {
     let (kind, scope_name) = scope_parts(key);
     out.push(kind);
     put_str16(out, scope_name);
@@ -596,13 +591,13 @@ fn put_scope(out: &mut Vec<u8>, key: &ScopeKey) {
 
 /// Lengths are bounded by construction: names are checked before they reach the vault, and
 /// values by [`SecretValue::validate`]; a longer one is a bug, not input.
-fn put_str16(out: &mut Vec<u8>, s: &str) {
+pub(super) fn put_str16(out: &mut Vec<u8>, s: &str) {
     let len = u16::try_from(s.len()).expect("vault names are checked to be short");
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(s.as_bytes());
 }
 
-fn put_u32(out: &mut Vec<u8>, n: usize) {
+pub(super) fn put_u32(out: &mut Vec<u8>, n: usize) {
     let n = u32::try_from(n).expect("vault counts and values fit in u32");
     out.extend_from_slice(&n.to_le_bytes());
 }
@@ -612,19 +607,19 @@ fn put_u32(out: &mut Vec<u8>, n: usize) {
 pub struct VaultView<'a> {
     pub team: Team,
     pub scopes: Vec<ScopeView<'a>>,
-    history: Vec<HistoryView<'a>>,
+    pub(super) history: Vec<HistoryView<'a>>,
 }
 
 /// One secret's earlier values, borrowed.
 #[derive(Debug)]
-struct HistoryView<'a> {
-    scope: ScopeKey,
-    name: &'a str,
-    past: Vec<PastView<'a>>,
+pub(super) struct HistoryView<'a> {
+    pub(super) scope: ScopeKey,
+    pub(super) name: &'a str,
+    pub(super) past: Vec<PastView<'a>>,
 }
 
 #[derive(Debug)]
-struct PastView<'a> {
+pub(super) struct PastView<'a> {
     version: u32,
     value: &'a str,
     updated: u64,
@@ -662,7 +657,7 @@ impl EntryView<'_> {
         SecretValue::new(self.value.to_owned())
     }
 
-    fn to_entry(&self) -> Entry {
+    pub(super) fn to_entry(&self) -> Entry {
         Entry {
             value: self.value(),
             created: self.created,
@@ -680,10 +675,18 @@ impl EntryView<'_> {
 }
 
 impl<'a> VaultView<'a> {
-    /// Parses and checks a whole payload.
+    /// Parses and checks a whole payload, of any format this build reads.
     pub fn parse(bytes: &'a [u8]) -> Result<VaultView<'a>, FormatError> {
         let mut r = Reader { rest: bytes };
-        let (version, team) = Self::header(&mut r)?;
+        let version = Self::version(&mut r)?;
+        if version >= INDEXED {
+            return super::layout::parse(bytes);
+        }
+        let team = if version >= 2 {
+            Team::parse(&mut r)?
+        } else {
+            Team::default()
+        };
         let scope_count = r.u32()?;
         let mut scopes: Vec<ScopeView<'a>> = Vec::with_capacity(scope_count.min(1024));
         for _ in 0..scope_count {
@@ -692,49 +695,24 @@ impl<'a> VaultView<'a> {
                 return Err(FormatError::Unordered);
             }
             let secret_count = r.u32()?;
-            // Each secret takes at least 23 bytes; a count beyond that is damage, not a
-            // reason to allocate.
-            let mut secrets: Vec<EntryView<'a>> =
-                Vec::with_capacity(secret_count.min(r.rest.len() / 23));
-            for _ in 0..secret_count {
-                let name = r.str16()?;
-                if secrets.last().is_some_and(|prev| prev.name >= name) {
-                    return Err(FormatError::Unordered);
-                }
-                let value_len = r.u32()?;
-                let value = std::str::from_utf8(r.take(value_len)?)
-                    .map_err(|_| FormatError::InvalidUtf8)?;
-                let created = r.u64()?;
-                let updated = r.u64()?;
-                let (version, by) = if version >= 3 {
-                    (u32::from_le_bytes(r.array()?), r.str16()?)
-                } else {
-                    (1, "")
-                };
-                let sync = match r.u8()? {
-                    0 => None,
-                    1 => Some(SyncView {
-                        parameter: r.str16()?,
-                        version: i64::from_le_bytes(r.array()?),
-                        digest: r.array()?,
-                        synced_at: r.u64()?,
-                    }),
-                    _ => return Err(FormatError::UnknownTag),
-                };
-                secrets.push(EntryView {
-                    name,
-                    value,
-                    created,
-                    updated,
-                    version,
-                    by,
-                    sync,
-                });
-            }
+            let secrets = r.entries(secret_count, version)?;
             scopes.push(ScopeView { key, secrets });
         }
         let history = if version >= 3 {
-            Self::history(&mut r)?
+            let count = r.u32()?;
+            let mut items: Vec<HistoryView<'a>> = Vec::with_capacity(count.min(r.rest.len() / 9));
+            for _ in 0..count {
+                let scope = r.scope()?;
+                let item = r.past(scope)?;
+                if items
+                    .last()
+                    .is_some_and(|prev| (&prev.scope, prev.name) >= (&item.scope, item.name))
+                {
+                    return Err(FormatError::Unordered);
+                }
+                items.push(item);
+            }
+            items
         } else {
             Vec::new()
         };
@@ -748,58 +726,26 @@ impl<'a> VaultView<'a> {
         })
     }
 
-    fn history(r: &mut Reader<'a>) -> Result<Vec<HistoryView<'a>>, FormatError> {
-        let count = r.u32()?;
-        let mut items: Vec<HistoryView<'a>> = Vec::with_capacity(count.min(r.rest.len() / 9));
-        for _ in 0..count {
-            let scope = r.scope()?;
-            let name = r.str16()?;
-            if items
-                .last()
-                .is_some_and(|prev| (&prev.scope, prev.name) >= (&scope, name))
-            {
-                return Err(FormatError::Unordered);
-            }
-            let past_count = u16::from_le_bytes(r.array()?);
-            let mut past: Vec<PastView<'a>> = Vec::with_capacity(past_count.into());
-            for _ in 0..past_count {
-                let version = u32::from_le_bytes(r.array()?);
-                if past.last().is_some_and(|newer| newer.version <= version) {
-                    return Err(FormatError::Unordered);
-                }
-                let value_len = r.u32()?;
-                let value = std::str::from_utf8(r.take(value_len)?)
-                    .map_err(|_| FormatError::InvalidUtf8)?;
-                past.push(PastView {
-                    version,
-                    value,
-                    updated: r.u64()?,
-                    by: r.str16()?,
-                });
-            }
-            if past.is_empty() {
-                return Err(FormatError::UnknownTag);
-            }
-            items.push(HistoryView { scope, name, past });
-        }
-        Ok(items)
-    }
-
-    /// The team section alone (membership checks need no secret parsed).
+    /// The team section alone (membership checks need no secret parsed): of a whole payload
+    /// of an unindexed format, or of the head of an indexed one.
     pub fn parse_team(bytes: &[u8]) -> Result<Team, FormatError> {
-        Self::header(&mut Reader { rest: bytes }).map(|(_, team)| team)
+        let mut r = Reader { rest: bytes };
+        match Self::version(&mut r)? {
+            1 => Ok(Team::default()),
+            version if version >= INDEXED => Ok(super::layout::Head::parse(bytes)?.team),
+            _ => Team::parse(&mut r),
+        }
     }
 
-    /// Magic, version and (from version 2) the team section.
-    fn header(r: &mut Reader<'_>) -> Result<(u16, Team), FormatError> {
+    /// Checks the magic and returns the format version, refusing one from the future.
+    pub(super) fn version(r: &mut Reader<'_>) -> Result<u16, FormatError> {
         if r.take(MAGIC.len())? != MAGIC {
             return Err(FormatError::BadMagic);
         }
         match u16::from_le_bytes(r.array()?) {
-            1 => Ok((1, Team::default())),
-            version @ 2..=FORMAT_VERSION => Ok((version, Team::parse(r)?)),
-            // Version 0 never existed; anything else is from the future.
+            // Version 0 never existed.
             0 => Err(FormatError::UnknownTag),
+            version @ 1..=FORMAT_VERSION => Ok(version),
             newer => Err(FormatError::NewerVersion(newer)),
         }
     }
@@ -859,7 +805,7 @@ impl<'a> VaultView<'a> {
 }
 
 impl PastView<'_> {
-    fn to_past(&self) -> PastValue {
+    pub(super) fn to_past(&self) -> PastValue {
         PastValue {
             version: self.version,
             value: SecretValue::new(self.value.to_owned()),
@@ -869,12 +815,90 @@ impl PastView<'_> {
     }
 }
 
-struct Reader<'a> {
-    rest: &'a [u8],
+pub(super) struct Reader<'a> {
+    pub(super) rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], FormatError> {
+    /// `count` secrets (as format `version` writes them), strictly ascending by name.
+    pub(super) fn entries(
+        &mut self,
+        count: usize,
+        version: u16,
+    ) -> Result<Vec<EntryView<'a>>, FormatError> {
+        // Each secret takes at least 23 bytes; a count beyond that is damage, not a reason to
+        // allocate.
+        let mut secrets: Vec<EntryView<'a>> = Vec::with_capacity(count.min(self.rest.len() / 23));
+        for _ in 0..count {
+            let entry = self.entry(version)?;
+            if secrets.last().is_some_and(|prev| prev.name >= entry.name) {
+                return Err(FormatError::Unordered);
+            }
+            secrets.push(entry);
+        }
+        Ok(secrets)
+    }
+
+    fn entry(&mut self, version: u16) -> Result<EntryView<'a>, FormatError> {
+        let name = self.str16()?;
+        let value_len = self.u32()?;
+        let value =
+            std::str::from_utf8(self.take(value_len)?).map_err(|_| FormatError::InvalidUtf8)?;
+        let created = self.u64()?;
+        let updated = self.u64()?;
+        let (version, by) = if version >= 3 {
+            (u32::from_le_bytes(self.array()?), self.str16()?)
+        } else {
+            (1, "")
+        };
+        let sync = match self.u8()? {
+            0 => None,
+            1 => Some(SyncView {
+                parameter: self.str16()?,
+                version: i64::from_le_bytes(self.array()?),
+                digest: self.array()?,
+                synced_at: self.u64()?,
+            }),
+            _ => return Err(FormatError::UnknownTag),
+        };
+        Ok(EntryView {
+            name,
+            value,
+            created,
+            updated,
+            version,
+            by,
+            sync,
+        })
+    }
+
+    /// One secret's earlier values, in `scope`: at least one, versions strictly descending.
+    pub(super) fn past(&mut self, scope: ScopeKey) -> Result<HistoryView<'a>, FormatError> {
+        let name = self.str16()?;
+        let past_count = u16::from_le_bytes(self.array()?);
+        let mut past: Vec<PastView<'a>> = Vec::with_capacity(past_count.into());
+        for _ in 0..past_count {
+            let version = u32::from_le_bytes(self.array()?);
+            if past.last().is_some_and(|newer| newer.version <= version) {
+                return Err(FormatError::Unordered);
+            }
+            let value_len = self.u32()?;
+            let value =
+                std::str::from_utf8(self.take(value_len)?).map_err(|_| FormatError::InvalidUtf8)?;
+            past.push(PastView {
+                version,
+                value,
+                updated: self.u64()?,
+                by: self.str16()?,
+            });
+        }
+        if past.is_empty() {
+            return Err(FormatError::UnknownTag);
+        }
+        Ok(HistoryView { scope, name, past })
+    }
+
+    pub(super) fn take(&mut self, n: usize) -> Result<&'a [u8], FormatError> {
         if self.rest.len() < n {
             return Err(FormatError::Truncated);
         }
@@ -883,28 +907,28 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], FormatError> {
+    pub(super) fn array<const N: usize>(&mut self) -> Result<[u8; N], FormatError> {
         Ok(self.take(N)?.try_into().expect("take returned N bytes"))
     }
 
-    fn u8(&mut self) -> Result<u8, FormatError> {
+    pub(super) fn u8(&mut self) -> Result<u8, FormatError> {
         Ok(self.array::<1>()?[0])
     }
 
-    fn u32(&mut self) -> Result<usize, FormatError> {
+    pub(super) fn u32(&mut self) -> Result<usize, FormatError> {
         Ok(u32::from_le_bytes(self.array()?) as usize)
     }
 
-    fn u64(&mut self) -> Result<u64, FormatError> {
+    pub(super) fn u64(&mut self) -> Result<u64, FormatError> {
         Ok(u64::from_le_bytes(self.array()?))
     }
 
-    fn str16(&mut self) -> Result<&'a str, FormatError> {
+    pub(super) fn str16(&mut self) -> Result<&'a str, FormatError> {
         let len = u16::from_le_bytes(self.array()?) as usize;
         std::str::from_utf8(self.take(len)?).map_err(|_| FormatError::InvalidUtf8)
     }
 
-    fn scope(&mut self) -> Result<ScopeKey, FormatError> {
+    pub(super) fn scope(&mut self) -> Result<ScopeKey, FormatError> {
         let kind = self.u8()?;
         Ok(match (kind, self.str16()?) {
             (0, "") => ScopeKey::Shared,
@@ -1214,10 +1238,10 @@ mod tests {
             FormatError::TrailingBytes
         );
         let mut newer = bytes.clone();
-        newer[8] = 4;
+        newer[8] = 5;
         assert_eq!(
             VaultView::parse(&newer).unwrap_err(),
-            FormatError::NewerVersion(4)
+            FormatError::NewerVersion(5)
         );
         let mut magic = bytes.clone();
         magic[0] = b'X';

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod crypto;
 pub mod format;
+pub mod layout;
 pub mod members;
 pub mod merge;
 pub mod store;
@@ -13,10 +14,15 @@ pub use config::{Config, Encryption};
 pub use format::{Entry, Member, PastValue, Stamp, SyncState, Team, Vault, VaultView};
 
 use crate::error::{Error, Result};
+use crate::scope::ScopeKey;
 use age::secrecy::SecretString;
 use age::x25519;
-use crypto::{CryptoError, Seal, Unseal};
-use std::fs;
+use crypto::{CryptoError, PlainReader, Seal, Unseal};
+use layout::{Head, Section, Slot};
+use std::cell::{OnceCell, RefCell};
+use std::fs::{self, File};
+use std::io::{BufReader, BufWriter, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use store::VaultFiles;
 use zeroize::Zeroizing;
@@ -76,19 +82,121 @@ pub struct Plaintext(Zeroizing<Vec<u8>>);
 
 impl Plaintext {
     pub fn view(&self) -> Result<VaultView<'_>> {
-        VaultView::parse(&self.0)
-            .map_err(|e| Error::Key(format!("the vault payload is unreadable: {e}")))
+        VaultView::parse(&self.0).map_err(unreadable)
     }
 }
 
-/// Encrypts `vault` to its members (or with the passphrase).
-fn seal_vault(vault: &Vault, key: &Key) -> std::result::Result<Vec<u8>, CryptoError> {
-    let payload = vault.encode();
+fn unreadable(error: format::FormatError) -> Error {
+    Error::Key(format!("the vault payload is unreadable: {error}"))
+}
+
+/// An opened `vault.age`: its head decrypted, parsed and trusted; the rest decrypted only as
+/// far as it is read (a whole payload of format 1 or 2, which has no index, at once).
+pub struct Payload {
+    path: PathBuf,
+    /// The open file, decrypting: the vault is replaced whole, never changed in place, so
+    /// every later read of this handle sees the version whose head was checked.
+    reader: RefCell<PlainReader<BufReader<File>>>,
+    /// The plaintext's length, authenticated (a cut or extended file is refused).
+    len: u64,
+    /// The head of an indexed payload (format 3 on); `None` for an earlier format.
+    head: Option<Head>,
+    /// The whole plaintext, once something needed all of it.
+    whole: OnceCell<Plaintext>,
+}
+
+/// Some blocks of a payload, or all of it: view with [`Part::view`].
+pub enum Part<'p> {
+    Whole(&'p Plaintext),
+    Blocks {
+        head: &'p Head,
+        blocks: Vec<(usize, Zeroizing<Vec<u8>>)>,
+    },
+}
+
+impl Part<'_> {
+    /// The secrets this part holds (a scope's may be only some of them).
+    pub fn view(&self) -> Result<VaultView<'_>> {
+        match self {
+            Part::Whole(plaintext) => plaintext.view(),
+            Part::Blocks { head, blocks } => {
+                layout::view(head, blocks.iter().map(|(i, b)| (*i, &b[..])), []).map_err(unreadable)
+            }
+        }
+    }
+}
+
+impl Payload {
+    fn read_range(&self, range: Range<u64>) -> Result<Zeroizing<Vec<u8>>> {
+        crypto::read_range(&mut self.reader.borrow_mut(), range)
+            .map_err(|e| crypto_error(&self.path, e))
+    }
+
+    /// The whole plaintext (decrypted once).
+    pub fn whole(&self) -> Result<&Plaintext> {
+        if let Some(whole) = self.whole.get() {
+            return Ok(whole);
+        }
+        let bytes = self.read_range(0..self.len)?;
+        Ok(self.whole.get_or_init(|| Plaintext(bytes)))
+    }
+
+    /// The whole vault, parsed without copying.
+    pub fn view(&self) -> Result<VaultView<'_>> {
+        self.whole()?.view()
+    }
+
+    /// The blocks that hold `secrets` (scope, name) and every secret of `scopes`: for an
+    /// indexed payload, only those blocks are decrypted.
+    pub fn part(&self, secrets: &[(&ScopeKey, &str)], scopes: &[&ScopeKey]) -> Result<Part<'_>> {
+        let Some(head) = self.head.as_ref().filter(|_| self.whole.get().is_none()) else {
+            return self.whole().map(Part::Whole);
+        };
+        let mut wanted: Vec<usize> = secrets
+            .iter()
+            .filter_map(
+                |(scope, name)| match head.slot(Section::Secrets, scope, name) {
+                    Slot::Block(i) => Some(i),
+                    Slot::Before(_) => None,
+                },
+            )
+            .chain(scopes.iter().flat_map(|scope| head.scope_blocks(scope)))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let blocks = wanted
+            .into_iter()
+            .map(|i| Ok((i, self.read_range(head.block_range(Section::Secrets, i))?)))
+            .collect::<Result<_>>()?;
+        Ok(Part::Blocks { head, blocks })
+    }
+
+    /// The team section (members, tokens, bookkeeping).
+    pub fn team(&self) -> Result<Team> {
+        match &self.head {
+            Some(head) => Ok(head.team.clone()),
+            None => Ok(self.view()?.team),
+        }
+    }
+}
+
+/// A piece of a new payload: new bytes, or a range of the old plaintext.
+enum Piece<'a> {
+    Fresh(&'a [u8]),
+    Kept(Range<u64>),
+}
+
+/// The recipients `team`'s payload is encrypted to, or the passphrase: a writer that
+/// encrypts into `out` with a fresh file key.
+fn sealer<W: Write>(
+    team: &Team,
+    key: &Key,
+    out: W,
+) -> std::result::Result<age::stream::StreamWriter<W>, CryptoError> {
     match key {
-        Key::Passphrase(pass) => crypto::seal(&payload, Seal::Passphrase(pass)),
+        Key::Passphrase(pass) => crypto::sealer(out, Seal::Passphrase(pass)),
         Key::Identities(_) | Key::Ssh(_) => {
-            let recipients: Vec<Box<dyn age::Recipient + Send>> = vault
-                .team
+            let recipients: Vec<Box<dyn age::Recipient + Send>> = team
                 .members
                 .iter()
                 .map(|m| members::recipient(&m.recipient))
@@ -98,9 +206,20 @@ fn seal_vault(vault: &Vault, key: &Key) -> std::result::Result<Vec<u8>, CryptoEr
                 .iter()
                 .map(|r| r.as_ref() as &dyn age::Recipient)
                 .collect();
-            crypto::seal(&payload, Seal::Recipients(&refs))
+            crypto::sealer(out, Seal::Recipients(&refs))
         }
     }
+}
+
+/// Encrypts `vault` to its members (or with the passphrase).
+fn seal_vault(vault: &Vault, key: &Key) -> std::result::Result<Vec<u8>, CryptoError> {
+    let payload = vault.encode();
+    // age adds a header and 16 bytes per 64 KiB chunk; reserve so the Vec rarely regrows.
+    let mut out = Vec::with_capacity(payload.len() + payload.len() / 4096 + 512);
+    let mut writer = sealer(&vault.team, key, &mut out)?;
+    writer.write_all(&payload)?;
+    writer.finish()?;
+    Ok(out)
 }
 
 /// Members for the keys config.toml lists, in order: the first named `first` when given,
@@ -284,29 +403,63 @@ impl VaultDir {
         self.files.vault()
     }
 
-    /// Decrypts the payload. Needs no lock: the file is only ever replaced whole.
-    pub fn read(&self, key: &Key) -> Result<Plaintext> {
+    /// Opens the payload: decrypts and checks its head (for a payload of format 1 or 2, all
+    /// of it). Needs no lock: the file is only ever replaced whole.
+    pub fn read(&self, key: &Key) -> Result<Payload> {
         let path = self.files.vault();
         // Ciphertext, committed to git (a clone checks it out 0644): only writers matter.
         store::warn_if_exposed(&path, 0o022);
-        let ciphertext = store::read_optional(&path)?.ok_or_else(|| {
-            Error::Key(format!(
-                "{} is missing; restore it from version control, or remove {} and run 'ampsecret init'",
-                path.display(),
-                self.files.config().display()
-            ))
-        })?;
-        let plaintext = crypto::unseal(&ciphertext, key.unseal())
-            .map(Plaintext)
-            .map_err(|e| self.crypto_error(e))?;
-        self.check_authorship(&plaintext.0)?;
-        Ok(plaintext)
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::Key(format!(
+                    "{} is missing; restore it from version control, or remove {} and run 'ampsecret init'",
+                    path.display(),
+                    self.files.config().display()
+                )));
+            }
+            Err(e) => return Err(Error::io("cannot read", &path)(e)),
+        };
+        let opened = crypto::open(BufReader::new(file), key.unseal())
+            .and_then(|mut reader| Ok((crypto::plaintext_len(&mut reader)?, reader)));
+        let (len, reader) = opened.map_err(|e| crypto_error(&path, e))?;
+        let mut payload = Payload {
+            path,
+            reader: RefCell::new(reader),
+            len,
+            head: None,
+            whole: OnceCell::new(),
+        };
+        let prefix = payload.read_range(0..len.min(crypto::CHUNK_SIZE))?;
+        match Head::len_of(&prefix).map_err(unreadable)? {
+            Some(head_len) => {
+                let head = if head_len <= prefix.len() as u64 {
+                    Head::parse(&prefix)
+                } else {
+                    Head::parse(&payload.read_range(0..head_len.min(len))?)
+                }
+                .map_err(unreadable)?;
+                if head.payload_len() != len {
+                    return Err(unreadable(if head.payload_len() > len {
+                        format::FormatError::Truncated
+                    } else {
+                        format::FormatError::TrailingBytes
+                    }));
+                }
+                trust::check(&self.config.vault_id, &head.team, &payload.path)?;
+                payload.head = Some(head);
+            }
+            None => {
+                let whole = payload.whole()?;
+                self.check_authorship(&whole.0)?;
+            }
+        }
+        Ok(payload)
     }
 
     /// Refuses a payload not written by a member (see [`trust`]).
     fn check_authorship(&self, plaintext: &[u8]) -> Result<()> {
-        let team = VaultView::parse_team(plaintext)
-            .map_err(|e| Error::Key(format!("the vault payload is unreadable: {e}")))?;
+        let team = VaultView::parse_team(plaintext).map_err(unreadable)?;
         trust::check(&self.config.vault_id, &team, &self.files.vault())
     }
 
@@ -349,23 +502,220 @@ impl VaultDir {
         key: &Key,
         change: impl FnOnce(&mut Vault) -> Result<R>,
     ) -> Result<R> {
+        let _lock = self.lock()?;
+        let payload = self.read(key)?;
+        self.update_whole(&payload, key, change)
+    }
+
+    /// Takes the lock for a read–modify–write, and sweeps what killed writers left.
+    fn lock(&self) -> Result<store::WriteLock> {
         store::check_writable_by_owner(&self.files.dir, self.owner)?;
-        let _lock = store::lock(&self.files.dir)?;
+        let lock = store::lock(&self.files.dir)?;
         store::remove_stale_temporaries(&self.files.dir);
-        let before = self.read(key)?;
+        Ok(lock)
+    }
+
+    /// The whole vault read, changed and written (under the lock).
+    fn update_whole<R>(
+        &self,
+        payload: &Payload,
+        key: &Key,
+        change: impl FnOnce(&mut Vault) -> Result<R>,
+    ) -> Result<R> {
+        let before = payload.whole()?;
         let mut vault = before.view()?.to_vault();
         vault.adopt_legacy_members(&self.config);
         vault.keep_versions(usize::from(self.config.history));
         let result = change(&mut vault)?;
-        if vault.team.tokens.is_empty() && self.config.encryption == Encryption::X25519 {
-            vault.team.tokens.push(Zeroizing::new(rand::random()));
-        }
+        self.ensure_token(&mut vault.team);
         if *vault.encode() != *before.0 {
             self.write(&vault, key)?;
         } else {
             self.write_members_mirror(&vault)?;
         }
         Ok(result)
+    }
+
+    /// A key-encrypted vault always carries a membership token (see [`trust`]).
+    fn ensure_token(&self, team: &mut Team) {
+        if team.tokens.is_empty() && self.config.encryption == Encryption::X25519 {
+            team.tokens.push(Zeroizing::new(rand::random()));
+        }
+    }
+
+    /// [`VaultDir::update`] for a change to one secret, `name` of `scope`: `change` sees a
+    /// vault holding the team and only the secrets of the block that holds (or would hold)
+    /// that name, and must change nothing else. Only that block and the head are decoded and
+    /// encoded again; the other blocks are copied as decrypted into the new file (encrypted
+    /// with a fresh file key, as every write is), decrypting in one thread while encrypting
+    /// in this one.
+    pub fn update_secret<R>(
+        &self,
+        key: &Key,
+        scope: &ScopeKey,
+        name: &str,
+        change: impl FnOnce(&mut Vault) -> Result<R>,
+    ) -> Result<R> {
+        let _lock = self.lock()?;
+        let payload = self.read(key)?;
+        let Some(head) = &payload.head else {
+            // Format 1 or 2: written whole, and so upgraded.
+            return self.update_whole(&payload, key, |vault| {
+                let config = self.config_now()?;
+                vault.check_members_mirror(&config, &self.files.config())?;
+                change(vault)
+            });
+        };
+        let load = |section| -> Result<(Range<usize>, Zeroizing<Vec<u8>>)> {
+            Ok(match head.slot(section, scope, name) {
+                Slot::Block(i) => (i..i + 1, payload.read_range(head.block_range(section, i))?),
+                Slot::Before(i) => (i..i, Zeroizing::new(Vec::new())),
+            })
+        };
+        let (secrets_at, secrets_before) = load(Section::Secrets)?;
+        let (history_at, history_before) = load(Section::History)?;
+        let mut vault = Vault::default();
+        vault.team = head.team.clone();
+        if let Some(i) = secrets_at.clone().next() {
+            let secrets =
+                layout::parse_block(&head.blocks[i], &secrets_before).map_err(unreadable)?;
+            vault.scopes.insert(
+                scope.clone(),
+                secrets
+                    .iter()
+                    .map(|e| (e.name.to_owned(), e.to_entry()))
+                    .collect(),
+            );
+        }
+        if let Some(i) = history_at.clone().next() {
+            let items = layout::parse_history_block(&head.history[i], &history_before)
+                .map_err(unreadable)?;
+            vault.history.insert(
+                scope.clone(),
+                items
+                    .iter()
+                    .map(|item| {
+                        (
+                            item.name.to_owned(),
+                            item.past.iter().map(|p| p.to_past()).collect(),
+                        )
+                    })
+                    .collect(),
+            );
+        }
+        vault.keep_versions(usize::from(self.config.history));
+        // As config.toml is now, under the lock (see `update`).
+        vault.check_members_mirror(&self.config_now()?, &self.files.config())?;
+        let result = change(&mut vault)?;
+        self.ensure_token(&mut vault.team);
+        debug_assert!(
+            vault
+                .scopes
+                .keys()
+                .chain(vault.history.keys())
+                .all(|k| k == scope),
+            "only the one scope changed"
+        );
+        let (blocks, secrets_after) =
+            layout::encode_blocks(scope, vault.scopes.get(scope).into_iter().flatten());
+        let (history, history_after) =
+            layout::encode_blocks(scope, vault.history.get(scope).into_iter().flatten());
+        let team_before = layout::encode_head(&head.team, &[], &[]);
+        let team_after = layout::encode_head(&vault.team, &[], &[]);
+        if *secrets_after == *secrets_before
+            && *history_after == *history_before
+            && *team_after == *team_before
+        {
+            self.write_members_mirror(&vault)?;
+            return Ok(result);
+        }
+        let splice = |old: &[layout::BlockRef], at: &Range<usize>, new: Vec<layout::BlockRef>| {
+            let mut index = old[..at.start].to_vec();
+            index.extend(new);
+            index.extend_from_slice(&old[at.end..]);
+            index
+        };
+        let new_head = layout::encode_head(
+            &vault.team,
+            &splice(&head.blocks, &secrets_at, blocks),
+            &splice(&head.history, &history_at, history),
+        );
+        let pieces = [
+            Piece::Fresh(&new_head),
+            Piece::Kept(head.len..head.block_start(Section::Secrets, secrets_at.start)),
+            Piece::Fresh(&secrets_after),
+            Piece::Kept(
+                head.block_start(Section::Secrets, secrets_at.end)
+                    ..head.block_start(Section::History, history_at.start),
+            ),
+            Piece::Fresh(&history_after),
+            Piece::Kept(head.block_start(Section::History, history_at.end)..payload.len),
+        ];
+        self.write_spliced(payload, key, &vault.team, &pieces)?;
+        self.write_members_mirror(&vault)?;
+        Ok(result)
+    }
+
+    /// Writes a new `vault.age` from `pieces` (new bytes, or ranges of the old plaintext
+    /// `payload` decrypts), encrypted to `team` as one file with a fresh file key, and
+    /// atomically replaced. The old plaintext is decrypted in a second thread while this one
+    /// encrypts.
+    fn write_spliced(
+        &self,
+        payload: Payload,
+        key: &Key,
+        team: &Team,
+        pieces: &[Piece<'_>],
+    ) -> Result<()> {
+        let path = self.files.vault();
+        let mut reader = payload.reader.into_inner();
+        let kept: Vec<Range<u64>> = pieces
+            .iter()
+            .filter_map(|piece| match piece {
+                Piece::Kept(range) => Some(range.clone()),
+                Piece::Fresh(_) => None,
+            })
+            .collect();
+        let io_error = |e: std::io::Error| crypto_error(&path, CryptoError::Io(e));
+        store::write_atomic_with(&path, |file| {
+            let out = BufWriter::with_capacity(16 * crypto::CHUNK_SIZE as usize, file);
+            let mut writer = sealer(team, key, out).map_err(|e| crypto_error(&path, e))?;
+            std::thread::scope(|threads| {
+                let (send, receive) = std::sync::mpsc::sync_channel(32);
+                threads.spawn(move || {
+                    for piece in kept.into_iter().flat_map(crypto::chunk_ranges) {
+                        let read = crypto::read_range(&mut reader, piece);
+                        let failed = read.is_err();
+                        if send.send(read).is_err() || failed {
+                            return;
+                        }
+                    }
+                });
+                for piece in pieces {
+                    match piece {
+                        Piece::Fresh(bytes) => writer.write_all(bytes).map_err(io_error)?,
+                        Piece::Kept(range) => {
+                            let mut left = range.end - range.start;
+                            while left > 0 {
+                                let bytes = receive
+                                    .recv()
+                                    .unwrap_or_else(|_| {
+                                        Err(CryptoError::Damaged("it ends early".into()))
+                                    })
+                                    .map_err(|e| crypto_error(&path, e))?;
+                                writer.write_all(&bytes).map_err(io_error)?;
+                                left -= bytes.len() as u64;
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            })?;
+            writer
+                .finish()
+                .and_then(|mut out| out.flush())
+                .map_err(io_error)
+        })
     }
 
     fn write(&self, vault: &Vault, key: &Key) -> Result<()> {
@@ -441,14 +791,17 @@ impl VaultDir {
     }
 
     fn crypto_error(&self, error: CryptoError) -> Error {
-        let path = self.files.vault();
-        match error {
-            CryptoError::NoMatchingKey => Error::Key(format!(
-                "cannot decrypt {}: {error}; use the key (AMPSECRET_IDENTITY / AMPSECRET_IDENTITY_FILE) or passphrase it was encrypted to",
-                path.display()
-            )),
-            CryptoError::Io(e) => Error::io("cannot use", &path)(e),
-            other => Error::Key(format!("cannot open {}: {other}", path.display())),
-        }
+        crypto_error(&self.files.vault(), error)
+    }
+}
+
+fn crypto_error(path: &Path, error: CryptoError) -> Error {
+    match error {
+        CryptoError::NoMatchingKey => Error::Key(format!(
+            "cannot decrypt {}: {error}; use the key (AMPSECRET_IDENTITY / AMPSECRET_IDENTITY_FILE) or passphrase it was encrypted to",
+            path.display()
+        )),
+        CryptoError::Io(e) => Error::io("cannot use", path)(e),
+        other => Error::Key(format!("cannot open {}: {other}", path.display())),
     }
 }

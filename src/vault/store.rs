@@ -34,6 +34,46 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
 /// new file: write a 0600 temporary file beside it, fsync it, rename it over, fsync the
 /// directory. `bytes` must already be ciphertext or non-secret.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |file| {
+        file.write_all(bytes)
+            .map_err(|e| Error::io("cannot write", path)(e))
+    })
+}
+
+/// A file being written that starts each mebibyte's way to disk as soon as it is written, so
+/// that the closing fsync of a large vault waits for little more than the last of it.
+pub struct WritebackFile<'f> {
+    file: &'f mut File,
+    written: u64,
+    started: u64,
+}
+
+impl WritebackFile<'_> {
+    const STEP: u64 = 1 << 20;
+}
+
+impl Write for WritebackFile<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(bytes)?;
+        self.written += n as u64;
+        if self.written - self.started >= Self::STEP {
+            crate::sys::start_writeback(self.file, self.started, self.written - self.started);
+            self.started = self.written;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// [`write_atomic`], with the new content streamed into the temporary file by `write`
+/// (ciphertext or non-secret only). Nothing replaces `path` if `write` fails.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut WritebackFile<'_>) -> Result<()>,
+) -> Result<()> {
     // A bare file name (git hands its merge driver those) lives in the current directory.
     let dir = path
         .parent()
@@ -45,8 +85,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
         .map_err(Error::io("cannot create a temporary file in", dir))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
+    write(&mut WritebackFile {
+        file: temp.as_file_mut(),
+        written: 0,
+        started: 0,
+    })?;
+    // The data and the size it needs to be read back; times are not worth a wait.
+    temp.as_file()
+        .sync_data()
         .map_err(Error::io("cannot write", temp.path()))?;
     temp.persist(path)
         .map_err(|e| Error::io("cannot replace", path)(e.error))?;

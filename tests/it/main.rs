@@ -27,3 +27,4 @@ mod tags;
 mod teach;
 mod team;
 mod vault;
+mod vault_scale;

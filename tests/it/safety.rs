@@ -199,7 +199,11 @@ fn payload_from_a_newer_version_is_refused() {
 
 #[test]
 fn sixteen_concurrent_writers_keep_all_sixteen() {
-    let p = Project::initialized();
+    sixteen_concurrent_writers_keep_all(&Project::initialized(), 0);
+}
+
+/// Sixteen `set`s at once on a vault of `existing` secrets: all sixteen are kept.
+pub fn sixteen_concurrent_writers_keep_all(p: &Project, existing: usize) {
     let children: Vec<_> = (0..16)
         .map(|i| {
             let mut child = p
@@ -230,7 +234,7 @@ fn sixteen_concurrent_writers_keep_all_sixteen() {
         );
     }
     let list = p.cmd(&["list", "--json"]).stdout_json().success().json();
-    assert_eq!(list.as_array().unwrap().len(), 16);
+    assert_eq!(list.as_array().unwrap().len(), existing + 16);
     for i in 0..16 {
         assert_eq!(p.get(&format!("KEY_{i}"), &[]), format!("value-{i}"));
     }
@@ -241,13 +245,26 @@ fn a_writer_killed_at_any_moment_leaves_the_old_or_the_new_vault() {
     let p = Project::initialized();
     // A larger vault makes each write take long enough for kills to land mid-write.
     p.bulk_set((0..3000).map(|i| (format!("BULK_{i}"), format!("{i:0>200}"))));
+    writers_killed_at_any_moment_leave_the_old_or_the_new_vault(&p, 3000, |p| {
+        let list = p.cmd(&["list", "--json"]).stdout_json().success().json();
+        list.as_array().unwrap().len()
+    });
+}
 
+/// Kills `set`s on a vault of `existing` secrets at moments spread over a whole write: each
+/// leaves the vault as it was or with the new secret (as `count` counts them), and nothing
+/// else.
+pub fn writers_killed_at_any_moment_leave_the_old_or_the_new_vault(
+    p: &Project,
+    existing: usize,
+    count: impl Fn(&Project) -> usize,
+) {
     // Time one full write, then spread the kills over 0–120 % of it: start-up, decrypt,
     // encrypt, fsync and rename are all hit, whatever the build profile or machine.
     let started = std::time::Instant::now();
     p.set("CALIBRATE", "v", &[]);
     let write_time = started.elapsed();
-    let mut committed = 3001;
+    let mut committed = existing + 1;
     let mut interrupted = 0;
     for round in 0..40u64 {
         let mut child = Command::new(BIN)
@@ -266,8 +283,7 @@ fn a_writer_killed_at_any_moment_leaves_the_old_or_the_new_vault() {
         std::thread::sleep(write_time.mul_f64((round as f64 / 40.0) * 1.2));
         let _ = child.kill(); // SIGKILL
         let status = child.wait().unwrap();
-        let list = p.cmd(&["list", "--json"]).stdout_json().success().json();
-        let count = list.as_array().unwrap().len();
+        let count = count(p);
         assert!(
             count == committed || count == committed + 1,
             "round {round}: {count} secrets, expected {committed} or one more"
@@ -297,13 +313,13 @@ fn a_writer_killed_at_any_moment_leaves_the_old_or_the_new_vault() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     eprintln!(
         "write takes {write_time:?}; {} committed, {interrupted} interrupted",
-        committed - 3001
+        committed - existing - 1
     );
     // Both outcomes must occur, or the kills did not land across the write.
     assert!(
-        interrupted > 0 && committed > 3001,
+        interrupted > 0 && committed > existing + 1,
         "{interrupted} interrupted, {} committed",
-        committed - 3001
+        committed - existing - 1
     );
 }
 

@@ -1,0 +1,301 @@
+//! The vault at the size the benchmark measures (100,000 secrets, about 8 MB): the crash and
+//! concurrency guarantees hold there too, `get` finds one secret by decrypting part of the
+//! file, and a cut file is refused. Also: a vault written by the release before the indexed
+//! layout (format 2) opens and is upgraded on its next write.
+
+use crate::safety;
+use crate::support::{APP_ID, Project};
+use ampsecret::vault::crypto;
+use ampsecret::vault::layout::{Head, Section};
+use std::fs;
+use std::path::Path;
+
+const SECRETS: usize = 100_000;
+
+/// A project whose vault holds 100,000 secrets in branch `main`, written in one go through
+/// the library.
+fn big_vault() -> Project {
+    let p = Project::initialized();
+    p.bulk_set((0..SECRETS).map(|i| (format!("BULK_{i:06}"), format!("value-{i:0>60}"))));
+    p
+}
+
+fn decrypt(p: &Project, file: &Path) -> Vec<u8> {
+    let ampsecret::vault::Key::Identities(ids) = p.key() else {
+        unreachable!("tests use X25519 keys")
+    };
+    let sealed = fs::read(file).unwrap();
+    crypto::unseal(&sealed, crypto::Unseal::Identities(&ids))
+        .unwrap()
+        .to_vec()
+}
+
+#[test]
+fn writers_killed_on_a_hundred_thousand_secrets_leave_the_old_or_the_new_vault() {
+    let p = big_vault();
+    assert_eq!(p.get("BULK_054321", &[]), format!("value-{:0>60}", 54321));
+    // Counted through the library: listing 100,000 rows as JSON takes seconds in a debug
+    // build, and the whole payload is parsed and checked either way.
+    safety::writers_killed_at_any_moment_leave_the_old_or_the_new_vault(&p, SECRETS, |p| {
+        let plaintext = decrypt(p, &p.vault_dir().join("vault.age"));
+        let view = ampsecret::vault::VaultView::parse(&plaintext).unwrap();
+        view.scopes.iter().map(|s| s.secrets.len()).sum()
+    });
+}
+
+#[test]
+fn sixteen_concurrent_writers_on_a_hundred_thousand_secrets_keep_all() {
+    // Sixteen writers queue for the lock; give the last of them time in a debug build.
+    let p = big_vault().env("AMPSECRET_LOCK_TIMEOUT", "300");
+    safety::sixteen_concurrent_writers_keep_all(&p, SECRETS);
+}
+
+#[test]
+fn a_vault_cut_at_a_chunk_boundary_is_refused_and_left_as_it_is() {
+    let p = big_vault();
+    let file = p.vault_dir().join("vault.age");
+    let whole = fs::read(&file).unwrap();
+    // age's payload: a header, then chunks of 64 KiB + a 16-byte tag. Cut after 10 chunks:
+    // every chunk left is authentic, only the end is missing.
+    let chunk = 64 * 1024 + 16;
+    let header_len = {
+        // The payload starts after the header's "--- <mac>\n" line and a 16-byte nonce.
+        let end = whole.windows(4).position(|w| w == b"\n---").unwrap() + 1;
+        end + whole[end..].iter().position(|&b| b == b'\n').unwrap() + 1 + 16
+    };
+    let cut = &whole[..header_len + 10 * chunk];
+    fs::write(&file, cut).unwrap();
+    for args in [&["get", "BULK_000001"][..], &["set", "X", "--stdin"]] {
+        p.cmd(args)
+            .stdin("v")
+            .stdout("")
+            .stderr_has("truncated")
+            .fails(4);
+        assert_eq!(fs::read(&file).unwrap(), cut, "{args:?} changed the file");
+    }
+}
+
+/// The fixture: a vault written by ampsecret before the indexed layout (format 2), with the
+/// key that opens it: ONE and TWO in branch:main, SHARED_ONE in shared, SANDBOXED in
+/// sandbox:alice.
+fn format_2_fixture() -> Project {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vault-format-2");
+    let p = Project::new();
+    let dir = p.vault_dir();
+    fs::create_dir_all(&dir).unwrap();
+    let private = |path: &Path| {
+        fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap()
+    };
+    fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    for name in ["config.toml", "vault.age"] {
+        fs::copy(fixture.join(name), dir.join(name)).unwrap();
+        private(&dir.join(name));
+    }
+    let ids = p.temp().join("config/ampsecret/identities");
+    fs::create_dir_all(&ids).unwrap();
+    // The identity file is named after the vault id config.toml holds.
+    let config = fs::read_to_string(fixture.join("config.toml")).unwrap();
+    let vault_id = config
+        .lines()
+        .find_map(|l| l.strip_prefix("vault_id = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap();
+    let key_file = ids.join(format!("{vault_id}.txt"));
+    fs::copy(fixture.join("identity.txt"), &key_file).unwrap();
+    private(&key_file);
+    p
+}
+
+#[test]
+fn a_format_2_vault_opens_and_is_upgraded_on_its_next_write() {
+    let p = format_2_fixture();
+    let file = p.vault_dir().join("vault.age");
+    let before = fs::read(&file).unwrap();
+    assert_eq!(&decrypt(&p, &file)[8..10], &2u16.to_le_bytes());
+    assert_eq!(p.get("ONE", &[]), "main-one");
+    assert_eq!(p.get("TWO", &[]), "two\nlines ✓");
+    assert_eq!(p.get("SHARED_ONE", &["--shared"]), "shared-value");
+    assert_eq!(p.get("SANDBOXED", &["--sandbox=alice"]), "alice-value");
+    let listed = p
+        .cmd(&["list", "--all", "--json"])
+        .stdout_json()
+        .success()
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 4);
+    assert_eq!(fs::read(&file).unwrap(), before, "reading does not rewrite");
+    let textconv = |p: &Project| {
+        p.cmd(&["git-textconv", ".ampsecret/vault.age"])
+            .stdout_any()
+            .success()
+            .stdout
+    };
+    let described = textconv(&p);
+    assert!(described.contains("branch:main  TWO"), "{described}");
+    assert!(
+        described.contains("sandbox:alice  SANDBOXED"),
+        "{described}"
+    );
+
+    p.set("THREE", "main-three", &[]);
+    let upgraded = decrypt(&p, &file);
+    assert_eq!(
+        &upgraded[8..10],
+        &ampsecret::vault::format::FORMAT_VERSION.to_le_bytes()
+    );
+    let head = Head::parse(&upgraded).unwrap();
+    assert_eq!(head.payload_len(), upgraded.len() as u64);
+    assert_eq!(head.team.members.len(), 1, "the member list is kept");
+    for (name, args, value) in [
+        ("ONE", &[][..], "main-one"),
+        ("TWO", &[], "two\nlines ✓"),
+        ("THREE", &[], "main-three"),
+        ("SHARED_ONE", &["--shared"], "shared-value"),
+        ("SANDBOXED", &["--sandbox=alice"], "alice-value"),
+    ] {
+        assert_eq!(p.get(name, args), value, "{name}");
+    }
+    // git's textconv reads both formats: the upgrade adds THREE and changes nothing else.
+    let upgraded_described = textconv(&p);
+    let added: Vec<&str> = upgraded_described
+        .lines()
+        .filter(|l| !described.lines().any(|d| d == *l))
+        .collect();
+    assert_eq!(added.len(), 1, "{upgraded_described}");
+    assert!(
+        added[0].contains("branch:main  THREE"),
+        "{upgraded_described}"
+    );
+    assert!(!upgraded_described.contains("main-one"), "never a value");
+    // The app id and the rest of config.toml are as they were.
+    let config = fs::read_to_string(p.vault_dir().join("config.toml")).unwrap();
+    assert!(
+        config.contains(&format!("app_id = \"{APP_ID}\"")),
+        "{config}"
+    );
+}
+
+#[test]
+fn set_rewrites_one_block_and_keeps_the_history_of_the_secret_it_changes() {
+    let p = Project::initialized();
+    // 5,000 secrets: the vault has many blocks, and set rewrites only the one that changes.
+    p.bulk_set((0..5000).map(|i| (format!("BULK_{i:06}"), format!("value-{i:0>60}"))));
+    let file = p.vault_dir().join("vault.age");
+    let blocks = |plaintext: &[u8]| -> Vec<Vec<u8>> {
+        let head = Head::parse(plaintext).unwrap();
+        (0..head.blocks.len())
+            .map(|i| {
+                let range = head.block_range(Section::Secrets, i);
+                plaintext[range.start as usize..range.end as usize].to_vec()
+            })
+            .collect()
+    };
+    for value in ["one", "two", "three"] {
+        let before = blocks(&decrypt(&p, &file));
+        p.set("BULK_002500", value, &[]);
+        let after = blocks(&decrypt(&p, &file));
+        let changed = after.iter().filter(|b| !before.contains(b)).count();
+        assert_eq!(
+            (after.len(), changed),
+            (before.len(), 1),
+            "one block changes"
+        );
+    }
+    p.set("NEW_AT_THE_END", "new", &[]);
+    let plaintext = decrypt(&p, &p.vault_dir().join("vault.age"));
+    let head = Head::parse(&plaintext).unwrap();
+    assert!(head.blocks.len() > 5, "{} blocks", head.blocks.len());
+    let view = ampsecret::vault::VaultView::parse(&plaintext).unwrap();
+    let main = ampsecret::scope::ScopeKey::Branch("main".into());
+    let entry = view.get(&main, "BULK_002500").unwrap();
+    assert_eq!((entry.value().expose(), entry.version), ("three", 4));
+    let past: Vec<(u32, String)> = view
+        .history_of(&main, "BULK_002500")
+        .iter()
+        .map(|v| (v.version, v.value.expose().to_owned()))
+        .collect();
+    assert_eq!(
+        past,
+        [
+            (3, "two".to_owned()),
+            (2, "one".to_owned()),
+            (1, format!("value-{:0>60}", 2500))
+        ]
+    );
+    assert_eq!(view.scopes[0].secrets.len(), 5001);
+    assert_eq!(p.get("BULK_004999", &[]), format!("value-{:0>60}", 4999));
+    assert_eq!(p.get("NEW_AT_THE_END", &[]), "new");
+}
+
+#[test]
+fn one_secret_writes_keep_the_index_strict_wherever_the_name_falls() {
+    use ampsecret::scope::ScopeKey;
+    use ampsecret::secret::SecretValue;
+    use ampsecret::vault::{Stamp, VaultDir};
+    use std::collections::BTreeMap;
+    let p = Project::initialized();
+    p.bulk_set((0..3000).map(|i| (format!("M_{i:05}"), format!("{i:0>100}"))));
+    let mut model: BTreeMap<(ScopeKey, String), String> = (0..3000)
+        .map(|i| {
+            let key = (ScopeKey::Branch("main".into()), format!("M_{i:05}"));
+            (key, format!("{i:0>100}"))
+        })
+        .collect();
+    let main = ScopeKey::Branch("main".into());
+    let mut writes: Vec<(ScopeKey, String, String)> = vec![
+        // Before the scope's first name, in the middle, after its last.
+        (main.clone(), "A_FIRST".into(), "a".into()),
+        (main.clone(), "M_01500_X".into(), "middle".into()),
+        (main.clone(), "Z_LAST".into(), "z".into()),
+        // New scopes: before every other, and after every other.
+        (ScopeKey::Shared, "S".into(), "shared".into()),
+        (
+            ScopeKey::Standalone("zzz".into()),
+            "Z".into(),
+            "standalone".into(),
+        ),
+        // A changed value.
+        (main.clone(), "M_00007".into(), "changed".into()),
+    ];
+    // Enough large values in one place to split its block several times.
+    writes.extend((0..60).map(|i| (main.clone(), format!("M_00100_{i:02}"), "v".repeat(2000))));
+    let dir = VaultDir::open(&p.vault_dir()).unwrap();
+    let key = p.key();
+    for (scope, name, value) in writes {
+        dir.update_secret(&key, &scope, &name, |v| {
+            Ok(v.set(
+                &scope,
+                &name,
+                SecretValue::new(value.clone()),
+                &Stamp::new(2, "t"),
+            ))
+        })
+        .unwrap();
+        model.insert((scope.clone(), name.clone()), value);
+        let plaintext = decrypt(&p, &p.vault_dir().join("vault.age"));
+        let view = ampsecret::vault::VaultView::parse(&plaintext)
+            .unwrap_or_else(|e| panic!("after {scope} {name}: {e}"));
+        let stored: BTreeMap<(ScopeKey, String), String> = view
+            .scopes
+            .iter()
+            .flat_map(|s| {
+                s.secrets.iter().map(|e| {
+                    (
+                        (s.key.clone(), e.name.to_owned()),
+                        e.value().expose().to_owned(),
+                    )
+                })
+            })
+            .collect();
+        assert!(stored == model, "after {scope} {name}");
+    }
+    // 120 KB went into one block's range: it was split, and no block outgrew the target.
+    let plaintext = decrypt(&p, &p.vault_dir().join("vault.age"));
+    let head = Head::parse(&plaintext).unwrap();
+    assert!(
+        head.blocks
+            .iter()
+            .all(|b| b.len as usize <= ampsecret::vault::layout::BLOCK_TARGET)
+    );
+    assert_eq!(p.get("Z", &["--standalone=zzz"]), "standalone");
+    assert_eq!(p.get("M_00100_59", &[]), "v".repeat(2000));
+}
