@@ -2,7 +2,7 @@
 //! vaults that must never be lost or replaced, secrets and keys that must never reach anyone
 //! else, and input that must never be stored or shown raw.
 
-use crate::support::{APP_ID, BIN, Project, Run, ssm_line};
+use crate::support::{APP_ID, BIN, Project, Run, main_prefix, ssm_line};
 use ampsecret_testkit::fault_proxy::{EchoRequest, FaultConfig, FaultProxy};
 use ampsecret_testkit::moto::MotoServer;
 use ampsecret_testkit::ssm::{Ssm, unique_app_id};
@@ -114,14 +114,6 @@ fn waiting_line(dir: &Path, seconds: u64) -> String {
         "Waiting for another ampsecret command to finish writing the vault at {} (at most \
          {seconds}s)…\n",
         dir.display()
-    )
-}
-
-/// The SSM path of branch `main` of the app `app`, as Amplify names it.
-fn main_prefix(app: &str) -> String {
-    format!(
-        "/amplify/{app}/main-branch-{}",
-        ampsecret::amplify::backend_hash(app, "main")
     )
 }
 

@@ -242,6 +242,14 @@ impl Project {
 
 /// The line push, pull and diff print first: where they talk to (moto's account once an
 /// ARN showed it).
+/// The SSM path of branch `main` of the app `app`, as Amplify names it.
+pub fn main_prefix(app: &str) -> String {
+    format!(
+        "/amplify/{app}/main-branch-{}",
+        ampsecret::amplify::backend_hash(app, "main")
+    )
+}
+
 pub fn ssm_line(endpoint: &str, account_known: bool) -> String {
     let account = if account_known {
         "account 123456789012"

@@ -2,18 +2,11 @@
 //! differ, never as a new value version; `diff` shows what is missing. And the target line
 //! push, pull and diff print.
 
-use crate::support::{Project, ssm_line};
+use crate::support::{Project, main_prefix, ssm_line};
 use ampsecret_testkit::fault_proxy::{FaultConfig, FaultProxy};
 use ampsecret_testkit::moto::MotoServer;
 use ampsecret_testkit::ssm::{Ssm, unique_app_id};
 use std::collections::BTreeMap;
-
-fn main_prefix(app: &str) -> String {
-    format!(
-        "/amplify/{app}/main-branch-{}",
-        ampsecret::amplify::backend_hash(app, "main")
-    )
-}
 
 fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
