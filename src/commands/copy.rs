@@ -4,7 +4,7 @@
 
 use crate::cli::CopyArgs;
 use crate::error::{Error, Result};
-use crate::output::{Output, Render, count};
+use crate::output::{self, Output, Plan, Render, Tally, count};
 use crate::scope::ScopeKey;
 use crate::session::{self, Context};
 use serde::Serialize;
@@ -23,8 +23,8 @@ enum Change {
     Unchanged,
 }
 
-/// `--json`: `{"from","to","dry_run","added","replaced","kept","unchanged","applied",
-/// "changed_meanwhile"}`.
+/// `--json`: `{"from","to","dry_run","added","changed","kept","unchanged","applied",
+/// "changed_meanwhile"}` (the words import uses).
 #[derive(Serialize)]
 struct Copied {
     #[serde(serialize_with = "crate::output::display")]
@@ -33,7 +33,8 @@ struct Copied {
     to: ScopeKey,
     dry_run: bool,
     added: Vec<String>,
-    replaced: Vec<String>,
+    /// Replaced with `--overwrite`.
+    changed: Vec<String>,
     kept: Vec<String>,
     unchanged: Vec<String>,
     applied: bool,
@@ -42,58 +43,68 @@ struct Copied {
 
 impl Copied {
     fn pending(&self) -> usize {
-        self.added.len() + self.replaced.len()
+        self.added.len() + self.changed.len()
+    }
+
+    /// What was (or, in a dry run, would be) done, by kind.
+    fn tally(&self) -> Tally {
+        let mut tally = Tally::default();
+        for name in &self.added {
+            if !self.changed_meanwhile.contains(name) {
+                tally.add(output::Change::Create);
+            }
+        }
+        for name in &self.changed {
+            if !self.changed_meanwhile.contains(name) {
+                tally.add(output::Change::Update);
+            }
+        }
+        tally
     }
 }
 
-/// The plan, one line per name, on stderr.
+/// The plan, one line per name, on stderr: the shape and words of import's.
 struct PlanView<'a>(&'a Copied);
 
 impl Render for PlanView<'_> {
     fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
         let c = self.0;
-        writeln!(err, "Copy from {} to {}:", c.from, c.to)?;
-        for name in &c.added {
-            writeln!(err, "  + {name}  add")?;
+        let mut plan = Plan::new(format!("Plan for {} from {}:", c.to, c.from));
+        let kept = format!(
+            "kept: the value differs in {} (--overwrite replaces it)",
+            c.to
+        );
+        let rows = [
+            (output::Change::Create, "create (new)", &c.added),
+            (output::Change::Update, "update (changed)", &c.changed),
+            (output::Change::Keep, kept.as_str(), &c.kept),
+            (output::Change::Keep, "unchanged", &c.unchanged),
+        ];
+        for (change, what, names) in rows {
+            for name in names {
+                plan.line(change, name, what.to_owned());
+            }
         }
-        for name in &c.replaced {
-            writeln!(err, "  ~ {name}  replace (the value differs)")?;
-        }
-        for name in &c.kept {
-            writeln!(
-                err,
-                "  = {name}  kept: the value differs in {} (--overwrite replaces it)",
-                c.to
-            )?;
-        }
-        for name in &c.unchanged {
-            writeln!(err, "  = {name}  unchanged")?;
-        }
-        Ok(())
+        plan.write(err)
     }
 }
 
 impl Render for Copied {
     fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        let mut problems = Plan::new(String::new());
         for name in &self.changed_meanwhile {
-            writeln!(
-                err,
-                "  ! {name}  changed in the vault during the copy; kept"
-            )?;
+            problems.problem(name, "changed in the vault during the copy; kept".into());
         }
-        let copied = self.pending() - self.changed_meanwhile.len();
-        let verb = match (self.dry_run, self.pending()) {
-            (_, 0) => return writeln!(err, "Nothing to copy from {} to {}.", self.from, self.to),
-            (true, _) => "Would copy",
-            (false, _) => "Copied",
-        };
-        let shown = if self.dry_run { self.pending() } else { copied };
+        problems.write_lines(err)?;
+        let tally = self.tally();
+        let nothing = format!("Nothing to copy: {} already holds these values.", self.to);
+        let summary = tally.summary(self.dry_run, 0, &self.to.to_string(), &nothing);
+        if tally.changes() == 0 {
+            return writeln!(err, "{summary}");
+        }
         writeln!(
             err,
-            "{verb} {} from {} to {}; 'ampsecret push' publishes them.",
-            count(shown, "secret"),
-            self.from,
-            self.to
+            "{summary} Local only: 'ampsecret push' publishes them."
         )
     }
 }
@@ -152,7 +163,7 @@ pub fn run(cx: &Context, out: &Output, args: CopyArgs) -> Result<()> {
         to: to.clone(),
         dry_run: args.dry_run,
         added: Vec::new(),
-        replaced: Vec::new(),
+        changed: Vec::new(),
         kept: Vec::new(),
         unchanged: Vec::new(),
         applied: false,
@@ -171,7 +182,7 @@ pub fn run(cx: &Context, out: &Output, args: CopyArgs) -> Result<()> {
         };
         let list = match change {
             Change::Add => &mut report.added,
-            Change::Replace => &mut report.replaced,
+            Change::Replace => &mut report.changed,
             Change::Keep => &mut report.kept,
             Change::Unchanged => &mut report.unchanged,
         };

@@ -496,13 +496,13 @@ fn copy_moves_every_value_exactly_and_prints_none() {
     let dry = p
         .cmd(&[&copy[..], &["--dry-run"]].concat())
         .stderr(
-            "Copy from branch:staging to branch:feature/x:\n\
-             \x20 + A_NEW  add\n\
-             \x20 + D_BIG  add\n\
+            "Plan for branch:feature/x from branch:staging:\n\
+             \x20 + A_NEW   create (new)\n\
+             \x20 + D_BIG   create (new)\n\
              \x20 = B_DIFF  kept: the value differs in branch:feature/x (--overwrite replaces it)\n\
              \x20 = C_SAME  unchanged\n\
-             Would copy 2 secrets from branch:staging to branch:feature/x; 'ampsecret push' \
-             publishes them.\n",
+             Dry run: 2 changes planned for branch:feature/x (2 to create); nothing was changed. \
+             Local only: 'ampsecret push' publishes them.\n",
         )
         .success();
     assert_eq!(p.snapshot(), before);
@@ -510,7 +510,7 @@ fn copy_moves_every_value_exactly_and_prints_none() {
     let out = p
         .cmd(&[&copy[..], &["--yes", "--json"]].concat())
         .stdout(
-            r#"{"from":"branch:staging","to":"branch:feature/x","dry_run":false,"added":["A_NEW","D_BIG"],"replaced":[],"kept":["B_DIFF"],"unchanged":["C_SAME"],"applied":true,"changed_meanwhile":[]}"#
+            r#"{"from":"branch:staging","to":"branch:feature/x","dry_run":false,"added":["A_NEW","D_BIG"],"changed":[],"kept":["B_DIFF"],"unchanged":["C_SAME"],"applied":true,"changed_meanwhile":[]}"#
                 .to_owned()
                 + "\n",
         )
@@ -518,12 +518,12 @@ fn copy_moves_every_value_exactly_and_prints_none() {
     let text = p
         .cmd(&[&copy[..], &["--overwrite", "--yes"]].concat())
         .stderr(
-            "Copy from branch:staging to branch:feature/x:\n\
-             \x20 ~ B_DIFF  replace (the value differs)\n\
-             \x20 = A_NEW  unchanged\n\
+            "Plan for branch:feature/x from branch:staging:\n\
+             \x20 ~ B_DIFF  update (changed)\n\
+             \x20 = A_NEW   unchanged\n\
              \x20 = C_SAME  unchanged\n\
-             \x20 = D_BIG  unchanged\n\
-             Copied 1 secret from branch:staging to branch:feature/x; 'ampsecret push' \
+             \x20 = D_BIG   unchanged\n\
+             Applied 1 change to branch:feature/x: 1 updated. Local only: 'ampsecret push' \
              publishes them.\n",
         )
         .success();
@@ -551,10 +551,10 @@ fn copy_moves_every_value_exactly_and_prints_none() {
         "--yes",
     ])
     .stderr(
-        "Copy from branch:staging to standalone:prod:\n\
-         \x20 + C_SAME  add\n\
-         Copied 1 secret from branch:staging to standalone:prod; 'ampsecret push' publishes \
-         them.\n",
+        "Plan for standalone:prod from branch:staging:\n\
+         \x20 + C_SAME  create (new)\n\
+         Applied 1 change to standalone:prod: 1 created. Local only: 'ampsecret push' \
+         publishes them.\n",
     )
     .success();
     assert_eq!(p.get("C_SAME", &["--standalone=prod"]), "same");
