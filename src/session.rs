@@ -47,12 +47,8 @@ impl OpenVault<'_> {
 
     /// The member whose key opened the vault, by name (what history and tombstones record).
     pub fn member_name(&self) -> Option<String> {
-        let mine = self.key.public_keys();
         let team = self.payload.team().ok()?;
-        team.members
-            .iter()
-            .find(|m| mine.contains(&m.recipient))
-            .map(|m| m.name.clone())
+        team.member_holding(self.key).map(|m| m.name.clone())
     }
 }
 

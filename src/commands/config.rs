@@ -322,6 +322,9 @@ pub fn run(cx: &Context, out: &Output, command: ConfigCommand) -> Result<()> {
                 key.unset(config);
                 Ok(())
             })?;
+            if after.history < vault.config.history {
+                trim_history(cx, after.history)?;
+            }
             let changed = before != key.value(&after);
             out.emit(&Changed {
                 changed,

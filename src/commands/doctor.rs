@@ -153,9 +153,19 @@ fn local_checks(cx: &Context, checks: &mut Checklist) {
 
 /// Opens the vault as every command does; returns where its key came from.
 fn open_vault(cx: &Context, dir: &VaultDir, checks: &mut Checklist) -> Option<KeyLocation> {
+    // Scopes and secrets in a payload, counted once it is decrypted.
+    let counts = |view: &crate::vault::VaultView<'_>| {
+        (
+            view.scopes.len(),
+            view.scopes.iter().map(|s| s.secrets.len()).sum::<usize>(),
+        )
+    };
     let (location, opened) = match dir.config.encryption {
         Encryption::X25519 => match keystore::find_key(&dir.config.vault_id) {
-            Ok((key, location)) => (Some(location), dir.read(&key).map(drop)),
+            Ok((key, location)) => (
+                Some(location),
+                dir.read(&key).and_then(|p| Ok(counts(&p.view()?))),
+            ),
             Err(e) => {
                 checks.fail(
                     "key",
@@ -166,20 +176,13 @@ fn open_vault(cx: &Context, dir: &VaultDir, checks: &mut Checklist) -> Option<Ke
                 return None;
             }
         },
-        Encryption::Passphrase => (None, cx.vault().map(drop)),
+        Encryption::Passphrase => (None, cx.vault().and_then(|v| Ok(counts(&v.view()?)))),
     };
     let key = location
         .as_ref()
         .map_or_else(|| "a passphrase".to_owned(), KeyLocation::describe);
     checks.pass("key", format!("from {key}"));
-    match opened.and_then(|()| {
-        cx.vault()?.view().map(|v| {
-            (
-                v.scopes.len(),
-                v.scopes.iter().map(|s| s.secrets.len()).sum::<usize>(),
-            )
-        })
-    }) {
+    match opened {
         Ok((scopes, secrets)) => checks.pass(
             "vault",
             format!(

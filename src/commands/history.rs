@@ -62,7 +62,7 @@ pub fn run(cx: &Context, out: &Output, args: HistoryArgs) -> Result<()> {
     let scope = cx.scope(&args.scope)?;
     let vault = cx.vault()?;
     let view = vault.view()?;
-    let local = local_versions(&view.to_vault(), &scope, &args.name);
+    let local = local_versions(&view, &scope, &args.name);
     let (parameter, remote) = if args.local {
         (None, Vec::new())
     } else {
@@ -94,26 +94,30 @@ pub fn run(cx: &Context, out: &Output, args: HistoryArgs) -> Result<()> {
 
 /// The vault's current version of `name` and the past ones it keeps, newest first.
 fn local_versions(
-    vault: &crate::vault::Vault,
+    view: &crate::vault::VaultView<'_>,
     scope: &crate::scope::ScopeKey,
     name: &str,
 ) -> Vec<LocalVersion> {
-    let Some(entry) = vault.get(scope, name) else {
+    let Some(entry) = view.get(scope, name) else {
         return Vec::new();
     };
     let current = LocalVersion {
         version: entry.version,
         updated: entry.updated,
-        by: entry.by.clone(),
-        digest: entry.value.digest(),
+        by: entry.by.to_owned(),
+        digest: entry.value().digest(),
     };
     std::iter::once(current)
-        .chain(vault.history(scope, name).iter().map(|past| LocalVersion {
-            version: past.version,
-            updated: past.updated,
-            by: past.by.clone(),
-            digest: past.value.digest(),
-        }))
+        .chain(
+            view.history_of(scope, name)
+                .iter()
+                .map(|past| LocalVersion {
+                    version: past.version,
+                    updated: past.updated,
+                    by: past.by.clone(),
+                    digest: past.value.digest(),
+                }),
+        )
         .collect()
 }
 

@@ -93,11 +93,10 @@ pub fn run(cx: &Context, out: &Output, args: RollbackArgs) -> Result<()> {
 fn local_rollback(cx: &Context, out: &Output, args: RollbackArgs, scope: ScopeKey) -> Result<()> {
     let vault = cx.vault()?;
     let view = vault.view()?;
-    let owned = view.to_vault();
-    let Some(entry) = owned.get(&scope, &args.name) else {
+    let Some(entry) = view.get(&scope, &args.name) else {
         return Err(session::secret_not_found(&view, &scope, &args.name, None));
     };
-    let history = owned.history(&scope, &args.name);
+    let history = view.history_of(&scope, &args.name);
     let Some(past) = history.iter().find(|p| p.version == args.to) else {
         let kept: Vec<String> = std::iter::once(entry.version)
             .chain(history.iter().map(|p| p.version))
@@ -120,7 +119,7 @@ fn local_rollback(cx: &Context, out: &Output, args: RollbackArgs, scope: ScopeKe
         args.to,
         entry.version + 1
     );
-    let planned = entry.value.digest();
+    let planned = entry.value().digest();
     confirm(cx, out, &args, &plan)?;
     let version = if args.dry_run {
         None

@@ -47,6 +47,24 @@ pub enum Key {
     Passphrase(SecretString),
 }
 
+/// Reads and parses config.toml; `None` when there is none.
+fn read_config(path: &Path, parse: fn(&str, &Path) -> Result<Config>) -> Result<Option<Config>> {
+    let Some(text) = store::read_optional(path)? else {
+        return Ok(None);
+    };
+    let text = String::from_utf8(text)
+        .map_err(|_| Error::Key(format!("{} is not UTF-8 text", path.display())))?;
+    parse(&text, path).map(Some)
+}
+
+impl Team {
+    /// The member whose private key `key` is.
+    pub fn member_holding(&self, key: &Key) -> Option<&Member> {
+        let mine = key.public_keys();
+        self.members.iter().find(|m| mine.contains(&m.recipient))
+    }
+}
+
 impl Key {
     /// The member key(s) this is the private half of, as stored in the member list.
     pub fn public_keys(&self) -> Vec<String> {
@@ -243,13 +261,7 @@ impl Vault {
     /// A change made now by the member holding `key`: what history records. A passphrase
     /// vault has no members; its changes are the OS account's.
     pub fn stamp(&self, key: &Key) -> Stamp {
-        let mine = key.public_keys();
-        let member = self
-            .team
-            .members
-            .iter()
-            .find(|m| mine.contains(&m.recipient))
-            .map(|m| m.name.clone());
+        let member = self.team.member_holding(key).map(|m| m.name.clone());
         Stamp {
             at: now(),
             by: member
@@ -321,16 +333,13 @@ impl VaultDir {
             dir: dir.to_path_buf(),
         };
         let config_path = files.config();
-        let Some(text) = store::read_optional(&config_path)? else {
+        // The config names the recipients: whoever can change it can read the next write.
+        store::warn_if_exposed(&config_path, 0o022);
+        let Some(config) = read_config(&config_path, parse)? else {
             return Err(Error::NoVault {
                 dir: dir.to_path_buf(),
             });
         };
-        // The config names the recipients: whoever can change it can read the next write.
-        store::warn_if_exposed(&config_path, 0o022);
-        let text = String::from_utf8(text)
-            .map_err(|_| Error::Key(format!("{} is not UTF-8 text", config_path.display())))?;
-        let config = parse(&text, &config_path)?;
         Ok(VaultDir {
             files,
             owner,
@@ -367,9 +376,7 @@ impl VaultDir {
         let mut initial = Vault::default();
         let owner_name = crate::sys::os_user_name().unwrap_or_else(|| "owner".into());
         initial.team.members = members_from_config(&vault.config.recipients, Some(&owner_name));
-        if vault.config.encryption == Encryption::X25519 {
-            initial.team.tokens.push(Zeroizing::new(rand::random()));
-        }
+        vault.ensure_token(&mut initial.team);
         vault.write(&initial, &key)?;
         store::write_atomic(&vault.files.config(), vault.config.to_toml().as_bytes())?;
         // The creator's machine trusts its own vault from the start.
@@ -740,10 +747,9 @@ impl VaultDir {
         // Read again under the lock: the settings may have changed since this command opened
         // the vault (a `config set` waiting for the same lock). A vault being created has
         // none yet: `create` writes it next.
-        if store::read_optional(&self.files.config())?.is_none() {
+        let Some(mut config) = read_config(&self.files.config(), Config::parse_unchecked)? else {
             return Ok(());
-        }
-        let mut config = self.config_now()?;
+        };
         if stored != config.recipients {
             config.recipients = stored;
             store::write_atomic(&self.files.config(), config.to_toml().as_bytes())?;
@@ -753,13 +759,9 @@ impl VaultDir {
 
     /// config.toml as it is now, its settings unchecked: read under the lock by writers.
     fn config_now(&self) -> Result<Config> {
-        let path = self.files.config();
-        let text = store::read_optional(&path)?.ok_or_else(|| Error::NoVault {
+        read_config(&self.files.config(), Config::parse_unchecked)?.ok_or_else(|| Error::NoVault {
             dir: self.files.dir.clone(),
-        })?;
-        let text = String::from_utf8(text)
-            .map_err(|_| Error::Key(format!("{} is not UTF-8 text", path.display())))?;
-        Config::parse_unchecked(&text, &path)
+        })
     }
 
     /// Writes `vault` encrypted with `key` (to its members) to `path`, as the merge driver

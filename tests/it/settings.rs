@@ -136,3 +136,28 @@ fn a_forged_app_id_or_tag_is_refused_when_the_vault_opens_and_config_set_repairs
         .success();
     p.cmd(&["get", "K"]).stdout("v").success();
 }
+
+#[test]
+fn unsetting_a_deeper_history_drops_what_the_default_does_not_keep() {
+    let p = Project::initialized();
+    p.cmd(&["config", "set", "history", "20"])
+        .stderr_any()
+        .success();
+    for version in 1..=12 {
+        p.set("TOKEN", &format!("value-{version}"), &[]);
+    }
+    let kept = |p: &Project| {
+        p.cmd(&["history", "TOKEN", "--local", "--json"])
+            .stdout_json()
+            .success()
+            .json()["local"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(kept(&p), 12);
+    p.cmd(&["config", "unset", "history"])
+        .stderr_any()
+        .success();
+    assert_eq!(kept(&p), 10, "the default keeps 10 versions");
+}
