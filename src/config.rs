@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::project;
 use crate::scope::{AppIdentity, Defaults};
 use crate::{amplify, prompt};
+use std::cell::OnceCell;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -26,7 +27,8 @@ pub struct Config {
     /// `--app-name`, else the project's package.json `"name"`; `Err` holds why package.json
     /// could not be read, reported only when a command needs the name.
     pub app_name: Result<Option<String>, String>,
-    pub scope_defaults: Defaults,
+    /// Read on first use (see [`Config::scope_defaults`]).
+    scope_defaults: OnceCell<Defaults>,
     /// `$CI` is set (not empty, `false` or `0`): running in a CI system, where logs are kept.
     pub ci: bool,
 }
@@ -48,12 +50,6 @@ impl Config {
             (None, Some(root)) => project::package_name(root).map_err(|e| e.to_string()),
             (None, None) => Ok(None),
         };
-        let scope_defaults = Defaults {
-            aws_branch: std::env::var("AWS_BRANCH").ok().filter(|b| !b.is_empty()),
-            git_head: project::git_head(&cwd),
-            os_user: crate::sys::os_user_name(),
-            package_name: app_name.clone(),
-        };
         Ok(Config {
             interactive: prompt::can_prompt(global.no_input),
             json: global.json,
@@ -63,8 +59,19 @@ impl Config {
             project_root,
             vault_dir,
             app_name,
-            scope_defaults,
+            scope_defaults: OnceCell::new(),
             ci: std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "false" | "0")),
+        })
+    }
+
+    /// What a scope defaults to when the command line names none: read when first asked (a
+    /// command given its scope reads neither git nor the account database).
+    pub fn scope_defaults(&self) -> &Defaults {
+        self.scope_defaults.get_or_init(|| Defaults {
+            aws_branch: std::env::var("AWS_BRANCH").ok().filter(|b| !b.is_empty()),
+            git_head: project::git_head(&self.cwd),
+            os_user: crate::sys::os_user_name(),
+            package_name: self.app_name.clone(),
         })
     }
 

@@ -64,25 +64,40 @@ pub const SSH_KEY_ENV: &str = "AMPSECRET_SSH_KEY";
 /// The key given by the environment, if any (`AMPSECRET_IDENTITY`, then `…_FILE`, which may
 /// also be an unencrypted OpenSSH private key).
 pub fn key_from_env() -> Result<Option<(Key, KeyLocation)>> {
-    if std::env::var_os(IDENTITY_ENV).is_none()
-        && let Some(path) = std::env::var_os(IDENTITY_FILE_ENV).map(PathBuf::from)
-        && let Some(key) = read_ssh_key(&path)?
-    {
-        return Ok(Some((key, KeyLocation::EnvironmentFile(path))));
+    if let Some(text) = std::env::var_os(IDENTITY_ENV) {
+        let text = Zeroizing::new(
+            text.into_string()
+                .map_err(|_| Error::Key(format!("{IDENTITY_ENV} is not valid text")))?,
+        );
+        let ids = parse_identities(&text).ok_or_else(|| {
+            Error::Key(format!(
+                "{IDENTITY_ENV} does not hold an age secret key (AGE-SECRET-KEY-1…)"
+            ))
+        })?;
+        return Ok(Some((Key::Identities(ids), KeyLocation::Environment)));
     }
-    Ok(identity_from_env()?.map(|(ids, location)| (Key::Identities(ids), location)))
-}
-
-/// An OpenSSH private key at `path`, if that is what the file holds.
-fn read_ssh_key(path: &Path) -> Result<Option<Key>> {
-    let Some(bytes) = store::read_optional(path)? else {
+    let Some(path) = std::env::var_os(IDENTITY_FILE_ENV).map(PathBuf::from) else {
         return Ok(None);
     };
-    let bytes = Zeroizing::new(bytes);
+    let Some(bytes) = store::read_optional(&path)?.map(Zeroizing::new) else {
+        return Err(Error::Key(format!(
+            "{IDENTITY_FILE_ENV}={} does not exist",
+            path.display()
+        )));
+    };
+    let key = match ssh_key(&bytes, &path)? {
+        Some(key) => key,
+        None => Key::Identities(identities_in(&bytes, &path)?),
+    };
+    Ok(Some((key, KeyLocation::EnvironmentFile(path))))
+}
+
+/// The OpenSSH private key in `bytes` (read from `path`), if that is what they hold.
+fn ssh_key(bytes: &[u8], path: &Path) -> Result<Option<Key>> {
     if !bytes.starts_with(b"-----BEGIN OPENSSH PRIVATE KEY-----") {
         return Ok(None);
     }
-    let identity = age::ssh::Identity::from_buffer(&bytes[..], Some(path.display().to_string()))
+    let identity = age::ssh::Identity::from_buffer(bytes, Some(path.display().to_string()))
         .map_err(|e| Error::Key(format!("{} is not a usable SSH key: {e}", path.display())))?;
     match identity {
         age::ssh::Identity::Unencrypted(_) => Ok(Some(Key::Ssh(Box::new(identity)))),
@@ -95,33 +110,6 @@ fn read_ssh_key(path: &Path) -> Result<Option<Key>> {
             path.display()
         ))),
     }
-}
-
-/// The key given by the environment, if any (`AMPSECRET_IDENTITY`, then `…_FILE`).
-pub fn identity_from_env() -> Result<Option<(Vec<x25519::Identity>, KeyLocation)>> {
-    if let Some(text) = std::env::var_os(IDENTITY_ENV) {
-        let text = Zeroizing::new(
-            text.into_string()
-                .map_err(|_| Error::Key(format!("{IDENTITY_ENV} is not valid text")))?,
-        );
-        let ids = parse_identities(&text).ok_or_else(|| {
-            Error::Key(format!(
-                "{IDENTITY_ENV} does not hold an age secret key (AGE-SECRET-KEY-1…)"
-            ))
-        })?;
-        return Ok(Some((ids, KeyLocation::Environment)));
-    }
-    if let Some(path) = std::env::var_os(IDENTITY_FILE_ENV) {
-        let path = PathBuf::from(path);
-        let ids = read_identity_file(&path)?.ok_or_else(|| {
-            Error::Key(format!(
-                "{IDENTITY_FILE_ENV}={} does not exist",
-                path.display()
-            ))
-        })?;
-        return Ok(Some((ids, KeyLocation::EnvironmentFile(path))));
-    }
-    Ok(None)
 }
 
 /// Finds this vault's key: environment, then keyring, then the identity file, then (when
@@ -137,7 +125,8 @@ pub fn find_key(vault_id: &str) -> Result<(Key, KeyLocation)> {
             if opted_in && let Some(home) = dirs::home_dir() {
                 for name in ["id_ed25519", "id_rsa"] {
                     let path = home.join(".ssh").join(name);
-                    if let Some(key) = read_ssh_key(&path)? {
+                    let bytes = store::read_optional(&path)?.map(Zeroizing::new);
+                    if let Some(key) = bytes.map(|b| ssh_key(&b, &path)).transpose()?.flatten() {
                         return Ok((key, KeyLocation::IdentityFile(path)));
                     }
                 }
@@ -147,11 +136,9 @@ pub fn find_key(vault_id: &str) -> Result<(Key, KeyLocation)> {
     }
 }
 
-/// Finds this vault's age key: environment, then keyring, then the identity file.
+/// Finds this vault's age key where ampsecret keeps it (the environment was looked at
+/// first): the keyring, then the identity file.
 fn find_identity(vault_id: &str) -> Result<(Vec<x25519::Identity>, KeyLocation)> {
-    if let Some(found) = identity_from_env()? {
-        return Ok(found);
-    }
     if keyring_enabled() {
         match keyring_call(vault_id, KeyringOp::Get) {
             Ok(Some(text)) => {
@@ -268,13 +255,17 @@ fn write_identity_file(
 }
 
 fn read_identity_file(path: &Path) -> Result<Option<Vec<x25519::Identity>>> {
-    let Some(bytes) = store::read_optional(path)? else {
-        return Ok(None);
-    };
-    let bytes = Zeroizing::new(bytes);
+    match store::read_optional(path)? {
+        Some(bytes) => identities_in(&Zeroizing::new(bytes), path).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The age identities in `bytes`, read from the identity file at `path`.
+fn identities_in(bytes: &[u8], path: &Path) -> Result<Vec<x25519::Identity>> {
     store::warn_if_exposed(path, 0o077);
-    let text = std::str::from_utf8(&bytes).ok();
-    text.and_then(parse_identities).map(Some).ok_or_else(|| {
+    let text = std::str::from_utf8(bytes).ok();
+    text.and_then(parse_identities).ok_or_else(|| {
         Error::Key(format!(
             "{} holds no age secret key (AGE-SECRET-KEY-1…)",
             path.display()

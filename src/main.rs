@@ -78,22 +78,35 @@ fn usage_error(error: clap::Error) -> ExitCode {
 /// (at debug level they may show requests, values included): an AWS failure is ampsecret's
 /// one line.
 fn init_diagnostics(verbose: u8) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
     let level = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
+        0 => LevelFilter::WARN,
+        1 => LevelFilter::INFO,
+        2 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
     };
-    let dependencies = if verbose == 0 { "error" } else { "warn" };
-    // A directive matches every target that starts with it: `aws` covers aws_config,
+    let dependencies = if verbose == 0 {
+        LevelFilter::ERROR
+    } else {
+        LevelFilter::WARN
+    };
+    // A target matches every target that starts with it: `aws` covers aws_config,
     // aws_sdk_ssm, aws_smithy_runtime and the rest.
-    let aws = if verbose >= 2 { "warn" } else { "off" };
-    let filter =
-        tracing_subscriber::EnvFilter::new(format!("{dependencies},aws={aws},ampsecret={level}"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let aws = if verbose >= 2 {
+        LevelFilter::WARN
+    } else {
+        LevelFilter::OFF
+    };
+    let filter = Targets::new()
+        .with_default(dependencies)
+        .with_target("aws", aws)
+        .with_target("ampsecret", level);
+    let format = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(ampsecret::output::colour(ampsecret::output::Stream::Err))
-        .without_time()
+        .without_time();
+    tracing_subscriber::registry()
+        .with(format.with_filter(filter))
         .init();
 }

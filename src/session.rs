@@ -18,13 +18,9 @@ pub struct Context {
     pub config: Config,
     /// The vault directory's config, read on first use; `None` when there is no vault.
     opened: OnceCell<Option<VaultDir>>,
-    unlocked: OnceCell<Unlocked>,
-}
-
-/// The vault's key and its payload, decrypted as far as it was read.
-struct Unlocked {
-    key: Key,
-    payload: Payload,
+    key: OnceCell<Key>,
+    /// vault.age, decrypted as far as it was read.
+    payload: OnceCell<Payload>,
 }
 
 /// An unlocked vault: read it with [`OpenVault::view`], change it with [`VaultDir::update`].
@@ -57,7 +53,8 @@ impl Context {
         Context {
             config,
             opened: OnceCell::new(),
-            unlocked: OnceCell::new(),
+            key: OnceCell::new(),
+            payload: OnceCell::new(),
         }
     }
 
@@ -113,24 +110,25 @@ impl Context {
     /// The unlocked, decrypted vault.
     pub fn vault(&self) -> Result<OpenVault<'_>> {
         let dir = self.require_vault_dir()?;
-        let unlocked = match self.unlocked.get() {
-            Some(unlocked) => unlocked,
+        let key = self.key()?;
+        let payload = match self.payload.get() {
+            Some(payload) => payload,
             None => {
-                let key = self.unlock(dir)?;
-                let payload = dir.read(&key)?;
-                self.unlocked.get_or_init(|| Unlocked { key, payload })
+                let payload = dir.read(key)?;
+                self.payload.get_or_init(|| payload)
             }
         };
-        Ok(OpenVault {
-            dir,
-            key: &unlocked.key,
-            payload: &unlocked.payload,
-        })
+        Ok(OpenVault { dir, key, payload })
     }
 
-    /// The vault's key, without decrypting vault.age (git's drivers read other versions).
-    pub fn key(&self) -> Result<Key> {
-        self.unlock(self.require_vault_dir()?)
+    /// The vault's key, without decrypting vault.age: for a command that reads it itself
+    /// (under the write lock, or another version of it for git).
+    pub fn key(&self) -> Result<&Key> {
+        if let Some(key) = self.key.get() {
+            return Ok(key);
+        }
+        let key = self.unlock(self.require_vault_dir()?)?;
+        Ok(self.key.get_or_init(|| key))
     }
 
     /// The key that opens `vault`: from the environment, the keyring or the identity file;
@@ -171,7 +169,7 @@ impl Context {
     /// The scope named by the flags, else `$AWS_BRANCH`, else the current git branch, else
     /// (on a terminal) one the user picks from the vault's scopes.
     pub fn scope(&self, args: &ScopeArgs) -> Result<ScopeKey> {
-        let key = match scope::resolve(args.requested().as_ref(), &self.config.scope_defaults) {
+        let key = match scope::resolve(args.requested().as_ref(), self.config.scope_defaults()) {
             // No vault is the first thing to fix, before which scope to use.
             Err(Error::NoScope { .. }) if self.vault_dir()?.is_none() => Err(self.no_vault()),
             Err(Error::NoScope { why }) if self.config.interactive => {

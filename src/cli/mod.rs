@@ -67,7 +67,7 @@ pub struct GlobalArgs {
     pub no_input: bool,
 }
 
-/// Which scope a command works on. With none given: `$AWS_BRANCH`, else the git branch.
+// Which scope a command works on. With none given: `$AWS_BRANCH`, else the git branch.
 #[derive(Debug, Clone, Default, Args)]
 #[group(id = "scope", multiple = false)]
 pub struct ScopeArgs {
@@ -104,7 +104,12 @@ impl ScopeArgs {
     }
 }
 
+// Each command's arguments are built only when it runs (or for help, completion and manual
+// pages, which build the whole tree): building all of them cost every run a third of `get`.
+// Built last, they would override the command's description with a flattened struct's doc
+// comment: those structs (ScopeArgs, SyncArgs, ...) carry plain comments instead.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Create the vault and its key
     #[command(
@@ -424,7 +429,7 @@ pub struct PathArgs {
     pub prefix: bool,
 }
 
-/// Where `exec` and `export` take values from, and which names they pass on.
+// Where `exec` and `export` take values from, and which names they pass on.
 #[derive(Debug, Args)]
 pub struct ValuesArgs {
     /// Read the scope's effective values straight from SSM (its own path, then its shared namespace): no vault and no key, only AWS credentials and the app id
@@ -595,8 +600,8 @@ pub enum Shell {
     Elvish,
 }
 
-/// How to reach AWS. Credentials come from the standard chain: environment, profiles, SSO,
-/// credential processes, and `AWS_ENDPOINT_URL_SSM` / `AWS_ENDPOINT_URL` for the endpoint.
+// How to reach AWS. Credentials come from the standard chain: environment, profiles, SSO,
+// credential processes, and `AWS_ENDPOINT_URL_SSM` / `AWS_ENDPOINT_URL` for the endpoint.
 #[derive(Debug, Clone, Args)]
 pub struct AwsArgs {
     /// AWS profile to use (SSO and credential_process profiles work) [default: $AWS_PROFILE]
@@ -607,7 +612,7 @@ pub struct AwsArgs {
     pub region: Option<String>,
 }
 
-/// How to settle a secret changed on the side a command would overwrite.
+// How to settle a secret changed on the side a command would overwrite.
 #[derive(Debug, Clone, Args)]
 pub struct ConflictArgs {
     /// Let this command's direction win every conflict (push: the vault; pull: SSM)
@@ -635,8 +640,8 @@ pub struct DiffArgs {
     pub exit_code: bool,
 }
 
-/// What push and pull share: the scope, how to reach SSM, how to settle conflicts, and
-/// whether to ask before changing anything.
+// What push and pull share: the scope, how to reach SSM, how to settle conflicts, and
+// whether to ask before changing anything.
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     #[command(flatten)]

@@ -158,10 +158,10 @@ pub fn merge_driver(cx: &Context, args: MergeDriverArgs) -> Result<i32> {
     }
     let dir = cx.require_vault_dir()?;
     let key = cx.key()?;
-    let base = VaultDir::read_version(&key, &args.base)?;
-    let mut ours = VaultDir::read_version(&key, &args.ours)?;
+    let base = VaultDir::read_version(key, &args.base)?;
+    let mut ours = VaultDir::read_version(key, &args.ours)?;
     ours.keep_versions(usize::from(dir.config.history));
-    let theirs = VaultDir::read_version(&key, &args.theirs)?;
+    let theirs = VaultDir::read_version(key, &args.theirs)?;
     dir.check_version(&ours, &args.ours)?;
     if !trust::shares_token(&ours.team, &theirs.team) && !theirs.team.tokens.is_empty() {
         return Err(Error::Key(
@@ -169,7 +169,7 @@ pub fn merge_driver(cx: &Context, args: MergeDriverArgs) -> Result<i32> {
         ));
     }
     let merged = merge::merge(&base, &ours, &theirs);
-    VaultDir::write_to(&merged, &key, &args.ours)?;
+    VaultDir::write_to(&merged, key, &args.ours)?;
     let conflicts = &merged.team.conflicts;
     if conflicts.is_empty() {
         return Ok(0);
@@ -233,7 +233,7 @@ fn merge_config(args: &MergeDriverArgs) -> Result<i32> {
 pub fn textconv(cx: &Context, args: TextconvArgs) -> Result<()> {
     let described = cx
         .key()
-        .and_then(|key| VaultDir::read_version(&key, &args.file))
+        .and_then(|key| VaultDir::read_version(key, &args.file))
         .map(|vault| describe(&vault))
         .unwrap_or_else(|e| format!("(ampsecret cannot open this version: {e})\n"));
     let mut stdout = io::stdout().lock();

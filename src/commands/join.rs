@@ -51,7 +51,7 @@ pub fn run(cx: &Context, out: &Output, args: JoinArgs) -> Result<()> {
     }
     let name = args
         .name
-        .or_else(|| cx.config.scope_defaults.os_user.clone())
+        .or_else(|| cx.config.scope_defaults().os_user.clone())
         .unwrap_or_else(|| "teammate".into());
     // Checked here, before a key is made, as 'recipients add' will check it.
     super::recipients::check_member_name(&name)?;

@@ -123,10 +123,9 @@ pub fn run(cx: &Context, out: &Output, args: SetArgs) -> Result<()> {
     };
     let created = match &created {
         Some((dir, key)) => store(dir, key)?,
-        None => {
-            let vault = cx.vault()?;
-            store(vault.dir, vault.key)?
-        }
+        // update_secret reads the vault under the lock: opening it here too would decrypt
+        // and check it twice.
+        None => store(cx.require_vault_dir()?, cx.key()?)?,
     };
     out.emit(&Stored {
         name: args.name,

@@ -34,6 +34,8 @@ pub const BLOCK_TARGET: usize = 32 * 1024;
 
 /// Bytes before the head's length field: magic and version.
 const PREFIX_LEN: usize = MAGIC.len() + 2;
+/// The bytes [`Head::len_of`] reads: magic, version and (from format 4) the head's length.
+pub const HEAD_PREFIX_LEN: u64 = PREFIX_LEN as u64 + 4;
 
 /// Where one block lies and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +102,7 @@ impl Head {
         let mut r = Reader {
             rest: bytes.get(..head_len_usize).ok_or(FormatError::Truncated)?,
         };
-        r.take(PREFIX_LEN + 4)?;
+        r.take(HEAD_PREFIX_LEN as usize)?;
         let team = Team::parse(&mut r)?;
         let mut starts = Vec::new();
         let mut at = head_len;

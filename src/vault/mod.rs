@@ -437,15 +437,12 @@ impl VaultDir {
             head: None,
             whole: OnceCell::new(),
         };
-        let prefix = payload.read_range(0..len.min(crypto::CHUNK_SIZE))?;
+        // Only the head's bytes are copied out (its chunk is decrypted once either way).
+        let prefix = payload.read_range(0..len.min(layout::HEAD_PREFIX_LEN))?;
         match Head::len_of(&prefix).map_err(unreadable)? {
             Some(head_len) => {
-                let head = if head_len <= prefix.len() as u64 {
-                    Head::parse(&prefix)
-                } else {
-                    Head::parse(&payload.read_range(0..head_len.min(len))?)
-                }
-                .map_err(unreadable)?;
+                let head =
+                    Head::parse(&payload.read_range(0..head_len.min(len))?).map_err(unreadable)?;
                 if head.payload_len() != len {
                     return Err(unreadable(if head.payload_len() > len {
                         format::FormatError::Truncated
@@ -666,7 +663,8 @@ impl VaultDir {
     /// Writes a new `vault.age` from `pieces` (new bytes, or ranges of the old plaintext
     /// `payload` decrypts), encrypted to `team` as one file with a fresh file key, and
     /// atomically replaced. The old plaintext is decrypted in a second thread while this one
-    /// encrypts.
+    /// encrypts. (A third thread writing to disk gained nothing on two cores, both busy;
+    /// writeback started every 256 KiB rather than every MiB made 100,000 secrets slower.)
     fn write_spliced(
         &self,
         payload: Payload,
@@ -688,7 +686,9 @@ impl VaultDir {
             let out = BufWriter::with_capacity(16 * crypto::CHUNK_SIZE as usize, file);
             let mut writer = sealer(team, key, out).map_err(|e| crypto_error(&path, e))?;
             std::thread::scope(|threads| {
-                let (send, receive) = std::sync::mpsc::sync_channel(32);
+                // A few chunks ahead keep the encryption fed; more only touch fresh memory
+                // (32 in flight: 11.5 MiB peak at 100,000 secrets; 4: 9.7 MiB).
+                let (send, receive) = std::sync::mpsc::sync_channel(4);
                 threads.spawn(move || {
                     for piece in kept.into_iter().flat_map(crypto::chunk_ranges) {
                         let read = crypto::read_range(&mut reader, piece);

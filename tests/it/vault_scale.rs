@@ -299,3 +299,27 @@ fn one_secret_writes_keep_the_index_strict_wherever_the_name_falls() {
     assert_eq!(p.get("Z", &["--standalone=zzz"]), "standalone");
     assert_eq!(p.get("M_00100_59", &[]), "v".repeat(2000));
 }
+
+/// The executable's start-up is part of every command's cost: on Linux with glibc it is
+/// linked at a fixed address (ELF type EXEC, no relocation of its pointer tables at start),
+/// unless it was built with `AMPSECRET_PIE=1` (type DYN). See build.rs.
+#[test]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn the_executable_is_linked_at_a_fixed_address_unless_asked_otherwise() {
+    const ET_EXEC: u16 = 2;
+    const ET_DYN: u16 = 3;
+    let mut header = [0; 18];
+    std::io::Read::read_exact(
+        &mut fs::File::open(crate::support::BIN).unwrap(),
+        &mut header,
+    )
+    .unwrap();
+    assert_eq!(&header[..4], b"\x7fELF", "not an ELF file");
+    let elf_type = u16::from_le_bytes([header[16], header[17]]);
+    let expected = if option_env!("AMPSECRET_PIE") == Some("1") {
+        ET_DYN
+    } else {
+        ET_EXEC
+    };
+    assert_eq!(elf_type, expected, "ELF type of {}", crate::support::BIN);
+}
