@@ -302,7 +302,7 @@ fn one_secret_writes_keep_the_index_strict_wherever_the_name_falls() {
 
 /// The executable's start-up is part of every command's cost: on Linux with glibc it is
 /// linked at a fixed address (ELF type EXEC, no relocation of its pointer tables at start),
-/// unless it was built with `AMPSECRET_PIE=1` (type DYN). See build.rs.
+/// unless it was built with `AMPSECRET_PIE=1` (type DYN). See src/build.rs.
 #[test]
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn the_executable_is_linked_at_a_fixed_address_unless_asked_otherwise() {

@@ -8,7 +8,7 @@
 //! the stack, heap, mappings and shared libraries still are. Packagers who want the
 //! executable randomised too build with `AMPSECRET_PIE=1`.
 fn main() {
-    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/build.rs");
     println!("cargo:rerun-if-env-changed=AMPSECRET_PIE");
     let glibc_linux = std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
         && std::env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu");
