@@ -3,10 +3,10 @@
 //!
 //! Why: a position-independent executable of this size has the dynamic loader patch about
 //! 43,000 pointers in 600 KB of tables before `main`, copying every page it touches: about
-//! 200 page faults and 1 ms of each run, half of what `ampsecret get` costs
-//! (BENCHMARKS.md). What is given up: the executable's own code is not at a random address;
-//! the stack, heap, mappings and shared libraries still are. Packagers who want the
-//! executable randomised too build with `AMPSECRET_PIE=1`.
+//! 200 page faults, 1-2 ms of every run and half of a `get` on a small vault
+//! (BENCHMARKS.md). What is given up (README, Security): the executable's code is at a known
+//! address and its main heap is less random; the stack, thread heaps, other mappings and
+//! shared libraries are not affected. Packagers who require PIE build with `AMPSECRET_PIE=1`.
 fn main() {
     println!("cargo:rerun-if-changed=src/build.rs");
     println!("cargo:rerun-if-env-changed=AMPSECRET_PIE");

@@ -65,7 +65,8 @@ impl Config {
     }
 
     /// What a scope defaults to when the command line names none: read when first asked (a
-    /// command given its scope reads neither git nor the account database).
+    /// command given its scope reads neither git nor the account database, see
+    /// [`crate::scope::resolve`]).
     pub fn scope_defaults(&self) -> &Defaults {
         self.scope_defaults.get_or_init(|| Defaults {
             aws_branch: std::env::var("AWS_BRANCH").ok().filter(|b| !b.is_empty()),

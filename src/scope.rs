@@ -37,12 +37,16 @@ pub struct Defaults {
 }
 
 /// The scope for `requested`, else `$AWS_BRANCH`, else the git branch. `Err(NoScope)` when
-/// none applies (the caller may then ask on a terminal).
-pub fn resolve(requested: Option<&Requested>, defaults: &Defaults) -> Result<ScopeKey> {
+/// none applies (the caller may then ask on a terminal). `defaults` is asked for only when
+/// `requested` leaves something to default (reading them means git and the account database).
+pub fn resolve<'d>(
+    requested: Option<&Requested>,
+    defaults: impl FnOnce() -> &'d Defaults,
+) -> Result<ScopeKey> {
     match requested {
         Some(Requested::Shared) => return Ok(ScopeKey::Shared),
         Some(Requested::Sandbox(None)) => {
-            let user = defaults.os_user.clone().ok_or_else(|| {
+            let user = defaults().os_user.clone().ok_or_else(|| {
                 Error::Usage("cannot read your OS account name: pass --sandbox=ID".into())
             })?;
             refuse_unusual_characters(&user, "sandbox id from your OS account name")?;
@@ -63,7 +67,7 @@ pub fn resolve(requested: Option<&Requested>, defaults: &Defaults) -> Result<Sco
             return Ok(ScopeKey::Standalone(id.clone()));
         }
         Some(Requested::Standalone(None)) => {
-            let package = defaults.package_name.clone().map_err(Error::Invalid)?;
+            let package = defaults().package_name.clone().map_err(Error::Invalid)?;
             let package = package.ok_or_else(|| {
                 Error::Usage(
                     "no package.json \"name\" to derive a standalone identifier from: pass --standalone=ID".into(),
@@ -75,6 +79,7 @@ pub fn resolve(requested: Option<&Requested>, defaults: &Defaults) -> Result<Sco
         }
         None => {}
     }
+    let defaults = defaults();
     if let Some(branch) = &defaults.aws_branch {
         return branch_scope(branch, "AWS_BRANCH");
     }
@@ -163,7 +168,7 @@ impl ScopeKey {
             os_user: None,
             package_name: Ok(None),
         };
-        resolve(Some(&requested), &no_defaults)
+        resolve(Some(&requested), || &no_defaults)
     }
 
     /// A shared namespace scope, refused when SSM cannot hold `/amplify/shared/<namespace>`.
@@ -369,19 +374,19 @@ mod tests {
         };
         let standalone = Requested::Standalone(None);
         assert_eq!(
-            resolve(Some(&standalone), &defaults).unwrap(),
+            resolve(Some(&standalone), || &defaults).unwrap(),
             ScopeKey::Standalone("web-app".into())
         );
         defaults.package_name = Ok(None);
         assert_eq!(
-            resolve(Some(&standalone), &defaults)
+            resolve(Some(&standalone), || &defaults)
                 .unwrap_err()
                 .exit_code(),
             2
         );
         defaults.package_name = Ok(Some("@acme/123".into()));
         assert_eq!(
-            resolve(Some(&standalone), &defaults)
+            resolve(Some(&standalone), || &defaults)
                 .unwrap_err()
                 .exit_code(),
             5
@@ -397,22 +402,25 @@ mod tests {
             package_name: Ok(None),
         };
         let branch = |b: &str| ScopeKey::Branch(b.into());
-        assert_eq!(resolve(None, &defaults).unwrap(), branch("dev"));
+        assert_eq!(resolve(None, || &defaults).unwrap(), branch("dev"));
         defaults.aws_branch = Some("main".into());
-        assert_eq!(resolve(None, &defaults).unwrap(), branch("main"));
+        assert_eq!(resolve(None, || &defaults).unwrap(), branch("main"));
         let sandbox = Requested::Sandbox(None);
         assert_eq!(
-            resolve(Some(&sandbox), &defaults).unwrap(),
+            resolve(Some(&sandbox), || &defaults).unwrap(),
             ScopeKey::Sandbox("alice".into())
         );
         let bad = Requested::Sandbox(Some("not valid!".into()));
-        assert_eq!(resolve(Some(&bad), &defaults).unwrap_err().exit_code(), 5);
+        assert_eq!(
+            resolve(Some(&bad), || &defaults).unwrap_err().exit_code(),
+            5
+        );
         defaults.aws_branch = None;
         defaults.git_head = GitHead::Detached;
-        let err = resolve(None, &defaults).unwrap_err();
+        let err = resolve(None, || &defaults).unwrap_err();
         assert!(matches!(err, Error::NoScope { .. }), "{err}");
         let long = Requested::Branch("x".repeat(MAX_BRANCH_NAME + 1));
-        assert!(resolve(Some(&long), &defaults).is_err());
+        assert!(resolve(Some(&long), || &defaults).is_err());
     }
 
     #[test]

@@ -169,7 +169,7 @@ impl Context {
     /// The scope named by the flags, else `$AWS_BRANCH`, else the current git branch, else
     /// (on a terminal) one the user picks from the vault's scopes.
     pub fn scope(&self, args: &ScopeArgs) -> Result<ScopeKey> {
-        let key = match scope::resolve(args.requested().as_ref(), self.config.scope_defaults()) {
+        let key = match scope::resolve(args.requested().as_ref(), || self.config.scope_defaults()) {
             // No vault is the first thing to fix, before which scope to use.
             Err(Error::NoScope { .. }) if self.vault_dir()?.is_none() => Err(self.no_vault()),
             Err(Error::NoScope { why }) if self.config.interactive => {

@@ -105,7 +105,8 @@ impl ScopeArgs {
 }
 
 // Each command's arguments are built only when it runs (or for help, completion and manual
-// pages, which build the whole tree): building all of them cost every run a third of `get`.
+// pages, which build the whole tree): building all of them cost every run 1.2 M of the
+// 3.6 M instructions of a `get`.
 // Built last, they would override the command's description with a flattened struct's doc
 // comment: those structs (ScopeArgs, SyncArgs, ...) carry plain comments instead.
 #[derive(Debug, Subcommand)]
