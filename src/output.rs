@@ -360,6 +360,16 @@ pub enum Change {
     Keep,
 }
 
+/// A JSON report names a change by its plan verb ("create").
+impl Serialize for Change {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.verb())
+    }
+}
+
 impl Change {
     /// The plan's verb: "create".
     pub fn verb(self) -> &'static str {
@@ -382,18 +392,6 @@ impl Change {
             Change::Store => "stored in the vault",
             Change::Write => "written to SSM",
             Change::Keep => "kept",
-        }
-    }
-
-    /// The change a JSON report's action names ("create", …).
-    pub fn from_verb(verb: &str) -> Change {
-        match verb {
-            "create" => Change::Create,
-            "update" => Change::Update,
-            "delete" => Change::Delete,
-            "store" => Change::Store,
-            "write" => Change::Write,
-            _ => Change::Keep,
         }
     }
 

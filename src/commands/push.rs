@@ -170,11 +170,6 @@ fn change_of(step: &Step) -> Change {
     }
 }
 
-/// What a planned change does to SSM, as the plan and the report name it.
-fn action_label(step: &Step) -> &'static str {
-    change_of(step).verb()
-}
-
 /// `--json`: what was planned, applied, skipped and failed, and the API calls made.
 #[derive(Serialize)]
 struct Pushed {
@@ -214,7 +209,7 @@ impl ScopeReport for Pushed {
 struct Planned {
     name: String,
     status: &'static str,
-    action: &'static str,
+    action: Change,
 }
 
 #[derive(Serialize)]
@@ -233,7 +228,7 @@ struct PlannedTags {
 #[derive(Serialize)]
 struct Applied {
     name: String,
-    action: &'static str,
+    action: Change,
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<i64>,
 }
@@ -274,11 +269,11 @@ impl Render for Pushed {
             self.applied
                 .iter()
                 .map(|a| a.action)
-                .chain(self.stored.iter().map(|_| "store"))
+                .chain(self.stored.iter().map(|_| Change::Store))
                 .collect()
         };
-        for action in planned {
-            tally.add(Change::from_verb(action));
+        for change in planned {
+            tally.add(change);
         }
         // A push with nothing planned already said so in its plan (tags aside).
         if !self.planned.is_empty() || !self.failed.is_empty() {
@@ -360,10 +355,10 @@ fn failure_label(report: &Pushed, failed: &Failed, all: bool) -> String {
 fn report(plan: &ScopePlan<'_>, done: &Done, dry_run: bool) -> Pushed {
     let (session, steps) = (&plan.session, &plan.steps);
     let by_name: BTreeMap<&str, &Step> = steps.iter().map(|s| (s.name.as_str(), s)).collect();
-    let label = |name: &str| {
+    let change = |name: &str| {
         by_name
             .get(name)
-            .map_or("update", |step| action_label(step))
+            .map_or(Change::Update, |step| change_of(step))
     };
     let mut applied = Vec::new();
     let mut failed = Vec::new();
@@ -372,18 +367,18 @@ fn report(plan: &ScopePlan<'_>, done: &Done, dry_run: bool) -> Pushed {
         match outcome {
             Outcome::Written { version } => applied.push(Applied {
                 name: name.clone(),
-                action: label(name),
+                action: change(name),
                 version: Some(*version),
             }),
             Outcome::Deleted => applied.push(Applied {
                 name: name.clone(),
-                action: "delete",
+                action: Change::Delete,
                 version: None,
             }),
             Outcome::Failed(error) if error.is_interrupted() => not_applied.push(name.clone()),
             Outcome::Failed(error) => failed.push(Failed {
                 name: name.clone(),
-                action: label(name),
+                action: change(name).verb(),
                 error: error.to_string(),
             }),
         }
@@ -415,7 +410,7 @@ fn report(plan: &ScopePlan<'_>, done: &Done, dry_run: bool) -> Pushed {
             .map(|s| Planned {
                 name: s.name.clone(),
                 status: s.status.as_str(),
-                action: action_label(s),
+                action: change_of(s),
             })
             .collect(),
         skipped: steps
@@ -465,21 +460,24 @@ mod tests {
     #[test]
     fn a_delete_is_reported_as_a_delete_whatever_its_outcome() {
         assert_eq!(
-            action_label(&step(Action::Delete, Status::OnlyRemote)),
+            change_of(&step(Action::Delete, Status::OnlyRemote)).verb(),
             "delete"
         );
         assert_eq!(
-            action_label(&step(Action::Put, Status::AddedHere)),
+            change_of(&step(Action::Put, Status::AddedHere)).verb(),
             "create"
         );
         assert_eq!(
-            action_label(&step(Action::Put, Status::DeletedRemote)),
+            change_of(&step(Action::Put, Status::DeletedRemote)).verb(),
             "create"
         );
         assert_eq!(
-            action_label(&step(Action::Put, Status::ChangedHere)),
+            change_of(&step(Action::Put, Status::ChangedHere)).verb(),
             "update"
         );
-        assert_eq!(action_label(&step(Action::Put, Status::Conflict)), "update");
+        assert_eq!(
+            change_of(&step(Action::Put, Status::Conflict)).verb(),
+            "update"
+        );
     }
 }
