@@ -491,12 +491,16 @@ impl VaultDir {
     /// leaves the payload as it was.
     pub fn update<R>(&self, key: &Key, change: impl FnOnce(&mut Vault) -> Result<R>) -> Result<R> {
         self.update_team(key, |vault| {
-            // As the file is now, under the lock: another command may have changed it since
-            // this one opened the vault.
-            let config = self.config_now()?;
-            vault.check_members_mirror(&config, &self.files.config())?;
+            self.check_members_now(vault)?;
             change(vault)
         })
+    }
+
+    /// Refuses a write while config.toml lists keys the payload's members do not (see
+    /// [`Vault::check_members_mirror`]), as the file is now, under the lock: another command
+    /// may have changed it since this one opened the vault.
+    fn check_members_now(&self, vault: &Vault) -> Result<()> {
+        vault.check_members_mirror(&self.config_now()?, &self.files.config())
     }
 
     /// [`VaultDir::update`] without the member-list check: for the commands that change the
@@ -565,8 +569,7 @@ impl VaultDir {
         let Some(head) = &payload.head else {
             // Format 1 or 2: written whole, and so upgraded.
             return self.update_whole(&payload, key, |vault| {
-                let config = self.config_now()?;
-                vault.check_members_mirror(&config, &self.files.config())?;
+                self.check_members_now(vault)?;
                 change(vault)
             });
         };
@@ -578,38 +581,15 @@ impl VaultDir {
         };
         let (secrets_at, secrets_before) = load(Section::Secrets)?;
         let (history_at, history_before) = load(Section::History)?;
-        let mut vault = Vault::default();
-        vault.team = head.team.clone();
-        if let Some(i) = secrets_at.clone().next() {
-            let secrets =
-                layout::parse_block(&head.blocks[i], &secrets_before).map_err(unreadable)?;
-            vault.scopes.insert(
-                scope.clone(),
-                secrets
-                    .iter()
-                    .map(|e| (e.name.to_owned(), e.to_entry()))
-                    .collect(),
-            );
-        }
-        if let Some(i) = history_at.clone().next() {
-            let items = layout::parse_history_block(&head.history[i], &history_before)
-                .map_err(unreadable)?;
-            vault.history.insert(
-                scope.clone(),
-                items
-                    .iter()
-                    .map(|item| {
-                        (
-                            item.name.to_owned(),
-                            item.past.iter().map(|p| p.to_past()).collect(),
-                        )
-                    })
-                    .collect(),
-            );
-        }
+        let mut vault = layout::view(
+            head,
+            secrets_at.clone().map(|i| (i, &secrets_before[..])),
+            history_at.clone().map(|i| (i, &history_before[..])),
+        )
+        .map_err(unreadable)?
+        .to_vault();
         vault.keep_versions(usize::from(self.config.history));
-        // As config.toml is now, under the lock (see `update`).
-        vault.check_members_mirror(&self.config_now()?, &self.files.config())?;
+        self.check_members_now(&vault)?;
         let result = change(&mut vault)?;
         self.ensure_token(&mut vault.team);
         debug_assert!(
