@@ -33,17 +33,17 @@ pub struct OpenVault<'a> {
 impl OpenVault<'_> {
     /// The whole decrypted payload, parsed without copying.
     pub fn view(&self) -> Result<VaultView<'_>> {
-        self.payload.view()
+        self.payload.view(self.key)
     }
 
     /// Only what holds `secrets` (scope, name) and all of `scopes`: what `get` decrypts.
     pub fn part(&self, secrets: &[(&ScopeKey, &str)], scopes: &[&ScopeKey]) -> Result<Part<'_>> {
-        self.payload.part(secrets, scopes)
+        self.payload.part(self.key, secrets, scopes)
     }
 
     /// The member whose key opened the vault, by name (what history and tombstones record).
     pub fn member_name(&self) -> Option<String> {
-        let team = self.payload.team().ok()?;
+        let team = self.payload.team(self.key).ok()?;
         team.member_holding(self.key).map(|m| m.name.clone())
     }
 }
@@ -114,8 +114,8 @@ impl Context {
         let payload = match self.payload.get() {
             Some(payload) => payload,
             None => {
-                let payload = dir.read(key)?;
-                self.payload.get_or_init(|| payload)
+                // Opened lazily: `get` reads one scope's file, not vault.age.
+                self.payload.get_or_init(|| dir.payload())
             }
         };
         Ok(OpenVault { dir, key, payload })

@@ -73,7 +73,13 @@ pub const FILES: &[(&str, &str)] = &[
     ),
     (
         ".ampsecret/vault.age",
-        "the secrets, age-encrypted (commit it)",
+        "the members and membership tokens, age-encrypted (commit it); a passphrase \
+         vault keeps its secrets here too",
+    ),
+    (
+        ".ampsecret/scope-<hash>.age",
+        "one scope's secrets, history and bookkeeping, age-encrypted (commit them); the \
+         name hashes the vault id and the scope",
     ),
     (
         ".ampsecret/.ampsecret-tmp-*",
@@ -302,7 +308,7 @@ pub const COMMANDS: &[CommandDoc] = &[
     },
     CommandDoc {
         name: "git-setup",
-        prose: "Adds '.ampsecret/vault.age merge=ampsecret diff=ampsecret' to .gitattributes (commit it) and the drivers to this clone's .git/config (each teammate runs this once; 'init' does it too). The merge driver merges two branches' vaults secret by secret: disjoint changes merge cleanly, and a real conflict fails the merge naming each secret, never a value, until 'ampsecret resolve' settles it. The diff driver shows which secrets a commit added, changed or removed. Running it again changes nothing.",
+        prose: "Adds '.ampsecret/*.age merge=ampsecret diff=ampsecret' (vault.age and each scope's file) to .gitattributes (commit it) and the drivers to this clone's .git/config (each teammate runs this once; 'init' does it too). The merge driver merges two branches' vaults secret by secret: disjoint changes merge cleanly, and a real conflict fails the merge naming each secret, never a value, until 'ampsecret resolve' settles it. The diff driver shows which secrets a commit added, changed or removed. Running it again changes nothing.",
         examples: &["ampsecret git-setup"],
     },
     CommandDoc {

@@ -164,7 +164,7 @@ fn open_vault(cx: &Context, dir: &VaultDir, checks: &mut Checklist) -> Option<Ke
         Encryption::X25519 => match keystore::find_key(&dir.config.vault_id) {
             Ok((key, location)) => (
                 Some(location),
-                dir.read(&key).and_then(|p| Ok(counts(&p.view()?))),
+                dir.read(&key).and_then(|p| Ok(counts(&p.view(&key)?))),
             ),
             Err(e) => {
                 checks.fail(
@@ -257,20 +257,24 @@ fn mode(_: &Path) -> Option<u32> {
     None
 }
 
-/// In a git repository: vault.age has ampsecret's merge and diff drivers, and this clone's
-/// git config defines them.
+/// In a git repository: vault.age and the scopes' files have ampsecret's merge and diff
+/// drivers, and this clone's git config defines them.
 fn git_drivers(dir: &VaultDir, checks: &mut Checklist) {
     if !git::in_repository(dir.dir()) {
         checks.skip(&["git_drivers"], "not in a git repository");
         return;
     }
-    let vault = dir.vault_path();
-    let vault = vault.to_string_lossy();
-    let attributes =
-        git::git(dir.dir(), &["check-attr", "merge", "diff", "--", &vault]).unwrap_or_default();
-    let attributed = ["merge", "diff"]
-        .iter()
-        .all(|a| attributes.contains(&format!(": {a}: ampsecret")));
+    let scope_file = dir.scope_path(&crate::scope::ScopeKey::Shared);
+    let attributed = [dir.vault_path(), scope_file].iter().all(|file| {
+        let attributes = git::git(
+            dir.dir(),
+            &["check-attr", "merge", "diff", "--", &file.to_string_lossy()],
+        )
+        .unwrap_or_default();
+        ["merge", "diff"]
+            .iter()
+            .all(|a| attributes.contains(&format!(": {a}: ampsecret")))
+    });
     let configured = ["merge.ampsecret.driver", "diff.ampsecret.textconv"]
         .iter()
         .all(|key| {
@@ -279,7 +283,7 @@ fn git_drivers(dir: &VaultDir, checks: &mut Checklist) {
     if attributed && configured {
         checks.pass(
             "git_drivers",
-            "merge and diff drivers registered for vault.age",
+            "merge and diff drivers registered for the vault's files",
         );
     } else {
         let missing = match (attributed, configured) {
@@ -289,7 +293,7 @@ fn git_drivers(dir: &VaultDir, checks: &mut Checklist) {
         };
         checks.fail(
             "git_drivers",
-            format!("merge and diff drivers for vault.age: {missing}"),
+            format!("merge and diff drivers for the vault's files: {missing}"),
             "run 'ampsecret git-setup' (each clone once; commit .gitattributes)",
         );
     }

@@ -73,7 +73,7 @@ pub(super) fn register(vault_dir: &Path) -> Result<impl Render + Serialize + use
     let attributes = top.join(".gitattributes");
     let existing = std::fs::read_to_string(&attributes).unwrap_or_default();
     let wanted = [
-        format!("{relative}/vault.age merge={DRIVER} diff={DRIVER}"),
+        format!("{relative}/*.age merge={DRIVER} diff={DRIVER}"),
         format!("{relative}/config.toml merge={DRIVER}"),
     ];
     let lines_added: Vec<String> = wanted
@@ -159,9 +159,21 @@ pub fn merge_driver(cx: &Context, args: MergeDriverArgs) -> Result<i32> {
     let dir = cx.require_vault_dir()?;
     let key = cx.key()?;
     let base = VaultDir::read_version(key, &args.base)?;
-    let mut ours = VaultDir::read_version(key, &args.ours)?;
-    ours.keep_versions(usize::from(dir.config.history));
+    let ours = VaultDir::read_version(key, &args.ours)?;
     let theirs = VaultDir::read_version(key, &args.theirs)?;
+    // A vault of one file (format 4 and earlier) holds every scope; one of format 5 holds
+    // them in files of their own, which this file's merge does not see.
+    if [&base, &theirs]
+        .iter()
+        .any(|v| v.format.is_some() && v.is_split() != ours.is_split())
+    {
+        return Err(Error::Usage(
+            "one branch's vault is one file (written by an earlier ampsecret) and the other's is a file per scope; upgrade the earlier one first (on that branch, any change with this ampsecret, e.g. 'ampsecret set', rewrites it), commit, and merge again".into(),
+        ));
+    }
+    let split = ours.is_split();
+    let (base, mut ours, theirs) = (base.vault, ours.vault, theirs.vault);
+    ours.keep_versions(usize::from(dir.config.history));
     dir.check_version(&ours, &args.ours)?;
     if !trust::shares_token(&ours.team, &theirs.team) && !theirs.team.tokens.is_empty() {
         return Err(Error::Key(
@@ -169,7 +181,7 @@ pub fn merge_driver(cx: &Context, args: MergeDriverArgs) -> Result<i32> {
         ));
     }
     let merged = merge::merge(&base, &ours, &theirs);
-    VaultDir::write_to(&merged, key, &args.ours)?;
+    VaultDir::write_version(&merged, split, key, &args.ours)?;
     let conflicts = &merged.team.conflicts;
     if conflicts.is_empty() {
         return Ok(0);
@@ -234,7 +246,7 @@ pub fn textconv(cx: &Context, args: TextconvArgs) -> Result<()> {
     let described = cx
         .key()
         .and_then(|key| VaultDir::read_version(key, &args.file))
-        .map(|vault| describe(&vault))
+        .map(|version| describe(&version.vault))
         .unwrap_or_else(|e| format!("(ampsecret cannot open this version: {e})\n"));
     let mut stdout = io::stdout().lock();
     stdout
@@ -356,7 +368,8 @@ pub fn resolve(cx: &Context, out: &Output, args: ResolveArgs) -> Result<()> {
     }
     let staged = remaining == 0
         && in_repository(vault.dir.dir())
-        && git(vault.dir.dir(), &["add", "--", "vault.age", "config.toml"]).is_ok();
+        // The vault's files: vault.age, config.toml and the scopes' files (a removed one too).
+        && git(vault.dir.dir(), &["add", "-A", "--", "."]).is_ok();
     out.emit(&Resolved {
         resolved,
         remaining,

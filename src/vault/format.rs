@@ -40,11 +40,13 @@ use std::collections::BTreeMap;
 use zeroize::Zeroizing;
 
 pub(super) const MAGIC: &[u8; 8] = b"AMPSVLT\n";
-/// The payload version this build writes. Versions 1 (no team section), 2 (no history) and
-/// 3 (no index) are still read, and upgraded on the next write.
-pub const FORMAT_VERSION: u16 = 4;
+/// The payload version this build writes. Versions 1 (no team section), 2 (no history),
+/// 3 (no index) and 4 (one file) are still read, and upgraded on the next write.
+pub const FORMAT_VERSION: u16 = 5;
 /// The first format with an index (see [`super::layout`]).
 pub const INDEXED: u16 = 4;
+/// The first format that keeps each scope in a file of its own (see [`super::split`]).
+pub const SPLIT: u16 = 5;
 const DIGEST_LEN: usize = 32;
 /// Length of a membership token.
 pub const TOKEN_LEN: usize = 32;
@@ -311,7 +313,7 @@ pub struct Vault {
     pub(super) history: BTreeMap<ScopeKey, BTreeMap<String, Vec<PastValue>>>,
     /// How many versions of a secret to keep, the current one included (config.toml's
     /// `history`); not stored in the payload.
-    keep: usize,
+    pub(super) keep: usize,
     pub team: Team,
 }
 
@@ -343,6 +345,8 @@ pub enum FormatError {
     Unordered,
     #[error("it has an unknown field value")]
     UnknownTag,
+    #[error("it holds what belongs in another of the vault's files")]
+    Misplaced,
 }
 
 impl Vault {
@@ -504,8 +508,25 @@ impl Vault {
 
     /// Serialises the vault in the current format (see [`super::layout`]).
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
-        super::layout::encode(self)
+        self.encode_bound(&super::layout::UNBOUND)
     }
+
+    /// Serialises the vault in the current format, as a scope's file written with the
+    /// `vault.age` whose digest is `bound`.
+    pub fn encode_bound(&self, bound: &super::layout::Bound) -> Zeroizing<Vec<u8>> {
+        super::layout::encode(self, FORMAT_VERSION, bound)
+    }
+
+    /// Serialises the vault as one file of format 4 (an indexed vault before
+    /// [`SPLIT`]): what a merge of two such versions writes back.
+    pub fn encode_unsplit(&self) -> Zeroizing<Vec<u8>> {
+        super::layout::encode(self, INDEXED, &super::layout::UNBOUND)
+    }
+}
+
+/// The format version of a payload.
+pub fn version_of(bytes: &[u8]) -> Result<u16, FormatError> {
+    VaultView::version(&mut Reader { rest: bytes })
 }
 
 /// Bytes a secret takes in a payload.
@@ -1238,10 +1259,10 @@ mod tests {
             FormatError::TrailingBytes
         );
         let mut newer = bytes.clone();
-        newer[8] = 5;
+        newer[8] = 6;
         assert_eq!(
             VaultView::parse(&newer).unwrap_err(),
-            FormatError::NewerVersion(5)
+            FormatError::NewerVersion(6)
         );
         let mut magic = bytes.clone();
         magic[0] = b'X';

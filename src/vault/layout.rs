@@ -5,8 +5,9 @@
 //!
 //! ```text
 //! payload   = head secret_block* history_block*
-//! head      = MAGIC version:u16 head_len:u32 team
+//! head      = MAGIC version:u16 head_len:u32 [bound:[u8;32]] team
 //!             block_count:u32 block_ref* history_block_count:u32 block_ref*
+//!             (bound: format 5 on, see [`Bound`])
 //! block_ref = scope_key first:str16 count:u32 len:u32
 //! secret_block  = secret*   (count secrets of the scope, the first named `first`)
 //! history_block = past*     (the earlier values of count secrets of the scope)
@@ -18,7 +19,8 @@
 //! larger than that gets a block of its own). Each index is strictly ascending by (scope,
 //! first name), names ascend across a scope's blocks, and no block is empty. History comes
 //! last, so reading secrets never touches it. The team, secret, history and scope records
-//! are those of [`super::format`].
+//! are those of [`super::format`]. From format 5 a file holds one scope (see
+//! [`super::split`]); `vault.age` then holds no block.
 
 use super::format::{
     self, Entry, EntryView, FormatError, HistoryView, MAGIC, PastValue, Reader, ScopeView, Team,
@@ -36,6 +38,13 @@ pub const BLOCK_TARGET: usize = 32 * 1024;
 const PREFIX_LEN: usize = MAGIC.len() + 2;
 /// The bytes [`Head::len_of`] reads: magic, version and (from format 4) the head's length.
 pub const HEAD_PREFIX_LEN: u64 = PREFIX_LEN as u64 + 4;
+
+/// What a file of format 5 on records of the `vault.age` it was written with: the SHA-256
+/// of that file's bytes, so that a reader finding it unchanged can trust the scope's file
+/// without decrypting `vault.age`. [`UNBOUND`] when there is none (in `vault.age` itself, in
+/// git's merge results).
+pub type Bound = [u8; 32];
+pub const UNBOUND: Bound = [0; 32];
 
 /// Where one block lies and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +65,10 @@ impl BlockRef {
 /// The head of an indexed payload: the team section and the index.
 #[derive(Debug, Clone)]
 pub struct Head {
+    /// The payload's format version.
+    pub version: u16,
+    /// The `vault.age` this file was written with (format 5 on).
+    pub bound: Bound,
     pub team: Team,
     /// The secrets' blocks.
     pub blocks: Vec<BlockRef>,
@@ -88,21 +101,55 @@ impl Head {
     /// The head's length, from the first bytes of a format 3 payload; `None` for an earlier
     /// format (which has no index: the whole payload is read).
     pub fn len_of(prefix: &[u8]) -> Result<Option<u64>, FormatError> {
+        Ok(Self::version_and_len(prefix)?.map(|(_, len)| len))
+    }
+
+    fn version_and_len(prefix: &[u8]) -> Result<Option<(u16, u64)>, FormatError> {
         let mut r = Reader { rest: prefix };
-        if VaultView::version(&mut r)? < format::INDEXED {
+        let version = VaultView::version(&mut r)?;
+        if version < format::INDEXED {
             return Ok(None);
         }
-        Ok(Some(u64::from(u32::from_le_bytes(r.array()?))))
+        Ok(Some((version, u64::from(u32::from_le_bytes(r.array()?)))))
+    }
+
+    /// Whether this is the head of a vault of format 5 on (secrets in scope files).
+    pub fn is_split(&self) -> bool {
+        self.version >= format::SPLIT
+    }
+
+    /// The head of a file that holds nothing yet (what a scope without a file has).
+    pub fn empty() -> Head {
+        Head::parse(&encode_head(&Team::default(), &[], &[])).expect("an empty head parses")
+    }
+
+    /// A head that only indexes blocks gathered from several files (for [`view`]): it says
+    /// where nothing lies.
+    pub fn gathered(team: Team, blocks: Vec<BlockRef>, history: Vec<BlockRef>) -> Head {
+        Head {
+            version: format::FORMAT_VERSION,
+            bound: UNBOUND,
+            team,
+            blocks,
+            history,
+            len: 0,
+            starts: Vec::new(),
+        }
     }
 
     /// Parses a head: `bytes` starts with it (what follows is ignored).
     pub fn parse(bytes: &[u8]) -> Result<Head, FormatError> {
-        let head_len = Self::len_of(bytes)?.ok_or(FormatError::UnknownTag)?;
+        let (version, head_len) = Self::version_and_len(bytes)?.ok_or(FormatError::UnknownTag)?;
         let head_len_usize = usize::try_from(head_len).map_err(|_| FormatError::Truncated)?;
         let mut r = Reader {
             rest: bytes.get(..head_len_usize).ok_or(FormatError::Truncated)?,
         };
         r.take(HEAD_PREFIX_LEN as usize)?;
+        let bound = if version >= format::SPLIT {
+            r.array()?
+        } else {
+            UNBOUND
+        };
         let team = Team::parse(&mut r)?;
         let mut starts = Vec::new();
         let mut at = head_len;
@@ -113,6 +160,8 @@ impl Head {
             return Err(FormatError::TrailingBytes);
         }
         Ok(Head {
+            version,
+            bound,
             team,
             blocks,
             history,
@@ -207,18 +256,29 @@ impl Head {
     }
 }
 
-/// Bytes of a head with `team` and the indexes `blocks` and `history`.
-fn head_len(team: &Team, blocks: &[BlockRef], history: &[BlockRef]) -> usize {
+/// Bytes of a head of format `version` with `team` and the indexes `blocks` and `history`.
+fn head_len(version: u16, team: &Team, blocks: &[BlockRef], history: &[BlockRef]) -> usize {
     let index = |refs: &[BlockRef]| 4 + refs.iter().map(BlockRef::encoded_len).sum::<usize>();
-    PREFIX_LEN + 4 + team.encoded_len() + index(blocks) + index(history)
+    let bound = if version >= format::SPLIT { 32 } else { 0 };
+    PREFIX_LEN + 4 + bound + team.encoded_len() + index(blocks) + index(history)
 }
 
-/// Writes a head (its exact length is [`head_len`]).
-fn put_head(out: &mut Vec<u8>, team: &Team, blocks: &[BlockRef], history: &[BlockRef]) {
-    let len = u32::try_from(head_len(team, blocks, history)).expect("a head fits in u32");
+/// Writes a head of format `version` (its exact length is [`head_len`]).
+fn put_head(
+    out: &mut Vec<u8>,
+    version: u16,
+    bound: &Bound,
+    team: &Team,
+    blocks: &[BlockRef],
+    history: &[BlockRef],
+) {
+    let len = u32::try_from(head_len(version, team, blocks, history)).expect("a head fits in u32");
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&format::FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&len.to_le_bytes());
+    if version >= format::SPLIT {
+        out.extend_from_slice(bound);
+    }
     team.encode(out);
     for index in [blocks, history] {
         format::put_u32(out, index.len());
@@ -231,11 +291,23 @@ fn put_head(out: &mut Vec<u8>, team: &Team, blocks: &[BlockRef], history: &[Bloc
     }
 }
 
-/// A head, encoded (wiped on drop: the team section holds the membership tokens and the
-/// values of unresolved merge conflicts).
+/// A head of the current format, bound to nothing: what `vault.age` holds (and what
+/// comparisons of teams encode).
 pub fn encode_head(team: &Team, blocks: &[BlockRef], history: &[BlockRef]) -> Zeroizing<Vec<u8>> {
-    let mut out = Zeroizing::new(Vec::with_capacity(head_len(team, blocks, history)));
-    put_head(&mut out, team, blocks, history);
+    encode_bound_head(&UNBOUND, team, blocks, history)
+}
+
+/// A head of the current format bound to `bound`, encoded (wiped on drop: the team section
+/// holds the membership tokens and the values of unresolved merge conflicts).
+pub fn encode_bound_head(
+    bound: &Bound,
+    team: &Team,
+    blocks: &[BlockRef],
+    history: &[BlockRef],
+) -> Zeroizing<Vec<u8>> {
+    let version = format::FORMAT_VERSION;
+    let mut out = Zeroizing::new(Vec::with_capacity(head_len(version, team, blocks, history)));
+    put_head(&mut out, version, bound, team, blocks, history);
     debug_assert_eq!(out.len(), out.capacity());
     out
 }
@@ -303,9 +375,10 @@ pub fn encode_blocks<'e, R: Record + 'e>(
     (blocks, out)
 }
 
-/// Serialises `vault`. The buffer is sized exactly up front so that no reallocation leaves an
-/// unwiped copy of the plaintext behind.
-pub fn encode(vault: &Vault) -> Zeroizing<Vec<u8>> {
+/// Serialises `vault` as format `version` (4 or later; from 5, bound to `bound`). The buffer
+/// is sized exactly up front so that no reallocation leaves an unwiped copy of the plaintext
+/// behind.
+pub fn encode(vault: &Vault, version: u16, bound: &Bound) -> Zeroizing<Vec<u8>> {
     let blocks: Vec<BlockRef> = vault
         .scopes
         .iter()
@@ -318,9 +391,9 @@ pub fn encode(vault: &Vault) -> Zeroizing<Vec<u8>> {
         .collect();
     let body: usize = blocks.iter().chain(&history).map(|b| b.len as usize).sum();
     let mut out = Zeroizing::new(Vec::with_capacity(
-        head_len(&vault.team, &blocks, &history) + body,
+        head_len(version, &vault.team, &blocks, &history) + body,
     ));
-    put_head(&mut out, &vault.team, &blocks, &history);
+    put_head(&mut out, version, bound, &vault.team, &blocks, &history);
     for (name, entry) in vault.scopes.values().flatten() {
         format::put_entry(&mut out, name, entry);
     }

@@ -74,6 +74,34 @@ pub fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&mut WritebackFile<'_>) -> Result<()>,
 ) -> Result<()> {
+    prepare_atomic(path, write)?.commit()
+}
+
+/// A new version of a file, written and synced beside it under a temporary name: nothing has
+/// changed until [`Prepared::commit`] renames it over the file.
+pub struct Prepared {
+    temp: tempfile::NamedTempFile,
+    path: PathBuf,
+    dir: PathBuf,
+}
+
+impl Prepared {
+    /// Replaces the file with the new version, durably.
+    pub fn commit(self) -> Result<()> {
+        let path = self.path;
+        self.temp
+            .persist(&path)
+            .map_err(|e| Error::io("cannot replace", &path)(e.error))?;
+        sync_dir(&self.dir)
+    }
+}
+
+/// The first half of [`write_atomic_with`]: the new content written and synced, not yet in
+/// place (dropping the result removes it).
+pub fn prepare_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut WritebackFile<'_>) -> Result<()>,
+) -> Result<Prepared> {
     // A bare file name (git hands its merge driver those) lives in the current directory.
     let dir = path
         .parent()
@@ -94,17 +122,26 @@ pub fn write_atomic_with(
     temp.as_file()
         .sync_data()
         .map_err(Error::io("cannot write", temp.path()))?;
-    temp.persist(path)
-        .map_err(|e| Error::io("cannot replace", path)(e.error))?;
-    sync_dir(dir)
+    Ok(Prepared {
+        temp,
+        path: path.to_path_buf(),
+        dir: dir.to_path_buf(),
+    })
 }
 
-fn sync_dir(dir: &Path) -> Result<()> {
+/// Makes a change to `dir`'s entries (a rename, a removal) durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(Error::io("cannot sync directory", dir))?;
     Ok(())
+}
+
+/// Removes `path` and makes the removal durable.
+pub fn remove_synced(path: &Path) -> Result<()> {
+    fs::remove_file(path).map_err(Error::io("cannot remove", path))?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
 }
 
 /// An exclusive lock on the vault, released when dropped (or when the process dies).
@@ -336,6 +373,27 @@ impl VaultFiles {
     }
     pub fn gitignore(&self) -> PathBuf {
         self.dir.join(".gitignore")
+    }
+    /// The file of `scope` in vault `vault_id` (format 5 on).
+    pub fn scope(&self, vault_id: &str, scope: &crate::scope::ScopeKey) -> PathBuf {
+        self.dir.join(super::split::file_name(vault_id, scope))
+    }
+    /// Every scope's file, by name.
+    pub fn scope_files(&self) -> Result<Vec<PathBuf>> {
+        let entries = fs::read_dir(&self.dir).map_err(Error::io("cannot read", &self.dir))?;
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(Error::io("cannot read", &self.dir))?;
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(super::split::is_file_name)
+            {
+                files.push(entry.path());
+            }
+        }
+        files.sort();
+        Ok(files)
     }
 }
 

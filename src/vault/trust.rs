@@ -31,27 +31,50 @@ pub fn check(vault_id: &str, team: &Team, vault_path: &Path) -> Result<()> {
     let Some(record) = record_path(vault_id) else {
         return Ok(());
     };
-    let remembered = store::read_optional(&record)?
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .map(|text| text.trim().to_owned());
-    let current = team.tokens.first().map(fingerprint);
-    if let Some(remembered) = &remembered {
-        let known = team.tokens.iter().any(|t| fingerprint(t) == *remembered);
-        if !known {
-            return Err(Error::Key(format!(
-                "{} was not written by a member of this vault (it lacks the membership token this machine last saw), so it is refused: restore it from a trusted commit (git log -- {}) and ask who changed it",
-                vault_path.display(),
-                vault_path.display()
-            )));
-        }
-    }
-    if let Some(current) = current
+    let remembered = remembered(&record)?;
+    verify_against(remembered.as_deref(), team, vault_path)?;
+    if let Some(current) = team.tokens.first().map(fingerprint)
         && remembered.as_deref() != Some(current.as_str())
         && let Err(e) = remember(&record, &current)
     {
         tracing::debug!("cannot record the vault's membership token: {e}");
     }
     Ok(())
+}
+
+/// Checks `team` (of a file of vault `vault_id` at `path`) against what this machine
+/// remembers, remembering nothing: a scope's file read alone, or a version git merges.
+pub fn verify(vault_id: &str, team: &Team, path: &Path) -> Result<()> {
+    match record_path(vault_id) {
+        Some(record) => verify_against(remembered(&record)?.as_deref(), team, path),
+        None => Ok(()),
+    }
+}
+
+/// Whether this machine remembers a token of vault `vault_id` and `team` carries it: what lets
+/// a scope's file written with the `vault.age` there now be read without decrypting that.
+pub fn vouches(vault_id: &str, team: &Team) -> bool {
+    let remembered = record_path(vault_id).and_then(|record| remembered(&record).ok().flatten());
+    remembered.is_some_and(|remembered| team.tokens.iter().any(|t| fingerprint(t) == remembered))
+}
+
+fn remembered(record: &Path) -> Result<Option<String>> {
+    Ok(store::read_optional(record)?
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .map(|text| text.trim().to_owned()))
+}
+
+fn verify_against(remembered: Option<&str>, team: &Team, path: &Path) -> Result<()> {
+    match remembered {
+        Some(remembered) if !team.tokens.iter().any(|t| fingerprint(t) == remembered) => {
+            Err(Error::Key(format!(
+                "{} was not written by a member of this vault (it lacks the membership token this machine last saw), so it is refused: restore it from a trusted commit (git log -- {}) and ask who changed it",
+                path.display(),
+                path.display()
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Whether two versions of a vault share a membership token: a branch being merged was

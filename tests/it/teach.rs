@@ -268,7 +268,7 @@ fn set_without_a_vault_in_a_git_repository_registers_git_drivers_as_init_does() 
     assert_eq!(code, 0, "{rest}");
     let attributes = std::fs::read_to_string(p.root().join(".gitattributes")).unwrap();
     assert!(
-        attributes.contains(".ampsecret/vault.age merge=ampsecret diff=ampsecret"),
+        attributes.contains(".ampsecret/*.age merge=ampsecret diff=ampsecret"),
         "{attributes}"
     );
     let driver = std::process::Command::new("git")

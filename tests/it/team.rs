@@ -383,10 +383,7 @@ fn branches_merge_secret_by_secret_and_conflicts_resolve_with_one_command() {
     assert_eq!(alice.get(&repo, "FEATURE_ONLY"), "f");
     assert_eq!(alice.get(&repo, "MAIN_ONLY"), "m");
     // git log -p names the secrets a commit changed, never a value.
-    let shown = alice.git_ok(
-        &repo,
-        &["log", "-p", "-1", "HEAD^2", "--", ".ampsecret/vault.age"],
-    );
+    let shown = alice.git_ok(&repo, &["log", "-p", "-1", "HEAD^2", "--", ".ampsecret"]);
     assert!(shown.contains("+  branch:main  FEATURE_ONLY"), "{shown}");
     assert!(!shown.contains("alice-db"));
 

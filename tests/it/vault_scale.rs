@@ -30,6 +30,52 @@ fn decrypt(p: &Project, file: &Path) -> Vec<u8> {
         .to_vec()
 }
 
+/// The file that holds `scope`'s secrets.
+fn scope_file(p: &Project, scope: &ampsecret::scope::ScopeKey) -> std::path::PathBuf {
+    ampsecret::vault::VaultDir::open(&p.vault_dir())
+        .unwrap()
+        .scope_path(scope)
+}
+
+fn main_scope() -> ampsecret::scope::ScopeKey {
+    ampsecret::scope::ScopeKey::Branch("main".into())
+}
+
+/// Every scope file of the vault, decrypted (in name order).
+fn scope_plaintexts(p: &Project) -> Vec<Vec<u8>> {
+    let mut files: Vec<_> = fs::read_dir(p.vault_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|path| {
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(ampsecret::vault::split::is_file_name)
+        })
+        .collect();
+    files.sort();
+    files.iter().map(|file| decrypt(p, file)).collect()
+}
+
+/// Every secret's value, read from the files by the library (no trust record touched).
+fn stored_values(
+    p: &Project,
+) -> std::collections::BTreeMap<(ampsecret::scope::ScopeKey, String), String> {
+    let mut stored = std::collections::BTreeMap::new();
+    for plaintext in scope_plaintexts(p) {
+        let view = ampsecret::vault::VaultView::parse(&plaintext).unwrap();
+        for scope in &view.scopes {
+            for entry in &scope.secrets {
+                stored.insert(
+                    (scope.key.clone(), entry.name.to_owned()),
+                    entry.value().expose().to_owned(),
+                );
+            }
+        }
+    }
+    stored
+}
+
 #[test]
 fn writers_killed_on_a_hundred_thousand_secrets_leave_the_old_or_the_new_vault() {
     let p = big_vault();
@@ -37,9 +83,13 @@ fn writers_killed_on_a_hundred_thousand_secrets_leave_the_old_or_the_new_vault()
     // Counted through the library: listing 100,000 rows as JSON takes seconds in a debug
     // build, and the whole payload is parsed and checked either way.
     safety::writers_killed_at_any_moment_leave_the_old_or_the_new_vault(&p, SECRETS, |p| {
-        let plaintext = decrypt(p, &p.vault_dir().join("vault.age"));
-        let view = ampsecret::vault::VaultView::parse(&plaintext).unwrap();
-        view.scopes.iter().map(|s| s.secrets.len()).sum()
+        scope_plaintexts(p)
+            .iter()
+            .map(|plaintext| {
+                let view = ampsecret::vault::VaultView::parse(plaintext).unwrap();
+                view.scopes.iter().map(|s| s.secrets.len()).sum::<usize>()
+            })
+            .sum()
     });
 }
 
@@ -53,7 +103,7 @@ fn sixteen_concurrent_writers_on_a_hundred_thousand_secrets_keep_all() {
 #[test]
 fn a_vault_cut_at_a_chunk_boundary_is_refused_and_left_as_it_is() {
     let p = big_vault();
-    let file = p.vault_dir().join("vault.age");
+    let file = scope_file(&p, &main_scope());
     let whole = fs::read(&file).unwrap();
     // age's payload: a header, then chunks of 64 KiB + a 16-byte tag. Cut after 10 chunks:
     // every chunk left is authentic, only the end is missing.
@@ -75,11 +125,12 @@ fn a_vault_cut_at_a_chunk_boundary_is_refused_and_left_as_it_is() {
     }
 }
 
-/// The fixture: a vault written by ampsecret before the indexed layout (format 2), with the
-/// key that opens it: ONE and TWO in branch:main, SHARED_ONE in shared, SANDBOXED in
-/// sandbox:alice.
-fn format_2_fixture() -> Project {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vault-format-2");
+/// A vault written by an earlier release (tests/fixtures/NAME), with the key that opens it:
+/// ONE and TWO in branch:main, SHARED_ONE in shared, SANDBOXED in sandbox:alice.
+fn fixture(name: &str) -> Project {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     let p = Project::new();
     let dir = p.vault_dir();
     fs::create_dir_all(&dir).unwrap();
@@ -108,7 +159,7 @@ fn format_2_fixture() -> Project {
 
 #[test]
 fn a_format_2_vault_opens_and_is_upgraded_on_its_next_write() {
-    let p = format_2_fixture();
+    let p = fixture("vault-format-2");
     let file = p.vault_dir().join("vault.age");
     let before = fs::read(&file).unwrap();
     assert_eq!(&decrypt(&p, &file)[8..10], &2u16.to_le_bytes());
@@ -123,13 +174,9 @@ fn a_format_2_vault_opens_and_is_upgraded_on_its_next_write() {
         .json();
     assert_eq!(listed.as_array().unwrap().len(), 4);
     assert_eq!(fs::read(&file).unwrap(), before, "reading does not rewrite");
-    let textconv = |p: &Project| {
-        p.cmd(&["git-textconv", ".ampsecret/vault.age"])
-            .stdout_any()
-            .success()
-            .stdout
-    };
-    let described = textconv(&p);
+    let textconv =
+        |p: &Project, file: &str| p.cmd(&["git-textconv", file]).stdout_any().success().stdout;
+    let described = textconv(&p, ".ampsecret/vault.age");
     assert!(described.contains("branch:main  TWO"), "{described}");
     assert!(
         described.contains("sandbox:alice  SANDBOXED"),
@@ -154,8 +201,21 @@ fn a_format_2_vault_opens_and_is_upgraded_on_its_next_write() {
     ] {
         assert_eq!(p.get(name, args), value, "{name}");
     }
+    // The upgrade moved every scope into a file of its own: vault.age keeps the team.
+    assert!(head.blocks.is_empty() && head.history.is_empty());
+    assert_eq!(
+        scope_plaintexts(&p).len(),
+        3,
+        "branch:main, shared, sandbox:alice"
+    );
     // git's textconv reads both formats: the upgrade adds THREE and changes nothing else.
-    let upgraded_described = textconv(&p);
+    let mut upgraded_described = textconv(&p, ".ampsecret/vault.age");
+    for entry in fs::read_dir(p.vault_dir()).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if ampsecret::vault::split::is_file_name(&name) {
+            upgraded_described += &textconv(&p, &format!(".ampsecret/{name}"));
+        }
+    }
     let added: Vec<&str> = upgraded_described
         .lines()
         .filter(|l| !described.lines().any(|d| d == *l))
@@ -175,11 +235,164 @@ fn a_format_2_vault_opens_and_is_upgraded_on_its_next_write() {
 }
 
 #[test]
+fn a_format_4_vault_opens_and_is_upgraded_to_a_file_per_scope_on_its_next_write() {
+    let p = fixture("vault-format-4");
+    let file = p.vault_dir().join("vault.age");
+    let before = fs::read(&file).unwrap();
+    assert_eq!(&decrypt(&p, &file)[8..10], &4u16.to_le_bytes());
+    // A killed upgrade's leftover beside a vault of one file is not read as the vault: the
+    // same fixture, upgraded with another value, lends its file of branch:main.
+    let abandoned = fixture("vault-format-4");
+    abandoned.set("ONE", "from-an-abandoned-upgrade", &[]);
+    let leftover = scope_file(&abandoned, &main_scope());
+    fs::copy(&leftover, scope_file(&p, &main_scope())).unwrap();
+    for (name, args, value) in [
+        ("ONE", &[][..], "main-one-v2"),
+        ("TWO", &[], "two\nlines ✓"),
+        ("SHARED_ONE", &["--shared"], "shared-value"),
+        ("SANDBOXED", &["--sandbox=alice"], "alice-value"),
+    ] {
+        assert_eq!(p.get(name, args), value, "{name}");
+    }
+    assert_eq!(fs::read(&file).unwrap(), before, "reading does not rewrite");
+
+    p.set("THREE", "main-three", &[]);
+    let head = Head::parse(&decrypt(&p, &file)).unwrap();
+    assert_eq!(head.version, ampsecret::vault::format::FORMAT_VERSION);
+    assert!(
+        head.blocks.is_empty() && head.history.is_empty(),
+        "vault.age keeps the team"
+    );
+    assert_eq!(head.team.members.len(), 1, "the member list is kept");
+    assert_eq!(
+        scope_plaintexts(&p).len(),
+        3,
+        "branch:main, shared, sandbox:alice"
+    );
+    let stored = stored_values(&p);
+    assert_eq!(stored.len(), 5, "{:?}", stored.keys());
+    assert_eq!(stored[&(main_scope(), "ONE".to_owned())], "main-one-v2");
+    let main = decrypt(&p, &scope_file(&p, &main_scope()));
+    let view = ampsecret::vault::VaultView::parse(&main).unwrap();
+    let past = view.history_of(&main_scope(), "ONE");
+    assert_eq!(past.len(), 1, "the history is kept");
+    assert_eq!(past[0].value.expose(), "main-one");
+    assert_eq!(p.get("ONE", &[]), "main-one-v2");
+}
+
+#[test]
+fn a_merge_of_a_one_file_vault_with_an_upgraded_one_says_to_upgrade_it_first() {
+    let p = fixture("vault-format-4");
+    let file = p.vault_dir().join("vault.age");
+    let one_file = p.temp().join("one-file.age");
+    fs::copy(&file, &one_file).unwrap();
+    p.set("THREE", "main-three", &[]);
+    let ours = p.temp().join("ours.age");
+    fs::copy(&file, &ours).unwrap();
+    let ours_before = fs::read(&ours).unwrap();
+    let path = |f: &Path| f.display().to_string();
+    p.cmd(&[
+        "git-merge-driver",
+        &path(&one_file),
+        &path(&ours),
+        &path(&one_file),
+    ])
+    .stderr_has("upgrade the earlier one first")
+    .fails(2);
+    assert_eq!(
+        fs::read(&ours).unwrap(),
+        ours_before,
+        "the merge wrote nothing"
+    );
+}
+
+#[test]
+fn set_writes_only_its_scopes_file() {
+    let p = Project::initialized();
+    p.set("A", "a", &[]);
+    p.set("S", "s", &["--shared"]);
+    p.set("X", "x", &["--sandbox=alice"]);
+    let before = p.snapshot();
+    p.set("A", "a2", &[]);
+    let after = p.snapshot();
+    let changed: Vec<_> = after
+        .iter()
+        .filter(|(path, bytes)| before.get(*path) != Some(*bytes))
+        .map(|(path, _)| path.clone())
+        .collect();
+    assert_eq!(
+        changed,
+        [scope_file(&p, &main_scope())],
+        "only branch:main's file"
+    );
+    // A scope emptied by remove loses its file.
+    p.cmd(&["remove", "X", "--sandbox=alice", "--yes"])
+        .stdout_any()
+        .stderr_any()
+        .success();
+    let alice = ampsecret::scope::ScopeKey::Sandbox("alice".into());
+    assert!(!scope_file(&p, &alice).exists());
+    assert_eq!(p.get("S", &["--shared"]), "s");
+}
+
+#[test]
+fn a_scope_file_under_another_scopes_name_is_refused() {
+    let p = Project::initialized();
+    p.set("A", "main-a", &[]);
+    p.set("A", "shared-a", &["--shared"]);
+    let shared = scope_file(&p, &ampsecret::scope::ScopeKey::Shared);
+    // Someone who can commit moves branch:main's file over shared's.
+    fs::copy(scope_file(&p, &main_scope()), &shared).unwrap();
+    let before = p.snapshot();
+    p.cmd(&["get", "A", "--shared"])
+        .stdout("")
+        .stderr_has("holds what belongs in another of the vault's files")
+        .fails(4);
+    p.cmd(&["set", "B", "--stdin", "--shared"])
+        .stdin("v")
+        .stderr_has("holds what belongs in another of the vault's files")
+        .fails(4);
+    assert_eq!(p.snapshot(), before, "nothing was written");
+    assert_eq!(p.get("A", &[]), "main-a");
+}
+
+#[test]
+fn a_scope_file_from_before_a_member_removal_is_refused() {
+    let p = Project::initialized();
+    let bob = age::x25519::Identity::generate().to_public().to_string();
+    p.cmd(&["recipients", "add", &bob, "--name", "bob"])
+        .stdout_any()
+        .stderr_any()
+        .success();
+    p.set("A", "a", &[]);
+    let file = scope_file(&p, &main_scope());
+    let readable_by_bob = fs::read(&file).unwrap();
+    p.cmd(&["recipients", "remove", "bob", "--yes"])
+        .stdout_any()
+        .stderr_any()
+        .success();
+    assert_ne!(
+        fs::read(&file).unwrap(),
+        readable_by_bob,
+        "re-encrypted without bob"
+    );
+    // Bob, or a branch from before his removal, brings the old file back.
+    fs::write(&file, &readable_by_bob).unwrap();
+    for args in [&["get", "A"][..], &["list"]] {
+        p.cmd(args)
+            .stdout("")
+            .stderr_has("was not written by a member of this vault since its last member removal")
+            .fails(4);
+    }
+}
+
+#[test]
 fn set_rewrites_one_block_and_keeps_the_history_of_the_secret_it_changes() {
     let p = Project::initialized();
     // 5,000 secrets: the vault has many blocks, and set rewrites only the one that changes.
     p.bulk_set((0..5000).map(|i| (format!("BULK_{i:06}"), format!("value-{i:0>60}"))));
-    let file = p.vault_dir().join("vault.age");
+    let file = scope_file(&p, &main_scope());
+    let team = fs::read(p.vault_dir().join("vault.age")).unwrap();
     let blocks = |plaintext: &[u8]| -> Vec<Vec<u8>> {
         let head = Head::parse(plaintext).unwrap();
         (0..head.blocks.len())
@@ -201,7 +414,12 @@ fn set_rewrites_one_block_and_keeps_the_history_of_the_secret_it_changes() {
         );
     }
     p.set("NEW_AT_THE_END", "new", &[]);
-    let plaintext = decrypt(&p, &p.vault_dir().join("vault.age"));
+    assert_eq!(
+        fs::read(p.vault_dir().join("vault.age")).unwrap(),
+        team,
+        "vault.age (the team) is not rewritten"
+    );
+    let plaintext = decrypt(&p, &file);
     let head = Head::parse(&plaintext).unwrap();
     assert!(head.blocks.len() > 5, "{} blocks", head.blocks.len());
     let view = ampsecret::vault::VaultView::parse(&plaintext).unwrap();
@@ -271,25 +489,10 @@ fn one_secret_writes_keep_the_index_strict_wherever_the_name_falls() {
         })
         .unwrap();
         model.insert((scope.clone(), name.clone()), value);
-        let plaintext = decrypt(&p, &p.vault_dir().join("vault.age"));
-        let view = ampsecret::vault::VaultView::parse(&plaintext)
-            .unwrap_or_else(|e| panic!("after {scope} {name}: {e}"));
-        let stored: BTreeMap<(ScopeKey, String), String> = view
-            .scopes
-            .iter()
-            .flat_map(|s| {
-                s.secrets.iter().map(|e| {
-                    (
-                        (s.key.clone(), e.name.to_owned()),
-                        e.value().expose().to_owned(),
-                    )
-                })
-            })
-            .collect();
-        assert!(stored == model, "after {scope} {name}");
+        assert!(stored_values(&p) == model, "after {scope} {name}");
     }
     // 120 KB went into one block's range: it was split, and no block outgrew the target.
-    let plaintext = decrypt(&p, &p.vault_dir().join("vault.age"));
+    let plaintext = decrypt(&p, &scope_file(&p, &main));
     let head = Head::parse(&plaintext).unwrap();
     assert!(
         head.blocks
