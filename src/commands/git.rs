@@ -276,12 +276,15 @@ fn describe(vault: &Vault) -> String {
     text
 }
 
-/// `--json`: `{"resolved":[{"scope","name","kept"}],"remaining":n,"staged":bool}`.
+/// `--json`: `{"resolved":[{"scope","name","kept"}],"remaining":n,"staged":bool,
+/// "taken_in":[scope]}`.
 #[derive(Serialize)]
 struct Resolved {
     resolved: Vec<Settled>,
     remaining: usize,
     staged: bool,
+    /// Scopes whose file was written before the last member removal, taken in.
+    taken_in: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -295,6 +298,14 @@ impl Render for Resolved {
     fn render(&self, _: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
         for s in &self.resolved {
             writeln!(err, "  {}  {}  kept {}", s.scope, s.name, s.kept)?;
+        }
+        if !self.taken_in.is_empty() {
+            writeln!(
+                err,
+                "Took in {} written before the last member removal: {}; their secrets are marked to rotate.",
+                count(self.taken_in.len(), "scope file"),
+                self.taken_in.join(", ")
+            )?;
         }
         if self.remaining > 0 {
             writeln!(
@@ -316,6 +327,12 @@ impl Render for Resolved {
 pub fn resolve(cx: &Context, out: &Output, args: ResolveArgs) -> Result<()> {
     let vault = cx.vault()?;
     let kept = if args.theirs { "theirs" } else { "ours" };
+    let taken_in: Vec<String> = if args.theirs && args.names.is_empty() {
+        let adopted = vault.dir.adopt_earlier_scope_files(vault.key)?;
+        adopted.iter().map(ToString::to_string).collect()
+    } else {
+        Vec::new()
+    };
     let (resolved, remaining) = vault.dir.update(vault.key, |v| {
         let mut conflicts = std::mem::take(&mut v.team.conflicts);
         let stamp = v.stamp(vault.key);
@@ -361,7 +378,7 @@ pub fn resolve(cx: &Context, out: &Output, args: ResolveArgs) -> Result<()> {
         v.team.conflicts = conflicts;
         Ok((resolved, remaining))
     })?;
-    if resolved.is_empty() {
+    if resolved.is_empty() && taken_in.is_empty() {
         return Err(Error::NotFound(
             "no merge conflict in the vault; nothing to resolve".into(),
         ));
@@ -374,5 +391,6 @@ pub fn resolve(cx: &Context, out: &Output, args: ResolveArgs) -> Result<()> {
         resolved,
         remaining,
         staged,
+        taken_in,
     })
 }

@@ -70,12 +70,17 @@ fn same(a: Option<&Entry>, b: Option<&Entry>) -> bool {
 
 fn merge_team(base: &Team, ours: &Team, theirs: &Team, ov: &Vault, tv: &Vault) -> Team {
     let has = |team: &Team, key: &str| team.members.iter().any(|m| m.recipient == key);
+    // A file both branches created (a scope's, the base has none) cannot tell a member one
+    // side removed from one the other added: only those both sides list read it. (The next
+    // write of the scope encrypts it to vault.age's members.)
+    let no_base = base.members.is_empty() && base.tokens.is_empty();
     // A member stays unless one side removed them; one added on either side is in.
     let mut members: Vec<Member> = Vec::new();
     for member in ours.members.iter().chain(&theirs.members) {
         let key = member.recipient.as_str();
         let (b, o, t) = (has(base, key), has(ours, key), has(theirs, key));
-        if kept(b, o, t) && !has_member(&members, key) {
+        let stays = if no_base { o && t } else { kept(b, o, t) };
+        if stays && !has_member(&members, key) {
             members.push(member.clone());
         }
     }
@@ -102,15 +107,15 @@ fn merge_team(base: &Team, ours: &Team, theirs: &Team, ov: &Vault, tv: &Vault) -
     to_rotate.retain(|n| seen.insert((n.scope.clone(), n.name.clone())));
 
     // The same current token on both sides: nobody was removed since they parted. Otherwise
-    // a fresh one, since a removed member knows the old ones.
+    // a new one, since a removed member knows the old ones: derived from both current tokens,
+    // so that every file of the vault git merges (vault.age, each scope's) gets the same one,
+    // and a removed member, who knows at most one of them, cannot derive it.
     let mut tokens: Vec<Token> = Vec::new();
-    let same_current = match (ours.tokens.first(), theirs.tokens.first()) {
-        (Some(a), Some(b)) => a[..] == b[..],
-        (None, None) => true,
-        _ => false,
-    };
-    if !same_current {
-        tokens.push(Zeroizing::new(rand::random()));
+    let firsts = [ours.tokens.first(), theirs.tokens.first()];
+    if firsts[0].map(|t| &t[..]) != firsts[1].map(|t| &t[..]) {
+        let mut current: Vec<&Token> = firsts.into_iter().flatten().collect();
+        current.sort_by(|a, b| a[..].cmp(&b[..]));
+        tokens.push(merged_token(&current));
     }
     for token in ours.tokens.iter().chain(&theirs.tokens) {
         if !tokens.iter().any(|t| t[..] == token[..]) {
@@ -124,6 +129,17 @@ fn merge_team(base: &Team, ours: &Team, theirs: &Team, ov: &Vault, tv: &Vault) -
         conflicts: Vec::new(),
         tombstones: Vec::new(),
     }
+}
+
+/// The token of a merge of two versions whose current tokens are `current` (sorted).
+fn merged_token(current: &[&Token]) -> Token {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(b"ampsecret merged membership token v1\0");
+    for token in current {
+        hash.update(&token[..]);
+    }
+    Zeroizing::new(hash.finalize().into())
 }
 
 /// Whether an item of a set (a member, a recipient) survives a three-way merge: one that
@@ -251,9 +267,23 @@ mod tests {
         assert!(merged.team.tokens[0][..] != token[..] && merged.team.tokens[0][..] != rotated[..]);
         assert_eq!(merged.team.to_rotate.len(), 1);
         assert_eq!(merged.team.to_rotate[0].member, "bob");
+        // Every file git merges (vault.age, each scope's) gets the same new token, whichever
+        // side is ours.
+        let swapped = merge(&base, &theirs, &ours);
+        assert_eq!(merged.team.tokens[0][..], swapped.team.tokens[0][..]);
         // No removal on either side: the token stays.
         let again = merge(&base, &ours, &base);
         assert_eq!(again.team.tokens.len(), 1);
+        // A file both sides created (no base): only the members both list read it, so bob,
+        // removed on one side, is not added back by the other.
+        let created = merge(&Vault::default(), &ours, &theirs);
+        let names: Vec<&str> = created
+            .team
+            .members
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect();
+        assert_eq!(names, ["alice"]);
     }
 
     #[test]

@@ -234,8 +234,10 @@ impl AgeFile {
         if misplaced {
             return Err(unreadable_file(&self.path, format::FormatError::Misplaced));
         }
+        let holds_nothing =
+            own.blocks.is_empty() && own.history.is_empty() && own.team.keeps_no_books();
         match head {
-            Some(head) if !own.team.knows_current_token_of(head) => {
+            Some(head) if !holds_nothing && !own.team.knows_current_token_of(head) => {
                 Err(stale_scope_file(&self.path))
             }
             // Checked against what this machine trusts (see [`trust::vouches`]).
@@ -249,7 +251,7 @@ type Blocks = Vec<(layout::BlockRef, Zeroizing<Vec<u8>>)>;
 
 fn stale_scope_file(path: &Path) -> Error {
     Error::Key(format!(
-        "{} was not written by a member of this vault since its last member removal (it lacks the membership token of vault.age), so it is refused: if a teammate wrote it on a branch made before a member was removed, that member can read it: have a member set its secrets again and rotate them; otherwise restore it from a trusted commit (git log -- {})",
+        "{} was not written by a member of this vault since its last member removal (it lacks the membership token of vault.age), so it is refused: if it came from a branch made before the removal (git log -- {}), 'ampsecret resolve --theirs' takes it in, re-encrypted to the members and its secrets marked to rotate; otherwise restore it from a trusted commit, or remove it",
         path.display(),
         path.display()
     ))
@@ -415,9 +417,12 @@ impl Payload {
             let Some(file) = AgeFile::open(path.clone(), key)? else {
                 continue;
             };
-            let scope = split::scope_of(&file.whole()?.view()?)
-                .map_err(|e| unreadable_file(&path, e))?
-                .ok_or_else(|| unreadable_file(&path, format::FormatError::Misplaced))?;
+            let Some(scope) =
+                split::scope_of(&file.whole()?.view()?).map_err(|e| unreadable_file(&path, e))?
+            else {
+                // The file of a scope emptied: nothing in it to read or trust.
+                continue;
+            };
             if path.file_name() != Some(split::file_name(&self.vault_id, &scope).as_ref()) {
                 return Err(unreadable_file(&path, format::FormatError::Misplaced));
             }
@@ -813,8 +818,10 @@ impl VaultDir {
         } else {
             &[]
         };
+        // A killed upgrade's leftovers are removed; this vault's files of scopes now empty
+        // are kept, empty (see update_secret).
         let mut stale: Vec<PathBuf> = if main.is_split() {
-            old.iter().map(|(_, file)| file.path.clone()).collect()
+            Vec::new()
         } else {
             self.files.scope_files()?
         };
@@ -832,6 +839,15 @@ impl VaultDir {
             })?;
             (Some(prepared), bound_of(&ciphertext))
         };
+        for (scope, before) in old {
+            if !files.contains_key(scope) {
+                let empty = Vault {
+                    team: team.clone(),
+                    ..Vault::default()
+                };
+                write_sealed(&before.path, &team, key, &empty.encode_bound(&bound))?;
+            }
+        }
         for (scope, file) in &files {
             let path = self.files.scope(&self.config.vault_id, scope);
             stale.retain(|p| *p != path);
@@ -853,6 +869,69 @@ impl VaultDir {
             new_main.commit()?;
         }
         self.write_members_mirror(&team)
+    }
+
+    /// Takes in the scope files written before the last member removal (they carry an earlier
+    /// membership token, not the current one): what a branch made before the removal brings
+    /// back through git, which merges a file one side added without the merge driver. Each is
+    /// encrypted again to the members, and its secrets are marked to rotate for every member
+    /// it was encrypted to who is one no longer. A file that shares no token with vault.age
+    /// was not written by a member and is refused. Returns the scopes taken in.
+    pub fn adopt_earlier_scope_files(&self, key: &Key) -> Result<Vec<ScopeKey>> {
+        let _lock = self.lock()?;
+        let payload = self.read(key)?;
+        let main = payload.main(key)?;
+        if !main.is_split() {
+            return Ok(Vec::new());
+        }
+        let head = main.team()?;
+        let bound = payload.main_digest()?.unwrap_or(layout::UNBOUND);
+        let mut adopted = Vec::new();
+        for path in self.files.scope_files()? {
+            let Some(file) = AgeFile::open(path.clone(), key)? else {
+                continue;
+            };
+            let view = file.whole()?.view()?;
+            let Some(scope) = split::scope_of(&view).map_err(|e| unreadable_file(&path, e))? else {
+                continue;
+            };
+            if path != self.files.scope(&self.config.vault_id, &scope) {
+                return Err(unreadable_file(&path, format::FormatError::Misplaced));
+            }
+            if view.team.knows_current_token_of(&head) {
+                continue;
+            }
+            if !trust::shares_token(&view.team, &head) {
+                return Err(stale_scope_file(&path));
+            }
+            let mut vault = view.to_vault();
+            let mut team = head.wide();
+            team.absorb(vault.team.of_scope(&scope));
+            for gone in view
+                .team
+                .members
+                .iter()
+                .filter(|m| !head.members.iter().any(|h| h.recipient == m.recipient))
+            {
+                for (scope, name, _) in vault.entries() {
+                    if !team
+                        .to_rotate
+                        .iter()
+                        .any(|n| n.scope == *scope && n.name == name)
+                    {
+                        team.to_rotate.push(format::RotateNotice {
+                            scope: scope.clone(),
+                            name: name.to_owned(),
+                            member: gone.name.clone(),
+                        });
+                    }
+                }
+            }
+            vault.team = team;
+            write_sealed(&path, &head.wide(), key, &vault.encode_bound(&bound))?;
+            adopted.push(scope);
+        }
+        Ok(adopted)
     }
 
     /// Whether this vault keeps each scope in a file of its own (format 5). A passphrase
@@ -950,17 +1029,15 @@ impl VaultDir {
         };
         let new_blocks = splice(&head.blocks, &secrets_at, blocks);
         let new_history = splice(&head.history, &history_at, history);
-        if *secrets_after == *secrets_before
+        let unchanged = *secrets_after == *secrets_before
             && *history_after == *history_before
-            && *team_after == *team_before
-        {
-            // Nothing to write.
-        } else if new_blocks.is_empty() && new_history.is_empty() && file_team.keeps_no_books() {
-            if let Some(file) = file {
-                drop(file);
-                store::remove_synced(&path)?;
-            }
-        } else {
+            && *team_after == *team_before;
+        let empty = new_blocks.is_empty() && new_history.is_empty() && file_team.keeps_no_books();
+        // A scope emptied keeps its file, empty: deleting it would let a git merge with a
+        // branch that changed the scope bring back what was removed (a modify/delete conflict
+        // the merge driver never sees). A scope with no file that stays empty gets none.
+        let nothing_to_write = unchanged || (empty && file.is_none());
+        if !nothing_to_write {
             let bound = payload.main_digest()?.unwrap_or(layout::UNBOUND);
             let new_head = layout::encode_bound_head(&bound, &file_team, &new_blocks, &new_history);
             let pieces = [

@@ -138,12 +138,6 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Removes `path` and makes the removal durable.
-pub fn remove_synced(path: &Path) -> Result<()> {
-    fs::remove_file(path).map_err(Error::io("cannot remove", path))?;
-    sync_dir(path.parent().unwrap_or(Path::new(".")))
-}
-
 /// An exclusive lock on the vault, released when dropped (or when the process dies).
 #[derive(Debug)]
 pub struct WriteLock {

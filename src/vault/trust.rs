@@ -51,11 +51,16 @@ pub fn verify(vault_id: &str, team: &Team, path: &Path) -> Result<()> {
     }
 }
 
-/// Whether this machine remembers a token of vault `vault_id` and `team` carries it: what lets
-/// a scope's file written with the `vault.age` there now be read without decrypting that.
+/// Whether `team`'s current token is the one this machine remembers of vault `vault_id`: what
+/// lets a scope's file written with the `vault.age` there now be read without decrypting
+/// that. A file with a newer token is read through `vault.age`, which then is remembered.
 pub fn vouches(vault_id: &str, team: &Team) -> bool {
     let remembered = record_path(vault_id).and_then(|record| remembered(&record).ok().flatten());
-    remembered.is_some_and(|remembered| team.tokens.iter().any(|t| fingerprint(t) == remembered))
+    remembered.is_some_and(|remembered| {
+        team.tokens
+            .first()
+            .is_some_and(|t| fingerprint(t) == remembered)
+    })
 }
 
 fn remembered(record: &Path) -> Result<Option<String>> {

@@ -483,3 +483,211 @@ fn member_names_with_control_or_direction_characters_are_refused() {
         .stdout_any()
         .success();
 }
+
+/// With a file per scope, git merges a file one branch added without the merge driver: the
+/// cases where that, or a removal, could undo a member removal or bring a secret back.
+mod files_per_scope {
+    use super::*;
+
+    /// Alice's repository with Bob (a real age key) a member, committed; Bob's identity.
+    fn with_bob(root: &Path) -> (User, PathBuf, age::x25519::Identity) {
+        let (alice, repo) = alice_repo(root);
+        let bob = age::x25519::Identity::generate();
+        let public = bob.to_public().to_string();
+        alice.ok(&repo, &["recipients", "add", &public, "--name", "bob"]);
+        commit(&alice, &repo, "add bob");
+        (alice, repo, bob)
+    }
+
+    fn commit(user: &User, repo: &Path, message: &str) {
+        user.git_ok(repo, &["add", "-A"]);
+        user.git_ok(repo, &["commit", "-qm", message]);
+    }
+
+    fn shared_file(repo: &Path) -> PathBuf {
+        ampsecret::vault::VaultDir::open(&repo.join(".ampsecret"))
+            .unwrap()
+            .scope_path(&ampsecret::scope::ScopeKey::Shared)
+    }
+
+    fn readable_by(identity: &age::x25519::Identity, file: &Path) -> bool {
+        let sealed = std::fs::read(file).unwrap();
+        let ids = [identity.clone()];
+        ampsecret::vault::crypto::unseal(
+            &sealed,
+            ampsecret::vault::crypto::Unseal::Identities(&ids),
+        )
+        .is_ok()
+    }
+
+    fn remove_bob(alice: &User, repo: &Path) {
+        let out = alice.amp(repo, &["recipients", "remove", "bob", "--yes"], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+
+    #[test]
+    fn a_scope_file_from_a_branch_made_before_a_removal_is_taken_in_by_resolve() {
+        let root = tempfile::tempdir().unwrap();
+        let (alice, repo, bob) = with_bob(root.path());
+        alice.git_ok(&repo, &["checkout", "-q", "-b", "older"]);
+        let set = alice.amp(
+            &repo,
+            &["set", "FROM_OLDER", "--stdin", "--shared"],
+            "older-v",
+        );
+        assert!(set.status.success(), "{}", text(&set.stderr));
+        commit(&alice, &repo, "older: a shared secret");
+        alice.git_ok(&repo, &["checkout", "-q", "main"]);
+        remove_bob(&alice, &repo);
+        commit(&alice, &repo, "remove bob");
+        alice.git_ok(&repo, &["merge", "-q", "--no-edit", "older"]);
+        // git added the branch's file as it was: encrypted to Bob, with the old token.
+        assert!(readable_by(&bob, &shared_file(&repo)));
+        let refused = alice.amp(&repo, &["get", "FROM_OLDER", "--shared"], "");
+        assert_eq!(refused.status.code(), Some(4), "{}", text(&refused.stderr));
+        assert!(
+            text(&refused.stderr).contains("resolve --theirs"),
+            "{}",
+            text(&refused.stderr)
+        );
+        // The main scope is unaffected.
+        assert_eq!(alice.get(&repo, "DB_PASSWORD"), "alice-db");
+
+        let taken = alice.amp(&repo, &["resolve", "--theirs"], "");
+        assert!(taken.status.success(), "{}", text(&taken.stderr));
+        assert!(
+            text(&taken.stderr).contains("Took in 1 scope file"),
+            "{}",
+            text(&taken.stderr)
+        );
+        shows_no_value(&taken, &["older-v"]);
+        assert!(
+            !readable_by(&bob, &shared_file(&repo)),
+            "re-encrypted without Bob"
+        );
+        assert_eq!(
+            alice.ok(&repo, &["get", "FROM_OLDER", "--shared"]),
+            "older-v"
+        );
+        let listed = alice.ok(&repo, &["list", "--shared"]);
+        assert!(listed.contains("to rotate"), "{listed}");
+    }
+
+    #[test]
+    fn a_scope_file_both_branches_created_is_not_encrypted_to_a_removed_member() {
+        let root = tempfile::tempdir().unwrap();
+        let (alice, repo, bob) = with_bob(root.path());
+        alice.git_ok(&repo, &["checkout", "-q", "-b", "y"]);
+        let set = alice.amp(&repo, &["set", "Y_KEY", "--stdin", "--shared"], "y-v");
+        assert!(set.status.success(), "{}", text(&set.stderr));
+        commit(&alice, &repo, "y");
+        alice.git_ok(&repo, &["checkout", "-q", "main"]);
+        remove_bob(&alice, &repo);
+        let set = alice.amp(
+            &repo,
+            &["set", "STRIPE", "--stdin", "--shared"],
+            "after-removal",
+        );
+        assert!(set.status.success(), "{}", text(&set.stderr));
+        commit(&alice, &repo, "remove bob, then a shared secret");
+        alice.git_ok(&repo, &["merge", "-q", "--no-edit", "y"]);
+        assert!(
+            !readable_by(&bob, &shared_file(&repo)),
+            "Bob cannot read the merged file"
+        );
+        assert_eq!(
+            alice.ok(&repo, &["get", "STRIPE", "--shared"]),
+            "after-removal"
+        );
+        assert_eq!(alice.ok(&repo, &["get", "Y_KEY", "--shared"]), "y-v");
+    }
+
+    #[test]
+    fn a_removal_and_an_addition_on_two_branches_merge_into_a_readable_vault() {
+        let root = tempfile::tempdir().unwrap();
+        let (alice, repo, _bob) = with_bob(root.path());
+        let carol = age::x25519::Identity::generate().to_public().to_string();
+        alice.git_ok(&repo, &["checkout", "-q", "-b", "x"]);
+        remove_bob(&alice, &repo);
+        commit(&alice, &repo, "remove bob");
+        alice.git_ok(&repo, &["checkout", "-q", "main"]);
+        alice.ok(&repo, &["recipients", "add", &carol, "--name", "carol"]);
+        commit(&alice, &repo, "add carol");
+        alice.git_ok(&repo, &["merge", "-q", "--no-edit", "x"]);
+        assert_eq!(alice.get(&repo, "DB_PASSWORD"), "alice-db");
+        alice.ok(&repo, &["list"]);
+        alice.set(&repo, "AFTER_MERGE", "x");
+        let listed = alice.ok(&repo, &["recipients", "list"]);
+        assert!(
+            listed.contains("carol") && !listed.contains("bob"),
+            "{listed}"
+        );
+    }
+
+    #[test]
+    fn a_secret_removed_on_one_branch_stays_removed_when_the_other_changed_its_scope() {
+        let root = tempfile::tempdir().unwrap();
+        let (alice, repo) = alice_repo(root.path());
+        let set = alice.amp(&repo, &["set", "OLD_TOKEN", "--stdin", "--shared"], "old");
+        assert!(set.status.success(), "{}", text(&set.stderr));
+        commit(&alice, &repo, "a shared secret");
+        alice.git_ok(&repo, &["checkout", "-q", "-b", "y"]);
+        let set = alice.amp(&repo, &["set", "NEW", "--stdin", "--shared"], "new");
+        assert!(set.status.success(), "{}", text(&set.stderr));
+        commit(&alice, &repo, "y");
+        alice.git_ok(&repo, &["checkout", "-q", "main"]);
+        let removed = alice.amp(&repo, &["remove", "OLD_TOKEN", "--shared", "--yes"], "");
+        assert!(removed.status.success(), "{}", text(&removed.stderr));
+        commit(&alice, &repo, "remove the last shared secret");
+        alice.git_ok(&repo, &["merge", "-q", "--no-edit", "y"]);
+        let listed = alice.ok(&repo, &["list", "--shared"]);
+        assert!(!listed.contains("OLD_TOKEN"), "{listed}");
+        assert!(listed.contains("NEW"), "{listed}");
+    }
+
+    #[test]
+    fn a_read_after_a_pulled_removal_remembers_the_new_token() {
+        let root = tempfile::tempdir().unwrap();
+        let (alice, repo, _bob) = with_bob(root.path());
+        let record_dir = alice.home.join(".config/ampsecret/trust");
+        let record = || {
+            let entry = std::fs::read_dir(&record_dir)
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap();
+            std::fs::read(entry.path()).unwrap()
+        };
+        let before = record();
+        // Another clone removes Bob; Alice pulls and only reads.
+        let other = root.path().join("other");
+        alice.git_ok(
+            root.path(),
+            &["clone", "-q", repo.to_str().unwrap(), "other"],
+        );
+        remove_bob(&alice, &other);
+        commit(&alice, &other, "remove bob");
+        alice.git_ok(
+            &repo,
+            &["pull", "-q", "--ff-only", other.to_str().unwrap(), "main"],
+        );
+        // (the other clone ran as Alice too and already remembered the new token: forget it)
+        std::fs::write(
+            record_dir
+                .read_dir()
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path(),
+            &before,
+        )
+        .unwrap();
+        assert_eq!(alice.get(&repo, "DB_PASSWORD"), "alice-db");
+        assert_ne!(
+            record(),
+            before,
+            "the first read after the removal records its token"
+        );
+    }
+}
