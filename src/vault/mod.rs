@@ -963,16 +963,29 @@ impl VaultDir {
         change: impl FnOnce(&mut Vault) -> Result<R>,
     ) -> Result<R> {
         let _lock = self.lock()?;
-        let payload = self.read(key)?;
-        let main = payload.main(key)?;
-        if !main.is_split() || !self.splits() {
+        let payload = self.payload();
+        // A scope file written with the vault.age there now carries its team: vault.age is
+        // decrypted only when the file is not known to be current (see Payload::scope_file).
+        let file = if self.splits() {
+            payload.scope_file(key, scope)?
+        } else {
+            None
+        };
+        let head_team = match (&file, payload.main.get()) {
+            (Some(file), None) => file
+                .head
+                .as_ref()
+                .expect("a scope file is indexed")
+                .team
+                .wide(),
+            _ => payload.main(key)?.team()?,
+        };
+        if payload.is_one_file() || !self.splits() {
             return self.update_whole(&payload, key, |vault| {
                 self.check_members_now(vault)?;
                 change(vault)
             });
         }
-        let head_team = main.team()?;
-        let file = payload.scope_file(key, scope)?;
         let empty;
         let head = match &file {
             Some(file) => file.head.as_ref().expect("a scope file is indexed"),
