@@ -108,129 +108,79 @@ impl ScopeArgs {
 // pages, which build the whole tree): building all of them cost every run 1.2 M of the
 // 3.6 M instructions of a `get`.
 // Built last, they would override the command's description with a flattened struct's doc
-// comment: those structs (ScopeArgs, SyncArgs, ...) carry plain comments instead.
+// comment: those structs (ScopeArgs, SyncArgs, ...) carry plain comments instead. Each
+// command's long help (prose and examples) sits on its arguments' struct, so it is built
+// with them, only for the command that runs.
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum Command {
     /// Create the vault and its key
-    #[command(
-        after_long_help = docs::after_long_help("init")
-    )]
     Init(InitArgs),
 
     /// Show or change the vault's settings: app id, history depth, default tags
-    #[command(subcommand, after_long_help = docs::after_long_help("config"))]
+    #[command(subcommand)]
     Config(ConfigCommand),
 
     /// Store a secret (hidden prompt, --stdin or --file; never from the command line)
-    #[command(
-        after_long_help = docs::after_long_help("set")
-    )]
     Set(SetArgs),
 
     /// Print a secret's value
-    #[command(
-        after_long_help = docs::after_long_help("get")
-    )]
     Get(GetArgs),
 
     /// List secret names, scopes and update times (never values)
-    #[command(
-        after_long_help = docs::after_long_help("list")
-    )]
     List(ListArgs),
 
     /// Delete a secret from the vault
-    #[command(
-        visible_alias = "rm",
-        after_long_help = docs::after_long_help("remove")
-    )]
+    #[command(visible_alias = "rm")]
     Remove(RemoveArgs),
 
     /// Print the SSM parameter name Amplify uses for a secret
-    #[command(
-        after_long_help = docs::after_long_help("path")
-    )]
     Path(PathArgs),
 
     /// Show how the vault and SSM differ (names and states; never values)
-    #[command(
-        after_long_help = docs::after_long_help("diff")
-    )]
     Diff(DiffArgs),
 
     /// Write the scope's secrets to SSM under Amplify's paths (plan, confirm, apply)
-    #[command(
-        after_long_help = docs::after_long_help("push")
-    )]
     Push(PushArgs),
 
     /// Bring the scope's secrets from SSM into the vault
-    #[command(
-        after_long_help = docs::after_long_help("pull")
-    )]
     Pull(PullArgs),
 
     /// Show a secret's past versions in the vault and in SSM, and which match (never values)
-    #[command(after_long_help = docs::after_long_help("history"))]
     History(HistoryArgs),
 
     /// Make an earlier version of a secret current again, as a new version (never shows it)
-    #[command(after_long_help = docs::after_long_help("rollback"))]
     Rollback(RollbackArgs),
 
     /// Check the vault, its key and the AWS setup; each problem with its fix
-    #[command(after_long_help = docs::after_long_help("doctor"))]
     Doctor(DoctorArgs),
 
     /// Run a command with the scope's effective secrets as environment variables
-    #[command(
-        after_long_help = docs::after_long_help("exec")
-    )]
     Exec(ExecArgs),
 
     /// Print a scope's secrets as dotenv, shell, JSON or GitHub Actions environment
-    #[command(
-        after_long_help = docs::after_long_help("export")
-    )]
     Export(ExportArgs),
 
     /// Store the secrets of a dotenv or JSON file in a scope, after showing a plan
-    #[command(
-        after_long_help = docs::after_long_help("import")
-    )]
     Import(ImportArgs),
 
     /// Copy secrets from one scope of the vault to another (plan, confirm; never shows a value)
-    #[command(
-        after_long_help = docs::after_long_help("copy")
-    )]
     Copy(CopyArgs),
 
     /// Check that every secret() of the amplify/ backend has a value in a scope
-    #[command(
-        after_long_help = docs::after_long_help("check")
-    )]
     Check(CheckArgs),
 
     /// Print a shell completion script
-    #[command(
-        after_long_help = docs::after_long_help("completions")
-    )]
     Completions(CompletionsArgs),
 
     /// Print or install the manual pages
-    #[command(
-        after_long_help = docs::after_long_help("man")
-    )]
     Man(ManArgs),
 
     /// List, add or remove the members the vault is encrypted to
-    #[command(subcommand, after_long_help = docs::after_long_help("recipients"))]
+    #[command(subcommand)]
     Recipients(RecipientsCommand),
 
     /// Make your key for this vault and print what to send to a member (run in a fresh clone)
-    #[command(after_long_help = docs::after_long_help("join"))]
     Join(JoinArgs),
 
     /// Register ampsecret's git merge and diff drivers for the vault in this repository
@@ -238,7 +188,6 @@ pub enum Command {
     GitSetup,
 
     /// Settle the secrets a git merge left in conflict: ours or theirs
-    #[command(after_long_help = docs::after_long_help("resolve"))]
     Resolve(ResolveArgs),
 
     /// git's merge driver for vault.age (set up by git-setup)
@@ -251,6 +200,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(after_long_help = docs::after_long_help("config"))]
 pub enum ConfigCommand {
     /// Every setting with its value
     List,
@@ -280,6 +230,7 @@ pub struct ConfigSetArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(after_long_help = docs::after_long_help("recipients"))]
 pub enum RecipientsCommand {
     /// Every member: name and public key
     List,
@@ -313,6 +264,7 @@ pub struct RecipientRemoveArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("join"))]
 pub struct JoinArgs {
     /// Your name, as members will see it [default: your OS account name]
     #[arg(long, value_name = "NAME")]
@@ -320,6 +272,7 @@ pub struct JoinArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("resolve"))]
 pub struct ResolveArgs {
     /// Secret names to settle [default: every conflict]
     #[arg(value_name = "NAME")]
@@ -349,6 +302,7 @@ pub struct TextconvArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("init"))]
 pub struct InitArgs {
     /// Encrypt with a passphrase (scrypt) instead of a key in the OS keyring
     #[arg(long)]
@@ -356,6 +310,7 @@ pub struct InitArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("set"))]
 pub struct SetArgs {
     /// Secret name: letters, digits, '_', '.', '-'
     #[arg(add = ArgValueCandidates::new(secret_names))]
@@ -386,6 +341,7 @@ pub struct NameArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("get"))]
 pub struct GetArgs {
     #[command(flatten)]
     pub target: NameArgs,
@@ -395,6 +351,7 @@ pub struct GetArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("list"))]
 pub struct ListArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -407,6 +364,7 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("remove"))]
 pub struct RemoveArgs {
     /// Secret name
     #[arg(add = ArgValueCandidates::new(secret_names))]
@@ -419,6 +377,7 @@ pub struct RemoveArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("path"))]
 pub struct PathArgs {
     /// Secret name
     #[arg(required_unless_present = "prefix", add = ArgValueCandidates::new(secret_names))]
@@ -450,6 +409,7 @@ pub struct ValuesArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("exec"))]
 pub struct ExecArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -473,6 +433,7 @@ pub struct ExecArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("export"))]
 pub struct ExportArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -487,6 +448,7 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("import"))]
 pub struct ImportArgs {
     /// The file to read ('-' for standard input)
     #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
@@ -505,6 +467,7 @@ pub struct ImportArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("copy"))]
 pub struct CopyArgs {
     /// The scope to copy from, as 'list' shows it: branch:NAME, sandbox:ID, standalone:ID, shared, shared:NS
     #[arg(long, value_name = "SCOPE", add = ArgValueCandidates::new(scope_labels))]
@@ -527,6 +490,7 @@ pub struct CopyArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("check"))]
 pub struct CheckArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -577,12 +541,14 @@ pub enum ImportFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("completions"))]
 pub struct CompletionsArgs {
     /// The shell to print a script for
     pub shell: Shell,
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("man"))]
 pub struct ManArgs {
     /// Write every page (ampsecret.1, ampsecret-set.1, …) into DIR, creating it
     #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
@@ -628,6 +594,7 @@ pub struct ConflictArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("diff"))]
 pub struct DiffArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -663,6 +630,7 @@ pub struct SyncArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("push"))]
 pub struct PushArgs {
     #[command(flatten)]
     pub sync: SyncArgs,
@@ -687,12 +655,14 @@ pub struct PushArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("pull"))]
 pub struct PullArgs {
     #[command(flatten)]
     pub sync: SyncArgs,
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("history"))]
 pub struct HistoryArgs {
     /// Secret name
     #[arg(add = ArgValueCandidates::new(secret_names))]
@@ -707,6 +677,7 @@ pub struct HistoryArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("rollback"))]
 pub struct RollbackArgs {
     /// Secret name
     #[arg(add = ArgValueCandidates::new(secret_names))]
@@ -730,6 +701,7 @@ pub struct RollbackArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = docs::after_long_help("doctor"))]
 pub struct DoctorArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
