@@ -25,11 +25,23 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SCOPES: usize = 10;
-/// Whole-process runs per command (median); interleaved with the floor's.
-const RUNS: usize = 15;
+/// Whole-process runs per command (median); interleaved with the floor's, in a random order.
+const RUNS: usize = 31;
 /// In-process repetitions of each phase (median).
 const ROUNDS: usize = 7;
 const TARGET_SCOPE: usize = 7;
+
+/// One whole-process run of a round.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Decrypt,
+    Get,
+    Reencrypt,
+    Set,
+    List,
+    RageDecrypt,
+    RageReencrypt,
+}
 
 fn main() {
     if let Ok(report) = std::env::var("BENCH_REPORT") {
@@ -412,33 +424,50 @@ fn bench(secrets: usize, baseline: Option<i64>) -> i64 {
     let (mut get, mut decrypt, mut set, mut reencrypt, mut list) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut rage_decrypt, mut rage_reencrypt) = (Vec::new(), Vec::new());
+    let mut rng = rand::thread_rng();
     for round in 0..RUNS {
-        decrypt.push(Floor::Bare.decrypt(&identity_file, &vault_file));
-        if let Some(rage) = &rage {
-            rage_decrypt.push(Floor::Rage(rage).decrypt(&identity_file, &vault_file));
-            rage_reencrypt.push(Floor::Rage(rage).reencrypt(
-                &identity_file,
-                &vault_file,
-                &recipient,
-            ));
-        }
-        get.push(ampsecret(&project, &identity_file, &get_args, None));
-        reencrypt.push(Floor::Bare.reencrypt(&identity_file, &vault_file, &recipient));
-        // A new value every round: an unchanged value writes nothing.
-        let value = format!("rotated-{round}");
-        set.push(ampsecret(
-            &project,
-            &identity_file,
-            &["set", &probe, "--stdin", "--branch", &target_branch],
-            Some(&value),
-        ));
+        let mut steps = vec![Step::Decrypt, Step::Get, Step::Reencrypt, Step::Set];
         if round < 5 {
-            list.push(ampsecret(
-                &project,
-                &identity_file,
-                &["list", "--branch", &target_branch],
-                None,
-            ));
+            steps.push(Step::List);
+        }
+        if rage.is_some() {
+            steps.extend([Step::RageDecrypt, Step::RageReencrypt]);
+        }
+        // A fixed order hands each command the state the one before left (the page cache, the
+        // writeback a `set` starts, the CPU's clock): each round runs them in a random order.
+        rand::seq::SliceRandom::shuffle(&mut steps[..], &mut rng);
+        for step in steps {
+            match (step, &rage) {
+                (Step::Decrypt, _) => {
+                    decrypt.push(Floor::Bare.decrypt(&identity_file, &vault_file))
+                }
+                (Step::Reencrypt, _) => {
+                    reencrypt.push(Floor::Bare.reencrypt(&identity_file, &vault_file, &recipient))
+                }
+                (Step::RageDecrypt, Some(rage)) => {
+                    rage_decrypt.push(Floor::Rage(rage).decrypt(&identity_file, &vault_file))
+                }
+                (Step::RageReencrypt, Some(rage)) => rage_reencrypt
+                    .push(Floor::Rage(rage).reencrypt(&identity_file, &vault_file, &recipient)),
+                (Step::Get, _) => get.push(ampsecret(&project, &identity_file, &get_args, None)),
+                (Step::Set, _) => {
+                    // A new value every round: an unchanged value writes nothing.
+                    let value = format!("rotated-{round}");
+                    set.push(ampsecret(
+                        &project,
+                        &identity_file,
+                        &["set", &probe, "--stdin", "--branch", &target_branch],
+                        Some(&value),
+                    ));
+                }
+                (Step::List, _) => list.push(ampsecret(
+                    &project,
+                    &identity_file,
+                    &["list", "--branch", &target_branch],
+                    None,
+                )),
+                (Step::RageDecrypt | Step::RageReencrypt, None) => {}
+            }
         }
     }
     let (files_after, scope_file_after) =
