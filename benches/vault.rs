@@ -578,7 +578,7 @@ fn phases(
     });
     let trust = time(ROUNDS, || {
         let team = VaultView::parse_team(&plaintext).unwrap();
-        ampsecret::vault::trust::check(&vault.config.vault_id, &team, path).unwrap();
+        ampsecret::vault::trust::verify(&vault.config.vault_id, &team, path).unwrap();
     });
     let view = VaultView::parse(&plaintext).unwrap();
     let lookup = time(ROUNDS, || {

@@ -313,7 +313,7 @@ pub const COMMANDS: &[CommandDoc] = &[
     },
     CommandDoc {
         name: "resolve",
-        prose: "After a git merge stopped on vault conflicts: keeps our value (--ours) or takes theirs (--theirs) for the named secrets, or all of them, keeping every change that merged cleanly. When none is left it stages the vault ('git add'); then commit the merge. Reading commands keep working meanwhile, with our values. --theirs with no name also takes in the scope files a branch made before a member removal brought back (refused until then): encrypted again to the members, their secrets marked to rotate.",
+        prose: "After a git merge stopped on vault conflicts: keeps our value (--ours) or takes theirs (--theirs) for the named secrets, or all of them, keeping every change that merged cleanly. When none is left it stages the vault ('git add'); then commit the merge. Reading commands keep working meanwhile, with our values. --theirs with no name also takes in the scope files that the branch being merged (git merge --no-commit) made before a member removal, refused until then: encrypted again to the members, their secrets marked to rotate.",
         examples: &[
             "ampsecret resolve --theirs",
             "ampsecret resolve STRIPE_KEY --ours",

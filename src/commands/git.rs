@@ -175,7 +175,9 @@ pub fn merge_driver(cx: &Context, args: MergeDriverArgs) -> Result<i32> {
     let (base, mut ours, theirs) = (base.vault, ours.vault, theirs.vault);
     ours.keep_versions(usize::from(dir.config.history));
     dir.check_version(&ours, &args.ours)?;
-    if !trust::shares_token(&ours.team, &theirs.team) && !theirs.team.tokens.is_empty() {
+    // A version that shares no token with ours was not written by a member (one with none
+    // at all, too: only a vault from before tokens had none, and ours has one now).
+    if !trust::shares_token(&ours.team, &theirs.team) && !ours.team.tokens.is_empty() {
         return Err(Error::Key(
             "the vault on the branch being merged was not written by a member of this vault (it shares no membership token with ours); refusing to merge it".into(),
         ));
@@ -328,7 +330,22 @@ pub fn resolve(cx: &Context, out: &Output, args: ResolveArgs) -> Result<()> {
     let vault = cx.vault()?;
     let kept = if args.theirs { "theirs" } else { "ours" };
     let taken_in: Vec<String> = if args.theirs && args.names.is_empty() {
-        let adopted = vault.dir.adopt_earlier_scope_files(vault.key)?;
+        // Only what the branch being merged holds, byte for byte: a file pushed on its own is
+        // not a merge to resolve.
+        let merged_branch_has = |path: &Path, bytes: &[u8]| {
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                return false;
+            };
+            Command::new("git")
+                .arg("-C")
+                .arg(vault.dir.dir())
+                .args(["show", &format!("MERGE_HEAD:./{name}")])
+                .output()
+                .is_ok_and(|out| out.status.success() && out.stdout == bytes)
+        };
+        let adopted = vault
+            .dir
+            .adopt_earlier_scope_files(vault.key, merged_branch_has)?;
         adopted.iter().map(ToString::to_string).collect()
     } else {
         Vec::new()

@@ -74,12 +74,24 @@ fn merge_team(base: &Team, ours: &Team, theirs: &Team, ov: &Vault, tv: &Vault) -
     // side removed from one the other added: only those both sides list read it. (The next
     // write of the scope encrypts it to vault.age's members.)
     let no_base = base.members.is_empty() && base.tokens.is_empty();
+    // A side that lacks our current token was written before a member removal we know of
+    // (or by that member): it adds no member. Its removals still count.
+    let theirs_behind = ours
+        .tokens
+        .first()
+        .is_some_and(|current| !theirs.tokens.iter().any(|t| t[..] == current[..]));
     // A member stays unless one side removed them; one added on either side is in.
     let mut members: Vec<Member> = Vec::new();
     for member in ours.members.iter().chain(&theirs.members) {
         let key = member.recipient.as_str();
         let (b, o, t) = (has(base, key), has(ours, key), has(theirs, key));
-        let stays = if no_base { o && t } else { kept(b, o, t) };
+        let stays = if no_base {
+            o && t
+        } else if theirs_behind && !b {
+            o
+        } else {
+            kept(b, o, t)
+        };
         if stays && !has_member(&members, key) {
             members.push(member.clone());
         }
@@ -232,6 +244,10 @@ mod tests {
         assert_eq!(conflicts, [("C", Some("theirs")), ("D", None)]);
     }
 
+    fn member_names(vault: &Vault) -> Vec<&str> {
+        vault.team.members.iter().map(|m| m.name.as_str()).collect()
+    }
+
     #[test]
     fn members_merge_and_a_removal_draws_a_new_token() {
         let member = |n: &str| Member {
@@ -252,13 +268,7 @@ mod tests {
         let rotated = Zeroizing::new([8u8; 32]);
         theirs.team = team(&["alice"], vec![rotated.clone(), token.clone()]);
         let merged = merge(&base, &ours, &theirs);
-        let names: Vec<&str> = merged
-            .team
-            .members
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect();
-        assert_eq!(names, ["alice", "carol"]);
+        assert_eq!(member_names(&merged), ["alice", "carol"]);
         assert_eq!(
             merged.team.tokens.len(),
             3,
@@ -277,13 +287,15 @@ mod tests {
         // A file both sides created (no base): only the members both list read it, so bob,
         // removed on one side, is not added back by the other.
         let created = merge(&Vault::default(), &ours, &theirs);
-        let names: Vec<&str> = created
-            .team
-            .members
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect();
-        assert_eq!(names, ["alice"]);
+        assert_eq!(member_names(&created), ["alice"]);
+        // A branch from before our removal of bob (it lacks our token) adds no member: mallory
+        // stays out, carol (ours) stays in.
+        let mut behind = base.clone();
+        behind.team = team(&["alice", "bob", "mallory"], vec![token.clone()]);
+        let mut ahead = base.clone();
+        ahead.team = team(&["alice", "carol"], vec![rotated.clone(), token.clone()]);
+        let merged = merge(&base, &ahead, &behind);
+        assert_eq!(member_names(&merged), ["alice", "carol"]);
     }
 
     #[test]

@@ -251,7 +251,7 @@ type Blocks = Vec<(layout::BlockRef, Zeroizing<Vec<u8>>)>;
 
 fn stale_scope_file(path: &Path) -> Error {
     Error::Key(format!(
-        "{} was not written by a member of this vault since its last member removal (it lacks the membership token of vault.age), so it is refused: if it came from a branch made before the removal (git log -- {}), 'ampsecret resolve --theirs' takes it in, re-encrypted to the members and its secrets marked to rotate; otherwise restore it from a trusted commit, or remove it",
+        "{} was not written by a member of this vault since its last member removal (it lacks the membership token of vault.age), so it is refused: if it came from a branch made before the removal (git log -- {}), merge that branch with 'git merge --no-commit BRANCH' (undo a merge already made first) and run 'ampsecret resolve --theirs', which takes it in, re-encrypted to the members and its secrets marked to rotate; otherwise restore it from a trusted commit, or remove it",
         path.display(),
         path.display()
     ))
@@ -317,6 +317,9 @@ impl Payload {
             return Ok(main);
         }
         let path = self.files.vault();
+        // Taken before it is opened: what this machine remembers having checked (a writer
+        // replacing it meanwhile leaves a digest that fails the next fast path, no more).
+        let digest = self.main_digest()?;
         let Some(main) = AgeFile::open(path.clone(), key)? else {
             return Err(Error::Key(format!(
                 "{} is missing; restore it from version control, or remove {} and run 'ampsecret init'",
@@ -325,7 +328,7 @@ impl Payload {
             )));
         };
         let team = main.team()?;
-        trust::check(&self.vault_id, &team, &path)?;
+        trust::check(&self.vault_id, &team, &path, digest.as_ref())?;
         if main.is_split() {
             let head = main.head.as_ref().expect("a split vault is indexed");
             if !head.blocks.is_empty() || !head.history.is_empty() || !team.keeps_no_books() {
@@ -374,7 +377,8 @@ impl Payload {
             && file
                 .head
                 .as_ref()
-                .is_some_and(|h| trust::vouches(&self.vault_id, &h.team))
+                .zip(bound)
+                .is_some_and(|(h, bound)| trust::vouches(&self.vault_id, &h.team, &bound))
         {
             file.check_scope_file(scope, None)?;
             return Ok(Some(file));
@@ -670,7 +674,14 @@ impl VaultDir {
         write_sealed(&vault.files.vault(), &initial.team, &key, &encode(&initial))?;
         store::write_atomic(&vault.files.config(), vault.config.to_toml().as_bytes())?;
         // The creator's machine trusts its own vault from the start.
-        trust::check(&vault.config.vault_id, &initial.team, &vault.files.vault())?;
+        let written = fs::read(vault.files.vault())
+            .map_err(Error::io("cannot read", &vault.files.vault()))?;
+        trust::check(
+            &vault.config.vault_id,
+            &initial.team,
+            &vault.files.vault(),
+            Some(&bound_of(&written)),
+        )?;
         Ok((vault, key, extra))
     }
 
@@ -839,25 +850,40 @@ impl VaultDir {
             })?;
             (Some(prepared), bound_of(&ciphertext))
         };
-        for (scope, before) in old {
-            if !files.contains_key(scope) {
-                let empty = Vault {
-                    team: team.clone(),
-                    ..Vault::default()
-                };
-                write_sealed(&before.path, &team, key, &empty.encode_bound(&bound))?;
-            }
-        }
-        for (scope, file) in &files {
-            let path = self.files.scope(&self.config.vault_id, scope);
-            stale.retain(|p| *p != path);
+        let written: Vec<PathBuf> = files
+            .keys()
+            .map(|scope| self.files.scope(&self.config.vault_id, scope))
+            .collect();
+        for ((_, file), path) in files.iter().zip(&written) {
+            stale.retain(|p| p != path);
             let plaintext = file.encode_bound(&bound);
-            if let Some((_, before)) = old.iter().find(|(s, _)| s == scope)
+            if let Some((_, before)) = old.iter().find(|(_, before)| before.path == *path)
                 && before.whole()?.0[..] == plaintext[..]
             {
                 continue;
             }
-            write_sealed(&path, &team, key, &plaintext)?;
+            write_sealed(path, &team, key, &plaintext)?;
+        }
+        // A scope emptied now keeps its file, empty (see update_secret); the files of scopes
+        // emptied earlier hold nothing but are encrypted to the team they were written with:
+        // to the new one, when it changed.
+        let empty = Vault {
+            team: team.clone(),
+            ..Vault::default()
+        }
+        .encode_bound(&bound);
+        let emptied: Vec<PathBuf> = if main.is_split() {
+            self.files
+                .scope_files()?
+                .into_iter()
+                .filter(|path| !written.contains(path))
+                .filter(|path| new_main.is_some() || old.iter().any(|(_, f)| f.path == *path))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for path in &emptied {
+            write_sealed(path, &team, key, &empty)?;
         }
         for path in &stale {
             fs::remove_file(path).map_err(Error::io("cannot remove", path))?;
@@ -866,18 +892,25 @@ impl VaultDir {
             store::sync_dir(&self.files.dir)?;
         }
         if let Some(new_main) = new_main {
+            // Not recorded as trusted here: the next read checks it (a fast path needs the
+            // digest of a vault.age this machine read and checked).
             new_main.commit()?;
         }
         self.write_members_mirror(&team)
     }
 
     /// Takes in the scope files written before the last member removal (they carry an earlier
-    /// membership token, not the current one): what a branch made before the removal brings
-    /// back through git, which merges a file one side added without the merge driver. Each is
-    /// encrypted again to the members, and its secrets are marked to rotate for every member
-    /// it was encrypted to who is one no longer. A file that shares no token with vault.age
-    /// was not written by a member and is refused. Returns the scopes taken in.
-    pub fn adopt_earlier_scope_files(&self, key: &Key) -> Result<Vec<ScopeKey>> {
+    /// membership token, not the current one) that `accept` (given a file's path and bytes)
+    /// vouches for: what a branch made before the removal brings back through git, which
+    /// merges a file one side added without the merge driver. Each is encrypted again to the
+    /// members, and all its secrets are marked to rotate (a removed member could read them,
+    /// or wrote them). A file that shares no token with vault.age was not written by a member
+    /// and is refused. Returns the scopes taken in.
+    pub fn adopt_earlier_scope_files(
+        &self,
+        key: &Key,
+        accept: impl Fn(&Path, &[u8]) -> bool,
+    ) -> Result<Vec<ScopeKey>> {
         let _lock = self.lock()?;
         let payload = self.read(key)?;
         let main = payload.main(key)?;
@@ -888,6 +921,7 @@ impl VaultDir {
         let bound = payload.main_digest()?.unwrap_or(layout::UNBOUND);
         let mut adopted = Vec::new();
         for path in self.files.scope_files()? {
+            let bytes = fs::read(&path).map_err(Error::io("cannot read", &path))?;
             let Some(file) = AgeFile::open(path.clone(), key)? else {
                 continue;
             };
@@ -904,27 +938,37 @@ impl VaultDir {
             if !trust::shares_token(&view.team, &head) {
                 return Err(stale_scope_file(&path));
             }
+            if !accept(&path, &bytes) {
+                continue;
+            }
             let mut vault = view.to_vault();
             let mut team = head.wide();
             team.absorb(vault.team.of_scope(&scope));
-            for gone in view
+            // Its member list is the writer's word: every secret in it is to rotate, named
+            // after the members it lists who are members no longer, if any.
+            let gone: Vec<&str> = view
                 .team
                 .members
                 .iter()
                 .filter(|m| !head.members.iter().any(|h| h.recipient == m.recipient))
-            {
-                for (scope, name, _) in vault.entries() {
-                    if !team
-                        .to_rotate
-                        .iter()
-                        .any(|n| n.scope == *scope && n.name == name)
-                    {
-                        team.to_rotate.push(format::RotateNotice {
-                            scope: scope.clone(),
-                            name: name.to_owned(),
-                            member: gone.name.clone(),
-                        });
-                    }
+                .map(|m| m.name.as_str())
+                .collect();
+            let member = if gone.is_empty() {
+                "a removed member".to_owned()
+            } else {
+                gone.join(", ")
+            };
+            for (scope, name, _) in vault.entries() {
+                if !team
+                    .to_rotate
+                    .iter()
+                    .any(|n| n.scope == *scope && n.name == name)
+                {
+                    team.to_rotate.push(format::RotateNotice {
+                        scope: scope.clone(),
+                        name: name.to_owned(),
+                        member: member.clone(),
+                    });
                 }
             }
             vault.team = team;

@@ -26,52 +26,84 @@ pub fn fingerprint(token: &Token) -> String {
 }
 
 /// Checks `team` (of the vault at `vault_path`) against what this machine remembers of vault
-/// `vault_id`, and remembers its current token once it passes.
-pub fn check(vault_id: &str, team: &Team, vault_path: &Path) -> Result<()> {
+/// `vault_id`, and once it passes remembers its current token, and `digest` (the SHA-256 of
+/// the `vault.age` it was read from, when known).
+pub fn check(
+    vault_id: &str,
+    team: &Team,
+    vault_path: &Path,
+    digest: Option<&[u8; 32]>,
+) -> Result<()> {
     let Some(record) = record_path(vault_id) else {
         return Ok(());
     };
     let remembered = remembered(&record)?;
-    verify_against(remembered.as_deref(), team, vault_path)?;
-    if let Some(current) = team.tokens.first().map(fingerprint)
-        && remembered.as_deref() != Some(current.as_str())
-        && let Err(e) = remember(&record, &current)
-    {
-        tracing::debug!("cannot record the vault's membership token: {e}");
+    verify_against(remembered.as_ref(), team, vault_path)?;
+    if let Some(current) = team.tokens.first().map(fingerprint) {
+        let now = Remembered {
+            token: current,
+            digest: digest.map(hex::encode),
+        };
+        if remembered.as_ref() != Some(&now)
+            && let Err(e) = remember(&record, &now)
+        {
+            tracing::debug!("cannot record the vault's membership token: {e}");
+        }
     }
     Ok(())
 }
 
 /// Checks `team` (of a file of vault `vault_id` at `path`) against what this machine
-/// remembers, remembering nothing: a scope's file read alone, or a version git merges.
+/// remembers, remembering nothing: a version git merges.
 pub fn verify(vault_id: &str, team: &Team, path: &Path) -> Result<()> {
     match record_path(vault_id) {
-        Some(record) => verify_against(remembered(&record)?.as_deref(), team, path),
+        Some(record) => verify_against(remembered(&record)?.as_ref(), team, path),
         None => Ok(()),
     }
 }
 
-/// Whether `team`'s current token is the one this machine remembers of vault `vault_id`: what
-/// lets a scope's file written with the `vault.age` there now be read without decrypting
-/// that. A file with a newer token is read through `vault.age`, which then is remembered.
-pub fn vouches(vault_id: &str, team: &Team) -> bool {
-    let remembered = record_path(vault_id).and_then(|record| remembered(&record).ok().flatten());
-    remembered.is_some_and(|remembered| {
-        team.tokens
+/// Whether this machine last checked the `vault.age` whose SHA-256 is `digest`, and `team`'s
+/// current token is the one it carried: what lets a scope's file written with that vault.age
+/// be read without decrypting it. (The digest of the committed ciphertext is public: the
+/// record proves this machine opened and trusted that very file.)
+pub fn vouches(vault_id: &str, team: &Team, digest: &[u8; 32]) -> bool {
+    let Some(remembered) = record_path(vault_id).and_then(|r| remembered(&r).ok().flatten()) else {
+        return false;
+    };
+    remembered.digest.as_deref() == Some(hex::encode(digest).as_str())
+        && team
+            .tokens
             .first()
-            .is_some_and(|t| fingerprint(t) == remembered)
-    })
+            .is_some_and(|t| fingerprint(t) == remembered.token)
 }
 
-fn remembered(record: &Path) -> Result<Option<String>> {
-    Ok(store::read_optional(record)?
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .map(|text| text.trim().to_owned()))
+/// What this machine remembers of a vault: its token's fingerprint, and the digest of the
+/// `vault.age` it was last read from (a record of an earlier release has none).
+#[derive(Debug, PartialEq, Eq)]
+struct Remembered {
+    token: String,
+    digest: Option<String>,
 }
 
-fn verify_against(remembered: Option<&str>, team: &Team, path: &Path) -> Result<()> {
+fn remembered(record: &Path) -> Result<Option<Remembered>> {
+    let text = store::read_optional(record)?.and_then(|bytes| String::from_utf8(bytes).ok());
+    Ok(text.and_then(|text| {
+        let mut words = text.split_whitespace();
+        Some(Remembered {
+            token: words.next()?.to_owned(),
+            digest: words.next().map(str::to_owned),
+        })
+    }))
+}
+
+fn verify_against(remembered: Option<&Remembered>, team: &Team, path: &Path) -> Result<()> {
     match remembered {
-        Some(remembered) if !team.tokens.iter().any(|t| fingerprint(t) == remembered) => {
+        Some(remembered)
+            if !team
+                .tokens
+                .iter()
+                .any(|t| fingerprint(t) == remembered.token) =>
+        {
             Err(Error::Key(format!(
                 "{} was not written by a member of this vault (it lacks the membership token this machine last saw), so it is refused: restore it from a trusted commit (git log -- {}) and ask who changed it",
                 path.display(),
@@ -90,11 +122,15 @@ pub fn shares_token(a: &Team, b: &Team) -> bool {
         .any(|t| b.tokens.iter().any(|u| t[..] == u[..]))
 }
 
-fn remember(record: &Path, fingerprint: &str) -> Result<()> {
+fn remember(record: &Path, now: &Remembered) -> Result<()> {
     if let Some(dir) = record.parent() {
         store::create_private_dir(dir)?;
     }
-    store::write_atomic(record, format!("{fingerprint}\n").as_bytes())
+    let line = match &now.digest {
+        Some(digest) => format!("{} {digest}\n", now.token),
+        None => format!("{}\n", now.token),
+    };
+    store::write_atomic(record, line.as_bytes())
 }
 
 /// `$XDG_CONFIG_HOME/ampsecret/trust/<vault id>`, beside the identity files; `None` without a

@@ -540,13 +540,18 @@ mod files_per_scope {
         alice.git_ok(&repo, &["checkout", "-q", "main"]);
         remove_bob(&alice, &repo);
         commit(&alice, &repo, "remove bob");
+        // A merge committed at once leaves the file refused, and nothing to take in.
         alice.git_ok(&repo, &["merge", "-q", "--no-edit", "older"]);
+        let refused = alice.amp(&repo, &["resolve", "--theirs"], "");
+        assert_eq!(refused.status.code(), Some(4), "{}", text(&refused.stderr));
+        alice.git_ok(&repo, &["reset", "-q", "--hard", "HEAD~1"]);
+        alice.git_ok(&repo, &["merge", "-q", "--no-commit", "older"]);
         // git added the branch's file as it was: encrypted to Bob, with the old token.
         assert!(readable_by(&bob, &shared_file(&repo)));
         let refused = alice.amp(&repo, &["get", "FROM_OLDER", "--shared"], "");
         assert_eq!(refused.status.code(), Some(4), "{}", text(&refused.stderr));
         assert!(
-            text(&refused.stderr).contains("resolve --theirs"),
+            text(&refused.stderr).contains("git merge --no-commit"),
             "{}",
             text(&refused.stderr)
         );
@@ -689,5 +694,98 @@ mod files_per_scope {
             before,
             "the first read after the removal records its token"
         );
+    }
+}
+
+mod forged_scope_files {
+    use super::*;
+    use ampsecret::vault::crypto::{Seal, Unseal, seal, unseal};
+    use ampsecret::vault::{Member, Vault, VaultView};
+
+    fn identity_of(user: &User) -> age::x25519::Identity {
+        let dir = user.home.join(".config/ampsecret/identities");
+        let file = std::fs::read_dir(dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let text = std::fs::read_to_string(file).unwrap();
+        text.lines()
+            .find(|l| l.starts_with("AGE-SECRET-KEY"))
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_removed_member_cannot_get_a_forged_scope_file_bound_to_the_new_vault_read_or_written() {
+        use sha2::Digest;
+        let root = tempfile::tempdir().unwrap();
+        let (alice, repo) = alice_repo(root.path());
+        let bob = age::x25519::Identity::generate();
+        let bob_public = bob.to_public().to_string();
+        alice.ok(&repo, &["recipients", "add", &bob_public, "--name", "bob"]);
+        alice.git_ok(&repo, &["add", "-A"]);
+        alice.git_ok(&repo, &["commit", "-qm", "add bob"]);
+        let alice_key = identity_of(&alice);
+        let vault_age = repo.join(".ampsecret/vault.age");
+        // What Bob knows: the team before his removal, token included.
+        let before = unseal(
+            &std::fs::read(&vault_age).unwrap(),
+            Unseal::Identities(std::slice::from_ref(&alice_key)),
+        )
+        .unwrap();
+        let old_team = VaultView::parse(&before).unwrap().team;
+        let record_dir = alice.home.join(".config/ampsecret/trust");
+        let record = std::fs::read_dir(&record_dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let remembered = std::fs::read(&record).unwrap();
+
+        let out = alice.amp(&repo, &["recipients", "remove", "bob", "--yes"], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        alice.git_ok(&repo, &["commit", "-qam", "remove bob"]);
+        // A teammate's machine that pulls the removal and Bob's forgery together still
+        // remembers the old token.
+        std::fs::write(&record, &remembered).unwrap();
+
+        let mut forged = Vault::default();
+        forged.team.tokens = old_team.tokens.clone();
+        forged.team.members = old_team.members.clone();
+        assert!(forged.team.members.iter().any(|m: &Member| m.name == "bob"));
+        let main = ampsecret::scope::ScopeKey::Branch("main".into());
+        forged.set(
+            &main,
+            "DB_PASSWORD",
+            ampsecret::secret::SecretValue::new("forged-db".into()),
+            &ampsecret::vault::Stamp::new(1, "bob"),
+        );
+        // Bound to the vault.age now committed: its digest is public.
+        let digest: [u8; 32] = sha2::Sha256::digest(std::fs::read(&vault_age).unwrap()).into();
+        let plaintext = forged.encode_bound(&digest);
+        let to = [alice_key.to_public(), bob.to_public()];
+        let refs: Vec<&dyn age::Recipient> = to.iter().map(|r| r as &dyn age::Recipient).collect();
+        let scope_file = ampsecret::vault::VaultDir::open(&repo.join(".ampsecret"))
+            .unwrap()
+            .scope_path(&main);
+        std::fs::write(
+            &scope_file,
+            seal(&plaintext, Seal::Recipients(&refs)).unwrap(),
+        )
+        .unwrap();
+
+        let got = alice.amp(&repo, &["get", "DB_PASSWORD"], "");
+        assert_eq!(got.status.code(), Some(4), "{}", text(&got.stderr));
+        shows_no_value(&got, &["forged-db"]);
+        let set = alice.amp(&repo, &["set", "STRIPE_KEY", "--stdin"], "after-removal");
+        assert_eq!(set.status.code(), Some(4), "{}", text(&set.stderr));
+        // Bob can still read only what he forged: nothing new was written to him.
+        let sealed = std::fs::read(&scope_file).unwrap();
+        let opened = unseal(&sealed, Unseal::Identities(std::slice::from_ref(&bob))).unwrap();
+        assert!(!String::from_utf8_lossy(&opened).contains("after-removal"));
     }
 }

@@ -390,6 +390,13 @@ fn a_scope_file_from_before_a_member_removal_is_refused() {
             .stderr_has("was not written by a member of this vault since its last member removal")
             .fails(4);
     }
+    // Outside a merge of the branch that holds it, resolve takes nothing in.
+    let before = p.snapshot();
+    p.cmd(&["resolve", "--theirs"])
+        .stdout("")
+        .stderr_has("since its last member removal")
+        .fails(4);
+    assert_eq!(p.snapshot(), before);
 }
 
 #[test]
