@@ -118,6 +118,12 @@ impl Head {
         self.version >= format::SPLIT
     }
 
+    /// Whether the file holds no secret, history or bookkeeping (what `vault.age` of format 5
+    /// must be, and the file of a scope emptied is).
+    pub fn holds_nothing(&self) -> bool {
+        self.blocks.is_empty() && self.history.is_empty() && self.team.keeps_no_books()
+    }
+
     /// The head of a file that holds nothing yet (what a scope without a file has).
     pub fn empty() -> Head {
         Head::parse(&encode_head(&Team::default(), &[], &[])).expect("an empty head parses")

@@ -234,16 +234,37 @@ impl AgeFile {
         if misplaced {
             return Err(unreadable_file(&self.path, format::FormatError::Misplaced));
         }
-        let holds_nothing =
-            own.blocks.is_empty() && own.history.is_empty() && own.team.keeps_no_books();
         match head {
-            Some(head) if !holds_nothing && !own.team.knows_current_token_of(head) => {
+            Some(head) if !own.holds_nothing() && !own.team.knows_current_token_of(head) => {
                 Err(stale_scope_file(&self.path))
             }
             // Checked against what this machine trusts (see [`trust::vouches`]).
             _ => Ok(()),
         }
     }
+}
+
+/// A scope file found in the vault's folder, opened and decrypted whole, with the scope it
+/// holds, checked against its name; `None` when it is gone, or holds nothing (the file of a
+/// scope emptied: nothing in it to read or trust).
+fn open_listed(
+    files: &VaultFiles,
+    vault_id: &str,
+    path: PathBuf,
+    key: &Key,
+) -> Result<Option<(ScopeKey, AgeFile)>> {
+    let Some(file) = AgeFile::open(path, key)? else {
+        return Ok(None);
+    };
+    let scope =
+        split::scope_of(&file.whole()?.view()?).map_err(|e| unreadable_file(&file.path, e))?;
+    let Some(scope) = scope else {
+        return Ok(None);
+    };
+    if file.path != files.scope(vault_id, &scope) {
+        return Err(unreadable_file(&file.path, format::FormatError::Misplaced));
+    }
+    Ok(Some((scope, file)))
 }
 
 /// Secrets' blocks with their index entries, decrypted.
@@ -329,11 +350,12 @@ impl Payload {
         };
         let team = main.team()?;
         trust::check(&self.vault_id, &team, &path, digest.as_ref())?;
-        if main.is_split() {
-            let head = main.head.as_ref().expect("a split vault is indexed");
-            if !head.blocks.is_empty() || !head.history.is_empty() || !team.keeps_no_books() {
-                return Err(unreadable_file(&path, format::FormatError::Misplaced));
-            }
+        if main
+            .head
+            .as_ref()
+            .is_some_and(|h| h.is_split() && !h.holds_nothing())
+        {
+            return Err(unreadable_file(&path, format::FormatError::Misplaced));
         }
         Ok(self.main.get_or_init(|| main))
     }
@@ -345,16 +367,10 @@ impl Payload {
         }
         let path = self.files.vault();
         store::warn_if_exposed(&path, 0o022);
-        let digest = match File::open(&path) {
-            Ok(file) => {
-                let mut bytes = Vec::new();
-                std::io::Read::read_to_end(
-                    &mut std::io::Read::take(&file, MAX_BOUND_FILE + 1),
-                    &mut bytes,
-                )
-                .map_err(Error::io("cannot read", &path))?;
-                (bytes.len() as u64 <= MAX_BOUND_FILE).then(|| bound_of(&bytes))
-            }
+        // A larger one is of an earlier format (the whole vault): not read for nothing.
+        let digest = match fs::metadata(&path) {
+            Ok(meta) if meta.len() > MAX_BOUND_FILE => None,
+            Ok(_) => store::read_optional(&path)?.map(|bytes| bound_of(&bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::io("cannot read", &path)(e)),
         };
@@ -418,18 +434,9 @@ impl Payload {
         }
         let mut files = Vec::new();
         for path in self.files.scope_files()? {
-            let Some(file) = AgeFile::open(path.clone(), key)? else {
+            let Some((scope, file)) = open_listed(&self.files, &self.vault_id, path, key)? else {
                 continue;
             };
-            let Some(scope) =
-                split::scope_of(&file.whole()?.view()?).map_err(|e| unreadable_file(&path, e))?
-            else {
-                // The file of a scope emptied: nothing in it to read or trust.
-                continue;
-            };
-            if path.file_name() != Some(split::file_name(&self.vault_id, &scope).as_ref()) {
-                return Err(unreadable_file(&path, format::FormatError::Misplaced));
-            }
             file.check_scope_file(&scope, Some(head))?;
             files.push((scope, file));
         }
@@ -674,13 +681,11 @@ impl VaultDir {
         write_sealed(&vault.files.vault(), &initial.team, &key, &encode(&initial))?;
         store::write_atomic(&vault.files.config(), vault.config.to_toml().as_bytes())?;
         // The creator's machine trusts its own vault from the start.
-        let written = fs::read(vault.files.vault())
-            .map_err(Error::io("cannot read", &vault.files.vault()))?;
         trust::check(
             &vault.config.vault_id,
             &initial.team,
             &vault.files.vault(),
-            Some(&bound_of(&written)),
+            vault.payload().main_digest()?.as_ref(),
         )?;
         Ok((vault, key, extra))
     }
@@ -922,16 +927,12 @@ impl VaultDir {
         let mut adopted = Vec::new();
         for path in self.files.scope_files()? {
             let bytes = fs::read(&path).map_err(Error::io("cannot read", &path))?;
-            let Some(file) = AgeFile::open(path.clone(), key)? else {
+            let Some((scope, file)) =
+                open_listed(&self.files, &self.config.vault_id, path.clone(), key)?
+            else {
                 continue;
             };
             let view = file.whole()?.view()?;
-            let Some(scope) = split::scope_of(&view).map_err(|e| unreadable_file(&path, e))? else {
-                continue;
-            };
-            if path != self.files.scope(&self.config.vault_id, &scope) {
-                return Err(unreadable_file(&path, format::FormatError::Misplaced));
-            }
             if view.team.knows_current_token_of(&head) {
                 continue;
             }
@@ -1111,15 +1112,9 @@ impl VaultDir {
             write_spliced(&path, file, key, &wide, &pieces)?;
         }
         // The members or tokens changed (not what a change to one secret does): vault.age too.
-        if *layout::encode_head(&wide, &[], &[])
-            != *layout::encode_head(&head_team.wide(), &[], &[])
-        {
-            write_sealed(
-                &self.files.vault(),
-                &wide,
-                key,
-                &layout::encode_head(&wide, &[], &[]),
-            )?;
+        let wide_head = layout::encode_head(&wide, &[], &[]);
+        if *wide_head != *layout::encode_head(&head_team.wide(), &[], &[]) {
+            write_sealed(&self.files.vault(), &wide, key, &wide_head)?;
         }
         self.write_members_mirror(&wide)?;
         Ok(result)
@@ -1209,26 +1204,33 @@ impl FileVersion {
 /// `plaintext` encrypted to `team` (or with the passphrase) with a fresh file key: the
 /// ciphertext of a small file (`vault.age` of format 5) that `path` will hold.
 fn seal(path: &Path, team: &Team, key: &Key, plaintext: &[u8]) -> Result<Vec<u8>> {
+    seal_into(
+        path,
+        team,
+        key,
+        plaintext,
+        Vec::with_capacity(plaintext.len() + 1024),
+    )
+}
+
+/// `plaintext` encrypted to `team` (or with the passphrase) with a fresh file key into `out`
+/// (for `path`, which errors name), flushed.
+fn seal_into<W: Write>(path: &Path, team: &Team, key: &Key, plaintext: &[u8], out: W) -> Result<W> {
     let io_error = |e: std::io::Error| crypto_error(path, CryptoError::Io(e));
-    let mut out = Vec::with_capacity(plaintext.len() + 1024);
-    let mut writer = sealer(team, key, &mut out).map_err(|e| crypto_error(path, e))?;
+    let mut writer = sealer(team, key, out).map_err(|e| crypto_error(path, e))?;
     writer.write_all(plaintext).map_err(io_error)?;
-    writer.finish().map_err(io_error)?;
-    Ok(out)
+    writer
+        .finish()
+        .and_then(|mut out| out.flush().map(|()| out))
+        .map_err(io_error)
 }
 
 /// Encrypts `plaintext` to `team` (or with the passphrase) with a fresh file key into a new
 /// file that atomically replaces `path`.
 fn write_sealed(path: &Path, team: &Team, key: &Key, plaintext: &[u8]) -> Result<()> {
-    let io_error = |e: std::io::Error| crypto_error(path, CryptoError::Io(e));
     store::write_atomic_with(path, |file| {
         let out = BufWriter::with_capacity(16 * crypto::CHUNK_SIZE as usize, file);
-        let mut writer = sealer(team, key, out).map_err(|e| crypto_error(path, e))?;
-        writer.write_all(plaintext).map_err(io_error)?;
-        writer
-            .finish()
-            .and_then(|mut out| out.flush())
-            .map_err(io_error)
+        seal_into(path, team, key, plaintext, out).map(drop)
     })
 }
 

@@ -195,19 +195,7 @@ impl Project {
 
     /// The key `init` stored in the identity file (the keyring is off in tests).
     pub fn key(&self) -> ampsecret::vault::Key {
-        let ids = self.temp().join("config/ampsecret/identities");
-        let file = std::fs::read_dir(&ids)
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
-        let text = std::fs::read_to_string(file).unwrap();
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("AGE-SECRET-KEY-"))
-            .unwrap();
-        ampsecret::vault::Key::Identities(vec![line.parse().unwrap()])
+        ampsecret::vault::Key::Identities(vec![identity_in(&self.temp().join("config"))])
     }
 
     /// Stores many secrets in branch `main` at once through the library: quick set-up for
@@ -525,4 +513,22 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// The vault key `init` stored under the config directory `config` (XDG_CONFIG_HOME), the
+/// keyring being off in tests.
+pub fn identity_in(config: &Path) -> age::x25519::Identity {
+    let ids = config.join("ampsecret/identities");
+    let file = std::fs::read_dir(&ids)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(file).unwrap();
+    text.lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap()
+        .parse()
+        .unwrap()
 }

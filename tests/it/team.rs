@@ -499,6 +499,11 @@ mod files_per_scope {
         (alice, repo, bob)
     }
 
+    fn set_shared(user: &User, repo: &Path, name: &str, value: &str) {
+        let out = user.amp(repo, &["set", name, "--stdin", "--shared"], value);
+        assert!(out.status.success(), "set {name}: {}", text(&out.stderr));
+    }
+
     fn commit(user: &User, repo: &Path, message: &str) {
         user.git_ok(repo, &["add", "-A"]);
         user.git_ok(repo, &["commit", "-qm", message]);
@@ -530,12 +535,7 @@ mod files_per_scope {
         let root = tempfile::tempdir().unwrap();
         let (alice, repo, bob) = with_bob(root.path());
         alice.git_ok(&repo, &["checkout", "-q", "-b", "older"]);
-        let set = alice.amp(
-            &repo,
-            &["set", "FROM_OLDER", "--stdin", "--shared"],
-            "older-v",
-        );
-        assert!(set.status.success(), "{}", text(&set.stderr));
+        set_shared(&alice, &repo, "FROM_OLDER", "older-v");
         commit(&alice, &repo, "older: a shared secret");
         alice.git_ok(&repo, &["checkout", "-q", "main"]);
         remove_bob(&alice, &repo);
@@ -583,17 +583,11 @@ mod files_per_scope {
         let root = tempfile::tempdir().unwrap();
         let (alice, repo, bob) = with_bob(root.path());
         alice.git_ok(&repo, &["checkout", "-q", "-b", "y"]);
-        let set = alice.amp(&repo, &["set", "Y_KEY", "--stdin", "--shared"], "y-v");
-        assert!(set.status.success(), "{}", text(&set.stderr));
+        set_shared(&alice, &repo, "Y_KEY", "y-v");
         commit(&alice, &repo, "y");
         alice.git_ok(&repo, &["checkout", "-q", "main"]);
         remove_bob(&alice, &repo);
-        let set = alice.amp(
-            &repo,
-            &["set", "STRIPE", "--stdin", "--shared"],
-            "after-removal",
-        );
-        assert!(set.status.success(), "{}", text(&set.stderr));
+        set_shared(&alice, &repo, "STRIPE", "after-removal");
         commit(&alice, &repo, "remove bob, then a shared secret");
         alice.git_ok(&repo, &["merge", "-q", "--no-edit", "y"]);
         assert!(
@@ -633,12 +627,10 @@ mod files_per_scope {
     fn a_secret_removed_on_one_branch_stays_removed_when_the_other_changed_its_scope() {
         let root = tempfile::tempdir().unwrap();
         let (alice, repo) = alice_repo(root.path());
-        let set = alice.amp(&repo, &["set", "OLD_TOKEN", "--stdin", "--shared"], "old");
-        assert!(set.status.success(), "{}", text(&set.stderr));
+        set_shared(&alice, &repo, "OLD_TOKEN", "old");
         commit(&alice, &repo, "a shared secret");
         alice.git_ok(&repo, &["checkout", "-q", "-b", "y"]);
-        let set = alice.amp(&repo, &["set", "NEW", "--stdin", "--shared"], "new");
-        assert!(set.status.success(), "{}", text(&set.stderr));
+        set_shared(&alice, &repo, "NEW", "new");
         commit(&alice, &repo, "y");
         alice.git_ok(&repo, &["checkout", "-q", "main"]);
         let removed = alice.amp(&repo, &["remove", "OLD_TOKEN", "--shared", "--yes"], "");
@@ -695,40 +687,15 @@ mod files_per_scope {
             "the first read after the removal records its token"
         );
     }
-}
-
-mod forged_scope_files {
-    use super::*;
-    use ampsecret::vault::crypto::{Seal, Unseal, seal, unseal};
-    use ampsecret::vault::{Member, Vault, VaultView};
-
-    fn identity_of(user: &User) -> age::x25519::Identity {
-        let dir = user.home.join(".config/ampsecret/identities");
-        let file = std::fs::read_dir(dir)
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
-        let text = std::fs::read_to_string(file).unwrap();
-        text.lines()
-            .find(|l| l.starts_with("AGE-SECRET-KEY"))
-            .unwrap()
-            .parse()
-            .unwrap()
-    }
 
     #[test]
     fn a_removed_member_cannot_get_a_forged_scope_file_bound_to_the_new_vault_read_or_written() {
+        use ampsecret::vault::crypto::{Seal, Unseal, seal, unseal};
+        use ampsecret::vault::{Member, Vault, VaultView};
         use sha2::Digest;
         let root = tempfile::tempdir().unwrap();
-        let (alice, repo) = alice_repo(root.path());
-        let bob = age::x25519::Identity::generate();
-        let bob_public = bob.to_public().to_string();
-        alice.ok(&repo, &["recipients", "add", &bob_public, "--name", "bob"]);
-        alice.git_ok(&repo, &["add", "-A"]);
-        alice.git_ok(&repo, &["commit", "-qm", "add bob"]);
-        let alice_key = identity_of(&alice);
+        let (alice, repo, bob) = with_bob(root.path());
+        let alice_key = crate::support::identity_in(&alice.home.join(".config"));
         let vault_age = repo.join(".ampsecret/vault.age");
         // What Bob knows: the team before his removal, token included.
         let before = unseal(
@@ -746,9 +713,8 @@ mod forged_scope_files {
             .path();
         let remembered = std::fs::read(&record).unwrap();
 
-        let out = alice.amp(&repo, &["recipients", "remove", "bob", "--yes"], "");
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        alice.git_ok(&repo, &["commit", "-qam", "remove bob"]);
+        remove_bob(&alice, &repo);
+        commit(&alice, &repo, "remove bob");
         // A teammate's machine that pulls the removal and Bob's forgery together still
         // remembers the old token.
         std::fs::write(&record, &remembered).unwrap();
