@@ -24,9 +24,10 @@ pub struct Config {
     pub interactive: bool,
     /// `--app-id` or `$AWS_APP_ID`; the vault's config supplies one otherwise.
     pub app_id: Option<String>,
-    /// `--app-name`, else the project's package.json `"name"`; `Err` holds why package.json
-    /// could not be read, reported only when a command needs the name.
-    pub app_name: Result<Option<String>, String>,
+    /// `--app-name`.
+    app_name_flag: Option<String>,
+    /// Read on first use (see [`Config::app_name`]).
+    app_name: OnceCell<Result<Option<String>, String>>,
     /// Read on first use (see [`Config::scope_defaults`]).
     scope_defaults: OnceCell<Defaults>,
     /// `$CI` is set (not empty, `false` or `0`): running in a CI system, where logs are kept.
@@ -45,11 +46,6 @@ impl Config {
                 .unwrap_or_else(|| cwd.clone())
                 .join(project::VAULT_DIR),
         };
-        let app_name = match (&global.app_name, &project_root) {
-            (Some(name), _) => Ok(Some(name.clone())),
-            (None, Some(root)) => project::package_name(root).map_err(|e| e.to_string()),
-            (None, None) => Ok(None),
-        };
         Ok(Config {
             interactive: prompt::can_prompt(global.no_input),
             json: global.json,
@@ -58,7 +54,8 @@ impl Config {
             cwd,
             project_root,
             vault_dir,
-            app_name,
+            app_name_flag: global.app_name.clone(),
+            app_name: OnceCell::new(),
             scope_defaults: OnceCell::new(),
             ci: std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "false" | "0")),
         })
@@ -72,21 +69,38 @@ impl Config {
             aws_branch: std::env::var("AWS_BRANCH").ok().filter(|b| !b.is_empty()),
             git_head: project::git_head(&self.cwd),
             os_user: crate::sys::os_user_name(),
-            package_name: self.app_name.clone(),
+            package_name: self.app_name().clone(),
         })
     }
 
-    /// The app's identity: the app id from the flags or environment, else `vault_app_id`
-    /// (the vault's config); the sandbox namespace from `--app-name` or package.json.
-    pub fn app_identity(&self, vault_app_id: Option<&str>) -> Result<AppIdentity> {
+    /// `--app-name`, else the project's package.json `"name"`, read on first use (a command
+    /// on a branch needs neither); `Err` holds why package.json could not be read, reported
+    /// only when a command needs the name.
+    fn app_name(&self) -> &Result<Option<String>, String> {
+        self.app_name
+            .get_or_init(|| match (&self.app_name_flag, &self.project_root) {
+                (Some(name), _) => Ok(Some(name.clone())),
+                (None, Some(root)) => project::package_name(root).map_err(|e| e.to_string()),
+                (None, None) => Ok(None),
+            })
+    }
+
+    /// The app id from the flags or environment, else `vault_app_id` (the vault's config).
+    pub fn app_id<'a>(&'a self, vault_app_id: Option<&'a str>) -> Result<Option<&'a str>> {
         let app_id = self.app_id.as_deref().or(vault_app_id);
         if let Some(id) = app_id {
             amplify::validate_app_id(id)
                 .map_err(|e| Error::Invalid(format!("app id '{id}': {e}")))?;
         }
+        Ok(app_id)
+    }
+
+    /// The app's identity: its [`Config::app_id`] and the sandbox namespace from
+    /// `--app-name` or package.json.
+    pub fn app_identity(&self, vault_app_id: Option<&str>) -> Result<AppIdentity> {
         Ok(AppIdentity {
-            app_id: app_id.map(str::to_owned),
-            app_name: self.app_name.clone().map_err(Error::Invalid)?,
+            app_id: self.app_id(vault_app_id)?.map(str::to_owned),
+            app_name: self.app_name().clone().map_err(Error::Invalid)?,
         })
     }
 }

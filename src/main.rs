@@ -3,15 +3,16 @@
 
 use ampsecret::Error;
 use ampsecret::cli::Cli;
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     // Before any key or value is in memory: no core dumps, no same-user ptrace.
     ampsecret::sys::harden_process();
+    #[cfg(debug_assertions)]
+    test_panic();
     // A TAB in a shell with ampsecret's completion script: answer it and exit.
     ampsecret::cli::complete::answer_request();
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_from(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
@@ -22,6 +23,18 @@ fn main() -> ExitCode {
         // The reader of our output stopped reading (`| head`): that is its choice.
         Err(Error::StdoutClosed) => ExitCode::SUCCESS,
         Err(error) => fail(&error, json),
+    }
+}
+
+/// Tests only (debug builds): panics when `AMPSECRET_TEST_PANIC` is set, after catching one,
+/// to show that panics unwind and report with the unwinder this executable links in
+/// (src/build.rs).
+#[cfg(debug_assertions)]
+fn test_panic() {
+    if std::env::var_os("AMPSECRET_TEST_PANIC").is_some() {
+        let caught = std::panic::catch_unwind(|| panic!("a test panic, caught"));
+        eprintln!("caught: {}", caught.is_err());
+        panic!("a test panic");
     }
 }
 

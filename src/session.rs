@@ -160,10 +160,18 @@ impl Context {
 
     /// The app's identity, with the vault's app id as the fallback.
     pub fn app_identity(&self) -> Result<AppIdentity> {
-        let vault_app_id = self
+        self.config.app_identity(self.vault_app_id()?)
+    }
+
+    /// The app id of the flags or environment, else of the vault's config.
+    fn app_id(&self) -> Result<Option<&str>> {
+        self.config.app_id(self.vault_app_id()?)
+    }
+
+    fn vault_app_id(&self) -> Result<Option<&str>> {
+        Ok(self
             .vault_dir()?
-            .and_then(|vault| vault.config.app_id.as_deref());
-        self.config.app_identity(vault_app_id)
+            .and_then(|vault| vault.config.app_id.as_deref()))
     }
 
     /// The scope named by the flags, else `$AWS_BRANCH`, else the current git branch, else
@@ -187,8 +195,7 @@ impl Context {
 
     /// `shared:<the app id>` is the `shared` scope.
     fn canonical(&self, key: ScopeKey) -> ScopeKey {
-        let app = self.app_identity().unwrap_or_default();
-        key.canonical(app.app_id.as_deref())
+        key.canonical(self.app_id().unwrap_or_default())
     }
 
     /// `scope` and the shared scope a deployment of it falls back to. A fallback SSM cannot

@@ -22,7 +22,6 @@ use std::path::PathBuf;
     long_about = "A local, age-encrypted vault for AWS Amplify Gen 2 secrets, per branch, per sandbox \
 and shared by the whole app, that maps every name to exactly the SSM parameter Amplify reads.",
     after_help = "Run 'ampsecret help <command>' for examples.",
-    after_long_help = docs::top_after_long_help(),
     propagate_version = true,
     infer_subcommands = false
 )]
@@ -31,6 +30,90 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses `args` (the program's name first) as [`Parser::try_parse_from`] does, building
+    /// the options every command takes into the command that runs only.
+    ///
+    /// clap copies each global option into every command when it builds the tree (6 options
+    /// into 26 commands): a fifth of the start-up of a `get` (0.12 ms, BENCHMARKS.md). Here
+    /// the options are plain ones of the top level, and copies go into the command named on
+    /// the line, global within it (its own commands get them). Help, and a line whose command
+    /// is not found (an error, or none), take clap's own way: what they print is unchanged.
+    /// The text `ampsecret --help` ends with is added on that way only.
+    pub fn parse_from(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches};
+        let command = Cli::command();
+        let Some(name) = invoked_command(&command, &args) else {
+            // The environment and exit codes `--help` shows last: written only when they can
+            // be shown (0.04 ms of every run).
+            let matches = command
+                .after_long_help(docs::top_after_long_help())
+                .try_get_matches_from(args)?;
+            return Cli::from_arg_matches(&matches);
+        };
+        let copies: Vec<clap::Arg> = command
+            .get_arguments()
+            .filter(|arg| arg.is_global_set())
+            .cloned()
+            .collect();
+        let command = command
+            .mut_args(|arg| arg.global(false))
+            .mut_subcommand(name, |sub| sub.args(copies));
+        let matches = command.try_get_matches_from(args)?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        if let Some((_, sub)) = matches.subcommand() {
+            cli.global.absorb(GlobalArgs::from_arg_matches(sub)?, sub);
+        }
+        Ok(cli)
+    }
+}
+
+/// The name of the command `args` run, found as clap finds it, when nothing asks for help;
+/// `None` when in doubt.
+fn invoked_command(command: &clap::Command, args: &[std::ffi::OsString]) -> Option<String> {
+    let asks_help = args
+        .iter()
+        .skip(1)
+        .take_while(|arg| *arg != "--")
+        .any(|arg| arg == "-h" || arg == "--help");
+    if asks_help {
+        return None;
+    }
+    let takes_value = |arg: &clap::Arg| arg.get_action().takes_values();
+    let mut rest = args.iter().skip(1).map(|arg| arg.to_str());
+    while let Some(token) = rest.next() {
+        let token = token?;
+        if let Some(long) = token.strip_prefix("--") {
+            let (name, value) = long
+                .split_once('=')
+                .map_or((long, None), |(n, v)| (n, Some(v)));
+            let arg = command
+                .get_arguments()
+                .find(|arg| arg.get_long() == Some(name))?;
+            if takes_value(arg) && value.is_none() {
+                rest.next();
+            }
+        } else if let Some(shorts) = token.strip_prefix('-').filter(|s| !s.is_empty()) {
+            for (at, short) in shorts.char_indices() {
+                let arg = command
+                    .get_arguments()
+                    .find(|arg| arg.get_short() == Some(short))?;
+                if takes_value(arg) {
+                    if at + short.len_utf8() == shorts.len() {
+                        rest.next();
+                    }
+                    break;
+                }
+            }
+        } else {
+            return command
+                .find_subcommand(token)
+                .map(|sub| sub.get_name().to_owned());
+        }
+    }
+    None
 }
 
 /// Options every command takes.
@@ -65,6 +148,34 @@ pub struct GlobalArgs {
     /// Never prompt; fail where input would be needed (implied without a terminal)
     #[arg(long, global = true, env = "AMPSECRET_NO_INPUT", hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_input: bool,
+}
+
+impl GlobalArgs {
+    /// Takes in the options given after the command (`after`, parsed from `matches`; see
+    /// [`Cli::parse_from`]): one given there wins, as in clap's own parse (`-v` included).
+    /// What only the environment set is the same on both levels.
+    fn absorb(&mut self, after: GlobalArgs, matches: &clap::ArgMatches) {
+        let given =
+            |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        if given("vault") {
+            self.vault = after.vault;
+        }
+        if given("app_id") {
+            self.app_id = after.app_id;
+        }
+        if given("app_name") {
+            self.app_name = after.app_name;
+        }
+        if given("json") {
+            self.json = after.json;
+        }
+        if given("verbose") {
+            self.verbose = after.verbose;
+        }
+        if given("no_input") {
+            self.no_input = after.no_input;
+        }
+    }
 }
 
 // Which scope a command works on. With none given: `$AWS_BRANCH`, else the git branch.
@@ -721,5 +832,94 @@ fn positive_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(n) if n > 0.0 && n <= 10_000.0 => Ok(n),
         _ => Err("a rate must be a number above 0 and at most 10000".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Cli::parse_from` against clap's own parse of the same line (global options copied
+    /// into every command): the same result, or the same error.
+    #[test]
+    fn parsing_with_the_options_built_into_the_running_command_matches_clap() {
+        let lines = [
+            "get X",
+            "get X --json",
+            "--json get X",
+            "get --json X",
+            "-v get X -vv",
+            "-vv get X",
+            "--vault /a get X",
+            "--vault=/a get X --vault=/b",
+            "get X --vault /b",
+            "--app-id d1a2b3c4d5e6f7 path X --branch main --app-id d9a9b9c9d9e9f9",
+            "--app-name a path X --sandbox=bob --app-name b",
+            "path X --sandbox=bob --app-name=myapp",
+            "--no-input set X --stdin",
+            "set X --stdin --no-input",
+            "rm X --json",
+            "config get app-id --json",
+            "--json config set app-id d1a2b3c4d5e6f7 -v",
+            "recipients list --vault /v",
+            "get X --bogus",
+            "--bogus get X",
+            "get",
+            "gett X",
+            "--vault",
+            "get X --vault",
+            "-- get X",
+            "list -- --json",
+            "-vx get X",
+            "push --dry-run --json --branch main",
+            "exec -- sh -c --json",
+            "export --format dotenv --branch main --json",
+        ];
+        for line in lines {
+            let args: Vec<std::ffi::OsString> = std::iter::once("ampsecret")
+                .chain(line.split(' '))
+                .map(Into::into)
+                .collect();
+            let ours = Cli::parse_from(args.clone())
+                .map(|cli| format!("{cli:?}"))
+                .map_err(|e| e.to_string());
+            let clap = Cli::try_parse_from(args)
+                .map(|cli| format!("{cli:?}"))
+                .map_err(|e| e.to_string());
+            assert_eq!(ours, clap, "{line}");
+        }
+    }
+
+    #[test]
+    fn the_running_command_is_found_past_options_and_their_values() {
+        use clap::CommandFactory;
+        let command = Cli::command();
+        let found = |line: &str| {
+            let args: Vec<std::ffi::OsString> = std::iter::once("ampsecret")
+                .chain(line.split(' '))
+                .map(Into::into)
+                .collect();
+            invoked_command(&command, &args)
+        };
+        assert_eq!(found("get X").as_deref(), Some("get"));
+        assert_eq!(found("--vault get list X").as_deref(), Some("list"));
+        assert_eq!(found("--vault=get list").as_deref(), Some("list"));
+        assert_eq!(found("-vv --json rm X").as_deref(), Some("remove"));
+        assert_eq!(
+            found("--app-name x config get app-id").as_deref(),
+            Some("config")
+        );
+        // Help, an unknown option or command, or none: clap's own way.
+        for line in [
+            "get --help",
+            "get X -h",
+            "help get",
+            "--bogus get",
+            "gett",
+            "-- get",
+            "-x get",
+        ] {
+            assert_eq!(found(line), None, "{line}");
+        }
     }
 }

@@ -86,9 +86,11 @@ pub fn run(cx: &Context, out: &Output, args: GetArgs) -> Result<()> {
             shadows_shared: false,
         }
     };
-    let path = cx
-        .parameter(&scope, name)
-        .ok()
+    // Shown in JSON only (a sandbox's path reads package.json).
+    let path = out
+        .json
+        .then(|| cx.parameter(&scope, name).ok())
+        .flatten()
         .map(|(own, _)| resolved.parameter_name(&own));
     out.emit(&Got {
         name,

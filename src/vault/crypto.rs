@@ -153,6 +153,49 @@ pub fn plaintext_len<R: Read + Seek>(reader: &mut PlainReader<R>) -> Result<u64,
         .map_err(|e| CryptoError::Damaged(e.to_string()))
 }
 
+/// [`plaintext_len`], for a file whose head states its length (`stated`): the same check,
+/// with the last chunk decrypted once rather than twice. age authenticates the length when
+/// the reader first moves to another chunk, and then decrypts the chunk a seek lands inside:
+/// landing first on the start of the last chunk, stated, leaves the seek to the end inside
+/// the chunk already placed. A wrong statement only costs that second decryption.
+pub fn plaintext_len_stated<R: Read + Seek>(
+    reader: &mut PlainReader<R>,
+    stated: u64,
+    ciphertext_len: u64,
+) -> Result<u64, CryptoError> {
+    // A plaintext is never longer than its ciphertext: a larger statement is not followed.
+    if stated <= ciphertext_len {
+        let last_chunk_start = stated.saturating_sub(1) / CHUNK_SIZE * CHUNK_SIZE;
+        reader
+            .seek(SeekFrom::Start(last_chunk_start))
+            .map_err(|e| CryptoError::Damaged(e.to_string()))?;
+    }
+    plaintext_len(reader)
+}
+
+/// Decrypts plaintext bytes `range` into wiped memory, or those of them before the
+/// plaintext ends (a file's head, read before its length is known), decrypting only the
+/// chunks that hold them. Reading starts at a chunk boundary: age discards the bytes before
+/// an unaligned offset in a buffer it does not wipe.
+pub fn read_up_to<R: Read + Seek>(
+    reader: &mut PlainReader<R>,
+    range: Range<u64>,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let aligned = range.start - range.start % CHUNK_SIZE;
+    let damaged = |e: std::io::Error| CryptoError::Damaged(e.to_string());
+    reader.seek(SeekFrom::Start(aligned)).map_err(damaged)?;
+    let len = usize::try_from(range.end - aligned).expect("a range of a payload in memory");
+    let mut bytes = Zeroizing::new(Vec::with_capacity(len));
+    reader
+        .take(range.end - aligned)
+        .read_to_end(&mut bytes)
+        .map_err(damaged)?;
+    let before = (range.start - aligned).min(bytes.len() as u64) as usize;
+    // Moves the wanted bytes to the front in place: no copy outside this wiped buffer.
+    bytes.drain(..before);
+    Ok(bytes)
+}
+
 /// `range` cut at chunk boundaries: pieces that each decrypt one chunk.
 pub fn chunk_ranges(range: Range<u64>) -> impl Iterator<Item = Range<u64>> {
     let mut start = range.start;
@@ -166,21 +209,16 @@ pub fn chunk_ranges(range: Range<u64>) -> impl Iterator<Item = Range<u64>> {
     })
 }
 
-/// Decrypts plaintext bytes `range` (ending at most at the plaintext's end) into wiped
-/// memory, decrypting only the chunks that hold them. Reading starts at a chunk boundary:
-/// age discards the bytes before an unaligned offset in a buffer it does not wipe.
+/// [`read_up_to`] of a `range` that ends at most at the plaintext's end: all of it.
 pub fn read_range<R: Read + Seek>(
     reader: &mut PlainReader<R>,
     range: Range<u64>,
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let aligned = range.start - range.start % CHUNK_SIZE;
-    let damaged = |e: std::io::Error| CryptoError::Damaged(e.to_string());
-    reader.seek(SeekFrom::Start(aligned)).map_err(damaged)?;
-    let len = usize::try_from(range.end - aligned).expect("a range of a payload in memory");
-    let mut bytes = Zeroizing::new(vec![0; len]);
-    reader.read_exact(&mut bytes).map_err(damaged)?;
-    // Moves the wanted bytes to the front in place: no copy outside this wiped buffer.
-    bytes.drain(..(range.start - aligned) as usize);
+    let wanted = range.end - range.start;
+    let bytes = read_up_to(reader, range)?;
+    if bytes.len() as u64 != wanted {
+        return Err(CryptoError::Damaged("failed to fill whole buffer".into()));
+    }
     Ok(bytes)
 }
 
@@ -258,6 +296,47 @@ mod tests {
         ));
         let mut whole = Vec::new();
         assert!(reader.read_to_end(&mut whole).is_ok());
+    }
+
+    #[test]
+    fn a_stated_length_is_checked_as_the_file_has_it() {
+        let me = x25519::Identity::generate();
+        let ids = std::slice::from_ref(&me);
+        for len in [0usize, 10, 65_536, 65_537, 131_072, 200_000] {
+            let plaintext: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let sealed = seal(&plaintext, Seal::Recipients(&[&me.to_public()])).unwrap();
+            let total = sealed.len() as u64;
+            for stated in [
+                len as u64,
+                0,
+                1,
+                len as u64 + 1,
+                65_536,
+                total,
+                total + 1,
+                u64::MAX,
+            ] {
+                let mut reader =
+                    open(std::io::Cursor::new(&sealed[..]), Unseal::Identities(ids)).unwrap();
+                let head = read_up_to(&mut reader, 0..100).unwrap();
+                assert_eq!(&head[..], &plaintext[..len.min(100)]);
+                let found = plaintext_len_stated(&mut reader, stated, total).unwrap();
+                assert_eq!(found, len as u64, "{len} stated as {stated}");
+                // Reads after the check see the file as it is.
+                let tail = read_range(&mut reader, len.saturating_sub(70_000) as u64..found);
+                assert_eq!(&tail.unwrap()[..], &plaintext[len.saturating_sub(70_000)..]);
+            }
+            if len > 65_536 {
+                // Cut after its first chunk: refused whatever the head states.
+                let header = sealed.len() - (len + len.div_ceil(65_536) * 16);
+                let cut = &sealed[..header + CHUNK_SIZE as usize + 16];
+                let mut reader = open(std::io::Cursor::new(cut), Unseal::Identities(ids)).unwrap();
+                assert!(matches!(
+                    plaintext_len_stated(&mut reader, len as u64, total),
+                    Err(CryptoError::Damaged(_))
+                ));
+            }
+        }
     }
 
     #[test]

@@ -142,22 +142,38 @@ impl AgeFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io("cannot read", &path)(e)),
         };
-        let opened = crypto::open(BufReader::new(file), key.unseal())
-            .and_then(|mut reader| Ok((crypto::plaintext_len(&mut reader)?, reader)));
-        let (len, reader) = opened.map_err(|e| crypto_error(&path, e))?;
+        let ciphertext_len = file
+            .metadata()
+            .map_err(|e| Error::io("cannot read", &path)(e))?
+            .len();
+        let reader =
+            crypto::open(BufReader::new(file), key.unseal()).map_err(|e| crypto_error(&path, e))?;
         let mut file = AgeFile {
             path,
             reader: RefCell::new(reader),
-            len,
+            len: 0,
             head: None,
             whole: OnceCell::new(),
         };
+        // The head first, then the length it states checked: the last chunk, which a seek to
+        // the end authenticates, is then decrypted once (see `crypto::plaintext_len_stated`).
         // Only the head's bytes are copied out (its chunk is decrypted once either way).
-        let prefix = file.read_range(0..len.min(layout::HEAD_PREFIX_LEN))?;
-        if let Some(head_len) = Head::len_of(&prefix).map_err(unreadable)? {
-            let head = Head::parse(&file.read_range(0..head_len.min(len))?).map_err(unreadable)?;
-            if head.payload_len() != len {
-                return Err(unreadable(if head.payload_len() > len {
+        let prefix = file.read_up_to(0..layout::HEAD_PREFIX_LEN)?;
+        let head = match Head::len_of(&prefix).map_err(unreadable)? {
+            // A plaintext is never longer than its ciphertext: no more is set aside.
+            Some(head_len) => Some(
+                Head::parse(&file.read_up_to(0..head_len.min(ciphertext_len))?)
+                    .map_err(unreadable)?,
+            ),
+            None => None,
+        };
+        let stated = head.as_ref().map_or(u64::MAX, Head::payload_len);
+        file.len =
+            crypto::plaintext_len_stated(&mut file.reader.borrow_mut(), stated, ciphertext_len)
+                .map_err(|e| crypto_error(&file.path, e))?;
+        if let Some(head) = head {
+            if head.payload_len() != file.len {
+                return Err(unreadable(if head.payload_len() > file.len {
                     format::FormatError::Truncated
                 } else {
                     format::FormatError::TrailingBytes
@@ -170,6 +186,12 @@ impl AgeFile {
 
     fn read_range(&self, range: Range<u64>) -> Result<Zeroizing<Vec<u8>>> {
         crypto::read_range(&mut self.reader.borrow_mut(), range)
+            .map_err(|e| crypto_error(&self.path, e))
+    }
+
+    /// [`AgeFile::read_range`], up to the plaintext's end (before its length is known).
+    fn read_up_to(&self, range: Range<u64>) -> Result<Zeroizing<Vec<u8>>> {
+        crypto::read_up_to(&mut self.reader.borrow_mut(), range)
             .map_err(|e| crypto_error(&self.path, e))
     }
 

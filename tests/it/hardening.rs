@@ -1100,3 +1100,32 @@ fn odd_arguments_and_an_empty_file_end_in_one_line_not_a_panic() {
         .fails(5);
     assert!(before == p.snapshot());
 }
+
+#[test]
+fn panics_unwind_and_print_a_backtrace_with_the_unwinder_linked_in() {
+    // src/build.rs links gcc's static unwinder instead of loading libgcc_s.so.1.
+    let elf = Command::new("readelf").args(["-d", BIN]).output().unwrap();
+    let dynamic = String::from_utf8(elf.stdout).unwrap();
+    assert!(dynamic.contains("(NEEDED)"), "{dynamic}");
+    if cfg!(target_env = "gnu") {
+        assert!(!dynamic.contains("libgcc_s"), "{dynamic}");
+    }
+    let out = Command::new(BIN)
+        .arg("--version")
+        .env("AMPSECRET_TEST_PANIC", "1")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(101), "{stderr}");
+    for wanted in [
+        "a test panic, caught",
+        "caught: true",
+        "panicked at",
+        "a test panic\n",
+        "stack backtrace:",
+        "ampsecret::test_panic",
+    ] {
+        assert!(stderr.contains(wanted), "no {wanted:?} in {stderr}");
+    }
+}
