@@ -160,24 +160,19 @@ impl GlobalArgs {
     fn absorb(&mut self, after: GlobalArgs, matches: &clap::ArgMatches) {
         let given =
             |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
-        if given("vault") {
-            self.vault = after.vault;
+        // clap names each option after its field; the pattern fails to compile when a field
+        // is left out.
+        macro_rules! take_given {
+            ($($field:ident),*) => {
+                let GlobalArgs { $($field: _),* } = &after;
+                $(
+                    if given(stringify!($field)) {
+                        self.$field = after.$field;
+                    }
+                )*
+            };
         }
-        if given("app_id") {
-            self.app_id = after.app_id;
-        }
-        if given("app_name") {
-            self.app_name = after.app_name;
-        }
-        if given("json") {
-            self.json = after.json;
-        }
-        if given("verbose") {
-            self.verbose = after.verbose;
-        }
-        if given("no_input") {
-            self.no_input = after.no_input;
-        }
+        take_given!(vault, app_id, app_name, json, verbose, no_input);
     }
 }
 
