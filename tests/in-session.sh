@@ -29,6 +29,10 @@ for _ in $(seq 100); do
 done
 export AMPSECRET_TEST_MOTO_URL="http://127.0.0.1:$port"
 
+# Tests that call the library in-process (quick set-up of large vaults) record trust under
+# the config folder: a throwaway one, removed with the rest, not the user's ~/.config.
+export XDG_CONFIG_HOME="$keyring_home/config"
+
 # --workspace: the test kit's own unit tests (tests/kit) run too.
 runner=(cargo test --workspace --lib --bins --tests)
 if cargo nextest --version >/dev/null 2>&1; then
