@@ -15,7 +15,7 @@
 //!    `get` (BENCHMARKS.md). std names the library `-lgcc_s`; a linker script of that name,
 //!    found first, hands the linker the archive instead. Panics unwind and print backtraces
 //!    as before (tests/it/cli.rs). Skipped when the compiler driver has no `libgcc_eh.a`.
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-changed=src/build.rs");
@@ -50,5 +50,5 @@ fn unwinder_archive() -> Option<PathBuf> {
         .ok()?;
     let path = PathBuf::from(String::from_utf8(output.stdout).ok()?.trim());
     // Not found, the driver prints the bare name back.
-    (output.status.success() && path.is_absolute() && Path::new(&path).is_file()).then_some(path)
+    (output.status.success() && path.is_absolute() && path.is_file()).then_some(path)
 }

@@ -144,54 +144,45 @@ impl AgeFile {
         };
         let ciphertext_len = file
             .metadata()
-            .map_err(|e| Error::io("cannot read", &path)(e))?
+            .map_err(Error::io("cannot read", &path))?
             .len();
-        let reader =
-            crypto::open(BufReader::new(file), key.unseal()).map_err(|e| crypto_error(&path, e))?;
-        let mut file = AgeFile {
-            path,
-            reader: RefCell::new(reader),
-            len: 0,
-            head: None,
-            whole: OnceCell::new(),
-        };
+        let damaged = |e| crypto_error(&path, e);
+        let mut reader = crypto::open(BufReader::new(file), key.unseal()).map_err(damaged)?;
         // The head first, then the length it states checked: the last chunk, which a seek to
         // the end authenticates, is then decrypted once (see `crypto::plaintext_len_stated`).
         // Only the head's bytes are copied out (its chunk is decrypted once either way).
-        let prefix = file.read_up_to(0..layout::HEAD_PREFIX_LEN)?;
+        let prefix =
+            crypto::read_up_to(&mut reader, 0..layout::HEAD_PREFIX_LEN).map_err(damaged)?;
         let head = match Head::len_of(&prefix).map_err(unreadable)? {
             // A plaintext is never longer than its ciphertext: no more is set aside.
-            Some(head_len) => Some(
-                Head::parse(&file.read_up_to(0..head_len.min(ciphertext_len))?)
-                    .map_err(unreadable)?,
-            ),
+            Some(head_len) => {
+                let bytes = crypto::read_up_to(&mut reader, 0..head_len.min(ciphertext_len))
+                    .map_err(damaged)?;
+                Some(Head::parse(&bytes).map_err(unreadable)?)
+            }
             None => None,
         };
         let stated = head.as_ref().map_or(u64::MAX, Head::payload_len);
-        file.len =
-            crypto::plaintext_len_stated(&mut file.reader.borrow_mut(), stated, ciphertext_len)
-                .map_err(|e| crypto_error(&file.path, e))?;
-        if let Some(head) = head {
-            if head.payload_len() != file.len {
-                return Err(unreadable(if head.payload_len() > file.len {
-                    format::FormatError::Truncated
-                } else {
-                    format::FormatError::TrailingBytes
-                }));
-            }
-            file.head = Some(head);
+        let len =
+            crypto::plaintext_len_stated(&mut reader, stated, ciphertext_len).map_err(damaged)?;
+        if head.is_some() && stated != len {
+            return Err(unreadable(if stated > len {
+                format::FormatError::Truncated
+            } else {
+                format::FormatError::TrailingBytes
+            }));
         }
-        Ok(Some(file))
+        Ok(Some(AgeFile {
+            path,
+            reader: RefCell::new(reader),
+            len,
+            head,
+            whole: OnceCell::new(),
+        }))
     }
 
     fn read_range(&self, range: Range<u64>) -> Result<Zeroizing<Vec<u8>>> {
         crypto::read_range(&mut self.reader.borrow_mut(), range)
-            .map_err(|e| crypto_error(&self.path, e))
-    }
-
-    /// [`AgeFile::read_range`], up to the plaintext's end (before its length is known).
-    fn read_up_to(&self, range: Range<u64>) -> Result<Zeroizing<Vec<u8>>> {
-        crypto::read_up_to(&mut self.reader.borrow_mut(), range)
             .map_err(|e| crypto_error(&self.path, e))
     }
 
@@ -948,7 +939,6 @@ impl VaultDir {
         let bound = payload.main_digest()?.unwrap_or(layout::UNBOUND);
         let mut adopted = Vec::new();
         for path in self.files.scope_files()? {
-            let bytes = fs::read(&path).map_err(Error::io("cannot read", &path))?;
             let Some((scope, file)) =
                 open_listed(&self.files, &self.config.vault_id, path.clone(), key)?
             else {
@@ -961,6 +951,8 @@ impl VaultDir {
             if !trust::shares_token(&view.team, &head) {
                 return Err(stale_scope_file(&path));
             }
+            // Read only for a file that would be taken in.
+            let bytes = fs::read(&path).map_err(Error::io("cannot read", &path))?;
             if !accept(&path, &bytes) {
                 continue;
             }
