@@ -55,6 +55,10 @@ pub fn script(shell: Shell) -> Vec<u8> {
 /// Answers a completion request and exits, when this process is one; otherwise returns.
 /// Must run before anything is written to stdout.
 pub fn answer_request() {
+    // clap's check reads the working directory first (a system call on every run).
+    if std::env::var_os(REQUEST_ENV).is_none() {
+        return;
+    }
     clap_complete::CompleteEnv::with_factory(Cli::command)
         .var(REQUEST_ENV)
         .completer(BIN)

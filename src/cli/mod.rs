@@ -309,7 +309,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-#[command(after_long_help = docs::after_long_help("config"))]
+#[command(defer = true, after_long_help = docs::after_long_help("config"))]
 pub enum ConfigCommand {
     /// Every setting with its value
     List,
@@ -339,7 +339,7 @@ pub struct ConfigSetArgs {
 }
 
 #[derive(Debug, Subcommand)]
-#[command(after_long_help = docs::after_long_help("recipients"))]
+#[command(defer = true, after_long_help = docs::after_long_help("recipients"))]
 pub enum RecipientsCommand {
     /// Every member: name and public key
     List,

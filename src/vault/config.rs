@@ -161,7 +161,6 @@ impl Config {
     /// Parses the format and the vault id (what naming the key relies on), not the other
     /// settings: what `config set` reads, so that it can repair one.
     pub fn parse_unchecked(text: &str, path: &Path) -> Result<Config> {
-        // Check the format before the rest, so a newer layout is reported as such.
         #[derive(Deserialize)]
         struct Version {
             format: u32,
@@ -173,15 +172,20 @@ impl Config {
                 e.message().split_whitespace().collect::<Vec<_>>().join(" ")
             ))
         };
-        let version: Version = toml::from_str(text).map_err(damaged)?;
-        if version.format != CONFIG_FORMAT {
-            return Err(Error::Key(format!(
-                "{} has config format {}, but this ampsecret reads format {CONFIG_FORMAT}; upgrade ampsecret",
-                path.display(),
-                version.format
-            )));
+        // One parse: the format is read again on its own only when the settings do not
+        // parse, so that a newer layout is reported as such.
+        let config: Config = match toml::from_str(text) {
+            Ok(config) => config,
+            Err(e) => match toml::from_str::<Version>(text) {
+                Ok(version) if version.format != CONFIG_FORMAT => {
+                    return Err(newer_format(path, version.format));
+                }
+                _ => return Err(damaged(e)),
+            },
+        };
+        if config.format != CONFIG_FORMAT {
+            return Err(newer_format(path, config.format));
         }
-        let config: Config = toml::from_str(text).map_err(damaged)?;
         if !is_vault_id(&config.vault_id) {
             return Err(Error::Key(format!(
                 "{}: vault_id is not {VAULT_ID_LEN} lowercase hex digits (the form 'ampsecret init' writes); restore the file from version control",
@@ -197,6 +201,13 @@ impl Config {
             "# ampsecret vault settings. Safe to commit: secret values live only in vault.age,\n# encrypted to the recipients below.\n{body}"
         )
     }
+}
+
+fn newer_format(path: &Path, format: u32) -> Error {
+    Error::Key(format!(
+        "{} has config format {format}, but this ampsecret reads format {CONFIG_FORMAT}; upgrade ampsecret",
+        path.display()
+    ))
 }
 
 #[cfg(test)]

@@ -173,6 +173,68 @@ pub fn plaintext_len_stated<R: Read + Seek>(
     plaintext_len(reader)
 }
 
+/// Whether the plaintext after position `at` of a file whose head states its length
+/// (`stated`) lies in `at`'s chunk and the one after it: then [`read_on`] reads it in one
+/// pass, where the length check and a later read of the last chunk decrypt it twice.
+pub fn rest_is_near(at: u64, stated: u64, ciphertext_len: u64) -> bool {
+    stated <= ciphertext_len && stated.saturating_sub(1) / CHUNK_SIZE <= at / CHUNK_SIZE + 1
+}
+
+/// Reads on from the reader's position `at` to the end of a file whose head states its
+/// length (`stated`), decrypting each chunk once and the last as the last, so that a file
+/// cut (at a chunk boundary too) or extended is found as [`plaintext_len`] finds it.
+/// Gives the bytes of `keep` (sorted, disjoint ranges from `at` on; cut short where the
+/// file ends) and the length the file has; what it passes over is wiped, and at most one
+/// byte past the stated end is read.
+pub fn read_on<R: Read>(
+    reader: &mut PlainReader<R>,
+    at: u64,
+    stated: u64,
+    keep: &[Range<u64>],
+) -> Result<ReadOn, CryptoError> {
+    let damaged = |e: std::io::Error| CryptoError::Damaged(e.to_string());
+    let mut scratch = Zeroizing::new(vec![0; 8 * 1024]);
+    let mut at = at;
+    let mut pass_over = |reader: &mut PlainReader<R>, at: &mut u64, to: u64| {
+        while *at < to {
+            let n = scratch
+                .len()
+                .min(usize::try_from(to - *at).unwrap_or(usize::MAX));
+            match reader.read(&mut scratch[..n]) {
+                Ok(0) => break,
+                Ok(read) => *at += read as u64,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(damaged(e)),
+            }
+        }
+        Ok(())
+    };
+    let mut kept = Vec::with_capacity(keep.len());
+    for range in keep {
+        assert!(
+            range.start >= at,
+            "ranges to keep are sorted and after the head"
+        );
+        pass_over(reader, &mut at, range.start)?;
+        let len = usize::try_from(range.end - range.start).expect("a block in memory");
+        let mut bytes = Zeroizing::new(Vec::with_capacity(len));
+        reader
+            .take(range.end - at)
+            .read_to_end(&mut bytes)
+            .map_err(damaged)?;
+        at += bytes.len() as u64;
+        kept.push(bytes);
+    }
+    pass_over(reader, &mut at, stated.saturating_add(1))?;
+    Ok(ReadOn { kept, len: at })
+}
+
+/// What [`read_on`] read: the ranges kept, and the plaintext's length.
+pub struct ReadOn {
+    pub kept: Vec<Zeroizing<Vec<u8>>>,
+    pub len: u64,
+}
+
 /// Decrypts plaintext bytes `range` into wiped memory, or those of them before the
 /// plaintext ends (a file's head, read before its length is known), decrypting only the
 /// chunks that hold them. Reading starts at a chunk boundary: age discards the bytes before
@@ -337,6 +399,59 @@ mod tests {
                 ));
             }
         }
+    }
+
+    #[test]
+    fn reading_on_keeps_the_ranges_and_finds_the_length_the_file_has() {
+        let me = x25519::Identity::generate();
+        let ids = std::slice::from_ref(&me);
+        for len in [0usize, 10, 100, 65_536, 65_537, 131_072] {
+            let plaintext: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let sealed = seal(&plaintext, Seal::Recipients(&[&me.to_public()])).unwrap();
+            let at = len.min(100);
+            // Ranges across the chunk boundary, at the end, and one past it.
+            let keep: Vec<Range<u64>> = [
+                (at, at + 5),
+                (65_530, 65_540),
+                (len.saturating_sub(3), len + 2),
+            ]
+            .into_iter()
+            .filter(|&(start, end)| start >= at && start <= end && end <= len + 2)
+            .map(|(start, end)| start as u64..end as u64)
+            .collect();
+            for stated in [len as u64, 0, len.saturating_sub(1) as u64, len as u64 + 1] {
+                let stated = stated.max(at as u64);
+                let mut reader =
+                    open(std::io::Cursor::new(&sealed[..]), Unseal::Identities(ids)).unwrap();
+                let head = read_up_to(&mut reader, 0..at as u64).unwrap();
+                assert_eq!(&head[..], &plaintext[..at]);
+                let ReadOn { kept, len: found } =
+                    read_on(&mut reader, at as u64, stated, &keep).unwrap();
+                // The length the file has, read up to one byte past the statement.
+                let expected = (len as u64)
+                    .min(stated + 1)
+                    .max(keep.last().map_or(0, |r| r.end.min(len as u64)));
+                assert_eq!(found, expected, "{len} stated as {stated}");
+                for (range, bytes) in keep.iter().zip(&kept) {
+                    let end = (range.end as usize).min(len);
+                    assert_eq!(&bytes[..], &plaintext[range.start as usize..end]);
+                }
+            }
+            if len > 65_536 {
+                // Cut after its first chunk: refused whatever the head states.
+                let header = sealed.len() - (len + len.div_ceil(65_536) * 16);
+                let cut = &sealed[..header + CHUNK_SIZE as usize + 16];
+                let mut reader = open(std::io::Cursor::new(cut), Unseal::Identities(ids)).unwrap();
+                read_up_to(&mut reader, 0..at as u64).unwrap();
+                assert!(matches!(
+                    read_on(&mut reader, at as u64, len as u64, &[]),
+                    Err(CryptoError::Damaged(_))
+                ));
+            }
+        }
+        assert!(rest_is_near(100, 2 * 65_536, u64::MAX));
+        assert!(!rest_is_near(100, 2 * 65_536 + 1, u64::MAX));
+        assert!(!rest_is_near(100, 1000, 999), "longer than its ciphertext");
     }
 
     #[test]

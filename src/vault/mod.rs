@@ -117,6 +117,13 @@ fn unreadable_file(path: &Path, error: format::FormatError) -> Error {
     ))
 }
 
+/// The blocks (plaintext ranges) that opening a file reads at once, chosen from its head;
+/// `None`: none.
+type Keep<'a> = Option<&'a dyn Fn(&Head) -> Vec<Range<u64>>>;
+
+/// Plaintext ranges of a file with their bytes.
+type Kept = Vec<(Range<u64>, Zeroizing<Vec<u8>>)>;
+
 /// One age file of the vault, opened: its head decrypted and parsed; the rest decrypted only
 /// as far as it is read (a whole payload of format 1 or 2, which has no index, at once).
 struct AgeFile {
@@ -128,13 +135,16 @@ struct AgeFile {
     len: u64,
     /// The head of an indexed payload (format 4 on); `None` for an earlier format.
     head: Option<Head>,
+    /// Blocks read when it was opened (see [`Keep`]), until they are read from it.
+    kept: RefCell<Kept>,
     /// The whole plaintext, once something needed all of it.
     whole: OnceCell<Plaintext>,
 }
 
 impl AgeFile {
-    /// Opens `path` and decrypts its head; `None` when there is no such file.
-    fn open(path: PathBuf, key: &Key) -> Result<Option<AgeFile>> {
+    /// Opens `path` and decrypts its head; `None` when there is no such file. `keep`: the
+    /// blocks to read at once, chosen from the head (see [`Keep`]).
+    fn open(path: PathBuf, key: &Key, keep: Keep<'_>) -> Result<Option<AgeFile>> {
         // Ciphertext, committed to git (a clone checks it out 0644): only writers matter.
         store::warn_if_exposed(&path, 0o022);
         let file = match File::open(&path) {
@@ -153,18 +163,37 @@ impl AgeFile {
         // Only the head's bytes are copied out (its chunk is decrypted once either way).
         let prefix =
             crypto::read_up_to(&mut reader, 0..layout::HEAD_PREFIX_LEN).map_err(damaged)?;
-        let head = match Head::len_of(&prefix).map_err(unreadable)? {
+        let (head, head_len) = match Head::len_of(&prefix).map_err(unreadable)? {
             // A plaintext is never longer than its ciphertext: no more is set aside.
             Some(head_len) => {
                 let bytes = crypto::read_up_to(&mut reader, 0..head_len.min(ciphertext_len))
                     .map_err(damaged)?;
-                Some(Head::parse(&bytes).map_err(unreadable)?)
+                (Some(Head::parse(&bytes).map_err(unreadable)?), head_len)
             }
-            None => None,
+            None => (None, 0),
         };
         let stated = head.as_ref().map_or(u64::MAX, Head::payload_len);
-        let len =
-            crypto::plaintext_len_stated(&mut reader, stated, ciphertext_len).map_err(damaged)?;
+        // Blocks wanted from a file that ends in the chunk after the head's (a scope's file
+        // up to some thousand secrets) are read on the way to its end: its last chunk is
+        // decrypted once, for the length and the blocks, where a seek would decrypt it again.
+        let wanted = match (&head, keep) {
+            (Some(head), Some(keep)) if crypto::rest_is_near(head_len, stated, ciphertext_len) => {
+                Some(keep(head))
+            }
+            _ => None,
+        };
+        let (kept, len) = match wanted {
+            Some(wanted) => {
+                let read =
+                    crypto::read_on(&mut reader, head_len, stated, &wanted).map_err(damaged)?;
+                (wanted.into_iter().zip(read.kept).collect(), read.len)
+            }
+            None => {
+                let len = crypto::plaintext_len_stated(&mut reader, stated, ciphertext_len)
+                    .map_err(damaged)?;
+                (Vec::new(), len)
+            }
+        };
         if head.is_some() && stated != len {
             return Err(unreadable(if stated > len {
                 format::FormatError::Truncated
@@ -177,11 +206,17 @@ impl AgeFile {
             reader: RefCell::new(reader),
             len,
             head,
+            kept: RefCell::new(kept),
             whole: OnceCell::new(),
         }))
     }
 
     fn read_range(&self, range: Range<u64>) -> Result<Zeroizing<Vec<u8>>> {
+        let mut kept = self.kept.borrow_mut();
+        if let Some(at) = kept.iter().position(|(r, _)| *r == range) {
+            return Ok(kept.swap_remove(at).1);
+        }
+        drop(kept);
         crypto::read_range(&mut self.reader.borrow_mut(), range)
             .map_err(|e| crypto_error(&self.path, e))
     }
@@ -211,19 +246,7 @@ impl AgeFile {
     /// The blocks of this (indexed) file that hold `names` of `scope` (all of the scope's
     /// blocks when `names` is `None`), with their index entries.
     fn blocks(&self, head: &Head, scope: &ScopeKey, names: Option<&[&str]>) -> Result<Blocks> {
-        let mut wanted: Vec<usize> = match names {
-            Some(names) => names
-                .iter()
-                .filter_map(|name| match head.slot(Section::Secrets, scope, name) {
-                    Slot::Block(i) => Some(i),
-                    Slot::Before(_) => None,
-                })
-                .collect(),
-            None => head.scope_blocks(scope).collect(),
-        };
-        wanted.sort_unstable();
-        wanted.dedup();
-        wanted
+        wanted_blocks(head, scope, names)
             .into_iter()
             .map(|i| {
                 let bytes = self.read_range(head.block_range(Section::Secrets, i))?;
@@ -257,6 +280,24 @@ impl AgeFile {
     }
 }
 
+/// The blocks of an indexed file that hold `names` of `scope` (all of the scope's blocks when
+/// `names` is `None`), in order.
+fn wanted_blocks(head: &Head, scope: &ScopeKey, names: Option<&[&str]>) -> Vec<usize> {
+    let mut wanted: Vec<usize> = match names {
+        Some(names) => names
+            .iter()
+            .filter_map(|name| match head.slot(Section::Secrets, scope, name) {
+                Slot::Block(i) => Some(i),
+                Slot::Before(_) => None,
+            })
+            .collect(),
+        None => head.scope_blocks(scope).collect(),
+    };
+    wanted.sort_unstable();
+    wanted.dedup();
+    wanted
+}
+
 /// A scope file found in the vault's folder, opened and decrypted whole, with the scope it
 /// holds, checked against its name; `None` when it is gone, or holds nothing (the file of a
 /// scope emptied: nothing in it to read or trust).
@@ -266,7 +307,7 @@ fn open_listed(
     path: PathBuf,
     key: &Key,
 ) -> Result<Option<(ScopeKey, AgeFile)>> {
-    let Some(file) = AgeFile::open(path, key)? else {
+    let Some(file) = AgeFile::open(path, key, None)? else {
         return Ok(None);
     };
     let scope =
@@ -354,7 +395,7 @@ impl Payload {
         // Taken before it is opened: what this machine remembers having checked (a writer
         // replacing it meanwhile leaves a digest that fails the next fast path, no more).
         let digest = self.main_digest()?;
-        let Some(main) = AgeFile::open(path.clone(), key)? else {
+        let Some(main) = AgeFile::open(path.clone(), key, None)? else {
             return Err(Error::Key(format!(
                 "{} is missing; restore it from version control, or remove {} and run 'ampsecret init'",
                 path.display(),
@@ -394,9 +435,26 @@ impl Payload {
     /// the vault is one file (format 4 and earlier: a scope file beside it is not its own).
     /// A file written with the `vault.age` that is there now is checked against what this
     /// machine trusts, without decrypting `vault.age`; any other against `vault.age`'s team.
-    fn scope_file(&self, key: &Key, scope: &ScopeKey) -> Result<Option<AgeFile>> {
+    /// `names`: the secrets whose blocks are read as it is opened, as [`AgeFile::blocks`]
+    /// takes them (`Some(None)`: all of the scope's); `None`: none.
+    fn scope_file(
+        &self,
+        key: &Key,
+        scope: &ScopeKey,
+        names: Option<Option<&[&str]>>,
+    ) -> Result<Option<AgeFile>> {
         let path = self.files.scope(&self.vault_id, scope);
-        let Some(file) = AgeFile::open(path, key)? else {
+        let keep = |head: &Head| {
+            let Some(names) = names else {
+                return Vec::new();
+            };
+            wanted_blocks(head, scope, names)
+                .into_iter()
+                .map(|i| head.block_range(Section::Secrets, i))
+                .collect()
+        };
+        let keep: Keep<'_> = names.is_some().then_some(&keep);
+        let Some(file) = AgeFile::open(path, key, keep)? else {
             return Ok(None);
         };
         let bound = file.head.as_ref().map(|h| h.bound);
@@ -484,11 +542,12 @@ impl Payload {
         let mut team: Option<Team> = None;
         let mut blocks = Vec::new();
         for scope in &wanted {
-            let Some(file) = self.scope_file(key, scope)? else {
+            let names = names(scope);
+            let Some(file) = self.scope_file(key, scope, Some(names.as_deref()))? else {
                 continue;
             };
             let head = file.head.as_ref().expect("a scope file is indexed");
-            blocks.extend(file.blocks(head, scope, names(scope).as_deref())?);
+            blocks.extend(file.blocks(head, scope, names.as_deref())?);
             match &mut team {
                 Some(team) => team.absorb(head.team.of_scope(scope)),
                 None => team = Some(head.team.clone()),
@@ -1026,7 +1085,7 @@ impl VaultDir {
         // A scope file written with the vault.age there now carries its team: vault.age is
         // decrypted only when the file is not known to be current (see Payload::scope_file).
         let file = if self.splits() {
-            payload.scope_file(key, scope)?
+            payload.scope_file(key, scope, None)?
         } else {
             None
         };

@@ -102,18 +102,34 @@ fn sixteen_concurrent_writers_on_a_hundred_thousand_secrets_keep_all() {
 
 #[test]
 fn a_vault_cut_at_a_chunk_boundary_is_refused_and_left_as_it_is() {
-    let p = big_vault();
+    refused_when_cut_after(&big_vault(), 10);
+}
+
+#[test]
+fn a_scope_file_of_two_chunks_cut_after_the_first_is_refused_and_left_as_it_is() {
+    // 1,000 secrets: a file of about 100 KiB, which `get` reads on to its end in one pass.
+    let p = Project::initialized();
+    p.bulk_set((0..1_000).map(|i| (format!("BULK_{i:06}"), format!("value-{i:0>60}"))));
     let file = scope_file(&p, &main_scope());
+    let chunks = fs::metadata(&file).unwrap().len().div_ceil(64 * 1024 + 16);
+    assert_eq!(chunks, 2, "the file spans two chunks");
+    assert_eq!(p.get("BULK_000999", &[]), format!("value-{:0>60}", 999));
+    refused_when_cut_after(&p, 1);
+}
+
+/// Cuts the main scope's file after `chunks` whole chunks (every chunk left is authentic, only
+/// the end is missing): `get` and `set` refuse it and leave it as it is.
+fn refused_when_cut_after(p: &Project, chunks: usize) {
+    let file = scope_file(p, &main_scope());
     let whole = fs::read(&file).unwrap();
-    // age's payload: a header, then chunks of 64 KiB + a 16-byte tag. Cut after 10 chunks:
-    // every chunk left is authentic, only the end is missing.
+    // age's payload: a header, then chunks of 64 KiB + a 16-byte tag.
     let chunk = 64 * 1024 + 16;
     let header_len = {
         // The payload starts after the header's "--- <mac>\n" line and a 16-byte nonce.
         let end = whole.windows(4).position(|w| w == b"\n---").unwrap() + 1;
         end + whole[end..].iter().position(|&b| b == b'\n').unwrap() + 1 + 16
     };
-    let cut = &whole[..header_len + 10 * chunk];
+    let cut = &whole[..header_len + chunks * chunk];
     fs::write(&file, cut).unwrap();
     for args in [&["get", "BULK_000001"][..], &["set", "X", "--stdin"]] {
         p.cmd(args)
