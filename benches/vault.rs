@@ -8,7 +8,7 @@
 //! - the peak RSS (`wait4`'s `ru_maxrss`) of `get` above the binary's own start-up footprint,
 //!   against the size of the largest file it decrypts (the scope's file).
 //!
-//! The floor is this bench's own executable run as a bare age CLI (`BENCH_AGE=decrypt` or
+//! The floor is a copy of this bench's executable run as a bare age CLI (`BENCH_AGE=decrypt` or
 //! `encrypt`): the same age crate as ampsecret, no other work. An in-process breakdown then
 //! shows where the time of a whole-vault read and write goes. Run with
 //! `cargo bench --bench vault` (`BENCH_SIZES=100000` to pick sizes; `BENCH_KEEP=1` leaves
@@ -121,7 +121,7 @@ fn monotonic_ns() -> u64 {
 /// read what it did with [`finish`].
 fn measured(program: &Path, args: &[&std::ffi::OsStr]) -> (Command, tempfile::NamedTempFile) {
     let report = tempfile::NamedTempFile::new().unwrap();
-    let mut command = Command::new(wrapper());
+    let mut command = Command::new(&executables().wrapper);
     command
         .env("BENCH_REPORT", report.path())
         .arg(program)
@@ -129,17 +129,37 @@ fn measured(program: &Path, args: &[&std::ffi::OsStr]) -> (Command, tempfile::Na
     (command, report)
 }
 
-/// The executable [`measure`] runs in: a copy of this one. The floor is this executable, and
-/// started from the very file the wrapper runs, it would find the code the two share (start-up,
-/// std) warm in the CPU's caches, which `ampsecret`, another file, does not.
-fn wrapper() -> &'static Path {
-    static WRAPPER: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    WRAPPER.get_or_init(|| {
+/// The executables a run starts, each a copy beside this executable (replaced by every run):
+/// the wrapper [`measure`] runs in and the floor are copies of this one, `ampsecret` a copy of
+/// the binary cargo built.
+///
+/// Copies, all of them, because how a file was written changes what starting it costs: the
+/// page cache holds a file written by a linker in small pieces (folios), and one written by a
+/// plain copy (as `cargo install` puts a binary in place) in large ones, which a start maps
+/// with fewer page faults (measured: `get` 234-238 faults and 1.55-1.93 ms of CPU from the
+/// linker's output, 217-222 and 1.21-1.27 ms from a copy; the floor 154-155 against 144-145).
+/// The floor and the wrapper are separate files: a floor started from the file its wrapper
+/// runs would find the code the two share warm in the CPU's caches.
+struct Executables {
+    wrapper: PathBuf,
+    floor: PathBuf,
+    ampsecret: PathBuf,
+}
+
+fn executables() -> &'static Executables {
+    static EXECUTABLES: std::sync::OnceLock<Executables> = std::sync::OnceLock::new();
+    EXECUTABLES.get_or_init(|| {
         let this = std::env::current_exe().unwrap();
-        // Beside this executable in cargo's target folder, replaced by every run.
-        let path = this.with_extension("wrapper");
-        std::fs::copy(&this, &path).unwrap();
-        path
+        let copy = |from: &Path, extension: &str| {
+            let to = this.with_extension(extension);
+            std::fs::copy(from, &to).unwrap();
+            to
+        };
+        Executables {
+            wrapper: copy(&this, "wrapper"),
+            floor: copy(&this, "floor"),
+            ampsecret: copy(Path::new(env!("CARGO_BIN_EXE_ampsecret")), "ampsecret"),
+        }
     })
 }
 
@@ -207,7 +227,7 @@ struct Run {
 
 fn ampsecret(project: &Path, identity_file: &Path, args: &[&str], stdin: Option<&str>) -> Run {
     let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
-    let (mut command, report) = measured(Path::new(env!("CARGO_BIN_EXE_ampsecret")), &args);
+    let (mut command, report) = measured(&executables().ampsecret, &args);
     let mut child = command
         .current_dir(project)
         .env("AMPSECRET_IDENTITY_FILE", identity_file)
@@ -249,7 +269,7 @@ impl Floor<'_> {
         stdout: Stdio,
     ) -> (Child, tempfile::NamedTempFile) {
         let program = match self {
-            Floor::Bare => std::env::current_exe().unwrap(),
+            Floor::Bare => executables().floor.clone(),
             Floor::Rage(rage) => rage.to_path_buf(),
         };
         let args: Vec<&std::ffi::OsStr> = match (self, decrypt) {
