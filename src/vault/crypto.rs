@@ -360,13 +360,30 @@ mod tests {
         assert!(reader.read_to_end(&mut whole).is_ok());
     }
 
+    /// For each length: a plaintext of it, sealed to `me`, and that file cut after its first
+    /// chunk (for a file of more than one).
+    fn sealed_files(
+        me: &x25519::Identity,
+        lens: &[usize],
+    ) -> impl Iterator<Item = (Vec<u8>, Vec<u8>, Option<Vec<u8>>)> {
+        let public = me.to_public();
+        lens.iter().map(move |&len| {
+            let plaintext: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let sealed = seal(&plaintext, Seal::Recipients(&[&public])).unwrap();
+            let header = sealed.len() - (len + len.div_ceil(65_536) * 16);
+            let cut = (len > 65_536).then(|| sealed[..header + CHUNK_SIZE as usize + 16].to_vec());
+            (plaintext, sealed, cut)
+        })
+    }
+
     #[test]
     fn a_stated_length_is_checked_as_the_file_has_it() {
         let me = x25519::Identity::generate();
         let ids = std::slice::from_ref(&me);
-        for len in [0usize, 10, 65_536, 65_537, 131_072, 200_000] {
-            let plaintext: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
-            let sealed = seal(&plaintext, Seal::Recipients(&[&me.to_public()])).unwrap();
+        for (plaintext, sealed, cut) in
+            sealed_files(&me, &[0, 10, 65_536, 65_537, 131_072, 200_000])
+        {
+            let len = plaintext.len();
             let total = sealed.len() as u64;
             for stated in [
                 len as u64,
@@ -388,11 +405,10 @@ mod tests {
                 let tail = read_range(&mut reader, len.saturating_sub(70_000) as u64..found);
                 assert_eq!(&tail.unwrap()[..], &plaintext[len.saturating_sub(70_000)..]);
             }
-            if len > 65_536 {
+            if let Some(cut) = cut {
                 // Cut after its first chunk: refused whatever the head states.
-                let header = sealed.len() - (len + len.div_ceil(65_536) * 16);
-                let cut = &sealed[..header + CHUNK_SIZE as usize + 16];
-                let mut reader = open(std::io::Cursor::new(cut), Unseal::Identities(ids)).unwrap();
+                let mut reader =
+                    open(std::io::Cursor::new(&cut[..]), Unseal::Identities(ids)).unwrap();
                 assert!(matches!(
                     plaintext_len_stated(&mut reader, len as u64, total),
                     Err(CryptoError::Damaged(_))
@@ -405,9 +421,8 @@ mod tests {
     fn reading_on_keeps_the_ranges_and_finds_the_length_the_file_has() {
         let me = x25519::Identity::generate();
         let ids = std::slice::from_ref(&me);
-        for len in [0usize, 10, 100, 65_536, 65_537, 131_072] {
-            let plaintext: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
-            let sealed = seal(&plaintext, Seal::Recipients(&[&me.to_public()])).unwrap();
+        for (plaintext, sealed, cut) in sealed_files(&me, &[0, 10, 100, 65_536, 65_537, 131_072]) {
+            let len = plaintext.len();
             let at = len.min(100);
             // Ranges across the chunk boundary, at the end, and one past it.
             let keep: Vec<Range<u64>> = [
@@ -437,11 +452,10 @@ mod tests {
                     assert_eq!(&bytes[..], &plaintext[range.start as usize..end]);
                 }
             }
-            if len > 65_536 {
+            if let Some(cut) = cut {
                 // Cut after its first chunk: refused whatever the head states.
-                let header = sealed.len() - (len + len.div_ceil(65_536) * 16);
-                let cut = &sealed[..header + CHUNK_SIZE as usize + 16];
-                let mut reader = open(std::io::Cursor::new(cut), Unseal::Identities(ids)).unwrap();
+                let mut reader =
+                    open(std::io::Cursor::new(&cut[..]), Unseal::Identities(ids)).unwrap();
                 read_up_to(&mut reader, 0..at as u64).unwrap();
                 assert!(matches!(
                     read_on(&mut reader, at as u64, len as u64, &[]),
