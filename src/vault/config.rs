@@ -231,6 +231,14 @@ mod tests {
         let newer = text.replace("format = 1", "format = 2");
         let err = Config::parse(&newer, Path::new("c")).unwrap_err();
         assert!(err.to_string().contains("upgrade"), "{err}");
+        // A newer format whose settings this release cannot read is reported as newer too.
+        let newer = newer.replace("\"x25519\"", "\"pq-hybrid\"");
+        assert!(newer.contains("pq-hybrid"));
+        let err = Config::parse(&newer, Path::new("c")).unwrap_err();
+        assert!(err.to_string().contains("format 2"), "{err}");
+        let damaged = text.replace("\"x25519\"", "\"pq-hybrid\"");
+        let err = Config::parse(&damaged, Path::new("c")).unwrap_err();
+        assert!(err.to_string().contains("not a valid"), "{err}");
         assert!(Config::parse("garbage = ", Path::new("c")).is_err());
         assert!(
             !text.contains("history"),
