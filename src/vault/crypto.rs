@@ -217,11 +217,7 @@ pub fn read_on<R: Read>(
         );
         pass_over(reader, &mut at, range.start)?;
         let len = usize::try_from(range.end - range.start).expect("a block in memory");
-        let mut bytes = Zeroizing::new(Vec::with_capacity(len));
-        reader
-            .take(range.end - at)
-            .read_to_end(&mut bytes)
-            .map_err(damaged)?;
+        let bytes = read_wiped(reader, len).map_err(damaged)?;
         at += bytes.len() as u64;
         kept.push(bytes);
     }
@@ -247,14 +243,27 @@ pub fn read_up_to<R: Read + Seek>(
     let damaged = |e: std::io::Error| CryptoError::Damaged(e.to_string());
     reader.seek(SeekFrom::Start(aligned)).map_err(damaged)?;
     let len = usize::try_from(range.end - aligned).expect("a range of a payload in memory");
-    let mut bytes = Zeroizing::new(Vec::with_capacity(len));
-    reader
-        .take(range.end - aligned)
-        .read_to_end(&mut bytes)
-        .map_err(damaged)?;
+    let mut bytes = read_wiped(reader, len).map_err(damaged)?;
     let before = (range.start - aligned).min(bytes.len() as u64) as usize;
     // Moves the wanted bytes to the front in place: no copy outside this wiped buffer.
     bytes.drain(..before);
+    Ok(bytes)
+}
+
+/// Up to `len` bytes of `reader`, fewer only where it ends, read straight into wiped memory
+/// (`read_to_end` reads a short tail through a buffer on the stack that nothing wipes).
+fn read_wiped<R: Read>(reader: &mut R, len: usize) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    let mut bytes = Zeroizing::new(vec![0; len]);
+    let mut filled = 0;
+    while filled < len {
+        match reader.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(filled);
     Ok(bytes)
 }
 
