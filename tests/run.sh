@@ -29,12 +29,24 @@ if ((${#apt_packages[@]})); then
 fi
 
 # --- The SSM emulator (moto's server, from PyPI) ------------------------------------------
-if ! command -v moto_server >/dev/null || ! python3 -c 'import moto' 2>/dev/null; then
-  log "installing moto[server]"
-  python3 -m pip install -q --disable-pip-version-check 'moto[server]==5.2.1'
-  # pyenv-managed Pythons expose new console scripts only after a rehash.
-  if command -v pyenv >/dev/null; then pyenv rehash; fi
-  hash -r
+# Used from PATH when installed; otherwise installed into a virtual environment in the ignored
+# .cache/ folder (a system Python refuses installs outside one: PEP 668), whose moto_server
+# alone goes on PATH (the tests' python3 stays the system's).
+if ! command -v moto_server >/dev/null; then
+  if [[ ! -x .cache/moto/bin/moto_server ]]; then
+    log "installing moto[server] into .cache/moto"
+    if ! python3 -m venv .cache/moto 2>/dev/null; then
+      # Debian and Ubuntu ship venv's pip bootstrap separately.
+      rm -rf .cache/moto
+      apt-get update -qq >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+      python3 -m venv .cache/moto
+    fi
+    .cache/moto/bin/python -m pip install -q --disable-pip-version-check 'moto[server]==5.2.1'
+  fi
+  mkdir -p .cache/bin
+  ln -sf ../moto/bin/moto_server .cache/bin/moto_server
+  export PATH="$PWD/.cache/bin:$PATH"
 fi
 
 # --- Amplify's real CLI (ampx, from npm), cached in the ignored .cache/ folder ---------------
