@@ -54,10 +54,22 @@ fn main() {
         .ok()
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![10_000, 100_000]);
+    // What this machine remembers of each vault it opens (trust records) goes into a folder
+    // of this run's, not the user's config folder: every run makes vaults of its own.
+    let config_home = tempfile::tempdir().unwrap();
+    // SAFETY: no other thread has started; every process the bench starts inherits it.
+    unsafe { std::env::set_var("XDG_CONFIG_HOME", config_home.path()) };
     // What the program itself needs: a vault of ten secrets.
     let baseline = bench(SCOPES, None);
     for secrets in sizes {
         bench(secrets, Some(baseline));
+    }
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        println!(
+            "kept: trust records in {} (XDG_CONFIG_HOME for commands run by hand)",
+            config_home.path().display()
+        );
+        std::mem::forget(config_home);
     }
 }
 
