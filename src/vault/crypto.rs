@@ -112,9 +112,7 @@ pub fn unseal(ciphertext: &[u8], with: Unseal<'_>) -> Result<Zeroizing<Vec<u8>>,
     let mut reader = open(ciphertext, with)?;
     // The plaintext is shorter than the ciphertext: sizing up front avoids regrowth copies.
     let mut plaintext = Zeroizing::new(Vec::with_capacity(ciphertext.len()));
-    reader
-        .read_to_end(&mut plaintext)
-        .map_err(|e| CryptoError::Damaged(e.to_string()))?;
+    reader.read_to_end(&mut plaintext).map_err(damaged)?;
     Ok(plaintext)
 }
 
@@ -148,9 +146,7 @@ pub fn open<R: BufRead>(input: R, with: Unseal<'_>) -> Result<PlainReader<R>, Cr
 /// The plaintext length of the file `reader` decrypts, authenticated by decrypting its last
 /// chunk as the last one: a file cut at a chunk boundary, or extended, fails here.
 pub fn plaintext_len<R: Read + Seek>(reader: &mut PlainReader<R>) -> Result<u64, CryptoError> {
-    reader
-        .seek(SeekFrom::End(0))
-        .map_err(|e| CryptoError::Damaged(e.to_string()))
+    reader.seek(SeekFrom::End(0)).map_err(damaged)
 }
 
 /// [`plaintext_len`], for a file whose head states its length (`stated`): the same check,
@@ -168,7 +164,7 @@ pub fn plaintext_len_stated<R: Read + Seek>(
         let last_chunk_start = stated.saturating_sub(1) / CHUNK_SIZE * CHUNK_SIZE;
         reader
             .seek(SeekFrom::Start(last_chunk_start))
-            .map_err(|e| CryptoError::Damaged(e.to_string()))?;
+            .map_err(damaged)?;
     }
     plaintext_len(reader)
 }
@@ -192,36 +188,35 @@ pub fn read_on<R: Read>(
     stated: u64,
     keep: &[Range<u64>],
 ) -> Result<ReadOn, CryptoError> {
-    let damaged = |e: std::io::Error| CryptoError::Damaged(e.to_string());
     let mut scratch = Zeroizing::new(vec![0; 8 * 1024]);
     let mut at = at;
-    let mut pass_over = |reader: &mut PlainReader<R>, at: &mut u64, to: u64| {
-        while *at < to {
-            let n = scratch
-                .len()
-                .min(usize::try_from(to - *at).unwrap_or(usize::MAX));
-            match reader.read(&mut scratch[..n]) {
-                Ok(0) => break,
-                Ok(read) => *at += read as u64,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(damaged(e)),
+    let mut pass_over =
+        |reader: &mut PlainReader<R>, at: &mut u64, to: u64| -> std::io::Result<()> {
+            while *at < to {
+                let n = scratch
+                    .len()
+                    .min(usize::try_from(to - *at).unwrap_or(usize::MAX));
+                let read = fill(reader, &mut scratch[..n])?;
+                *at += read as u64;
+                if read < n {
+                    break;
+                }
             }
-        }
-        Ok(())
-    };
+            Ok(())
+        };
     let mut kept = Vec::with_capacity(keep.len());
     for range in keep {
         assert!(
             range.start >= at,
             "ranges to keep are sorted and after the head"
         );
-        pass_over(reader, &mut at, range.start)?;
+        pass_over(reader, &mut at, range.start).map_err(damaged)?;
         let len = usize::try_from(range.end - range.start).expect("a block in memory");
         let bytes = read_wiped(reader, len).map_err(damaged)?;
         at += bytes.len() as u64;
         kept.push(bytes);
     }
-    pass_over(reader, &mut at, stated.saturating_add(1))?;
+    pass_over(reader, &mut at, stated.saturating_add(1)).map_err(damaged)?;
     Ok(ReadOn { kept, len: at })
 }
 
@@ -240,7 +235,6 @@ pub fn read_up_to<R: Read + Seek>(
     range: Range<u64>,
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     let aligned = range.start - range.start % CHUNK_SIZE;
-    let damaged = |e: std::io::Error| CryptoError::Damaged(e.to_string());
     reader.seek(SeekFrom::Start(aligned)).map_err(damaged)?;
     let len = usize::try_from(range.end - aligned).expect("a range of a payload in memory");
     let mut bytes = read_wiped(reader, len).map_err(damaged)?;
@@ -254,17 +248,28 @@ pub fn read_up_to<R: Read + Seek>(
 /// (`read_to_end` reads a short tail through a buffer on the stack that nothing wipes).
 fn read_wiped<R: Read>(reader: &mut R, len: usize) -> std::io::Result<Zeroizing<Vec<u8>>> {
     let mut bytes = Zeroizing::new(vec![0; len]);
+    let filled = fill(reader, &mut bytes)?;
+    bytes.truncate(filled);
+    Ok(bytes)
+}
+
+/// Reads into all of `buf`, or as much as there is before `reader` ends: the bytes read.
+fn fill<R: Read>(reader: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
-    while filled < len {
-        match reader.read(&mut bytes[filled..]) {
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
             Ok(0) => break,
             Ok(read) => filled += read,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
-    bytes.truncate(filled);
-    Ok(bytes)
+    Ok(filled)
+}
+
+/// A decrypted read that failed: the file is damaged (cut, extended or changed).
+fn damaged(error: std::io::Error) -> CryptoError {
+    CryptoError::Damaged(error.to_string())
 }
 
 /// `range` cut at chunk boundaries: pieces that each decrypt one chunk.

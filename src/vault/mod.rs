@@ -444,16 +444,15 @@ impl Payload {
         names: Option<Option<&[&str]>>,
     ) -> Result<Option<AgeFile>> {
         let path = self.files.scope(&self.vault_id, scope);
-        let keep = |head: &Head| {
-            let Some(names) = names else {
-                return Vec::new();
-            };
-            wanted_blocks(head, scope, names)
-                .into_iter()
-                .map(|i| head.block_range(Section::Secrets, i))
-                .collect()
-        };
-        let keep: Keep<'_> = names.is_some().then_some(&keep);
+        let keep = names.map(|names| {
+            move |head: &Head| {
+                wanted_blocks(head, scope, names)
+                    .into_iter()
+                    .map(|i| head.block_range(Section::Secrets, i))
+                    .collect()
+            }
+        });
+        let keep: Keep<'_> = keep.as_ref().map(|keep| keep as _);
         let Some(file) = AgeFile::open(path, key, keep)? else {
             return Ok(None);
         };
